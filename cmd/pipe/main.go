@@ -1,0 +1,185 @@
+// Command pipe runs declarative machine-learning experiments described in
+// YAML specs. This file holds flags and wiring only; the work is done in
+// the spec, loaders, ops, evaluators and pipeline packages.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/pipeline"
+	"github.com/pipe-ml/pipe/spec"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK      = 0
+	exitRuntime = 1 // training or evaluation failed, or an internal error
+	exitUsage   = 2 // bad command line
+	exitSpec    = 3 // the spec is invalid
+	exitData    = 4 // data files missing or corrupt
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit code. A panic, which
+// would be a bug in pipe, becomes one line on stderr rather than a stack trace.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "pipe: internal error: %v\n", r)
+			code = exitRuntime
+		}
+	}()
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, describe(err))
+	return exitCode(err)
+}
+
+// usageError marks command-line mistakes.
+type usageError struct{ error }
+
+func exitCode(err error) int {
+	var data *loaders.DataError
+	var use usageError
+	switch {
+	case errors.As(err, &use):
+		return exitUsage
+	case isSpecError(err):
+		return exitSpec
+	case errors.As(err, &data):
+		return exitData
+	}
+	return exitRuntime
+}
+
+func isSpecError(err error) bool {
+	_, ok := spec.AsList(err)
+	var one *spec.Error
+	return ok || errors.As(err, &one)
+}
+
+func describe(err error) string {
+	if isSpecError(err) {
+		return err.Error() // already file:line:col: path: message, one per line
+	}
+	return "pipe: " + err.Error()
+}
+
+type globalFlags struct {
+	dataDir, backend, runsDir string
+	quiet                     bool
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	var g globalFlags
+	root := &cobra.Command{
+		Use:           "pipe",
+		Short:         "Declarative machine-learning pipelines on GoMLX",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().StringVar(&g.dataDir, "data-dir", "", "dataset directory (default $PIPE_DATA, then the user cache dir)")
+	root.PersistentFlags().StringVar(&g.backend, "backend", "", "GoMLX backend: go (default), xla:cpu, xla:cuda; overrides the spec")
+	root.PersistentFlags().StringVar(&g.runsDir, "runs-dir", "runs", "where run directories are written")
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result")
+	root.AddCommand(runCmd(&g), summaryCmd(), validateCmd())
+	return root
+}
+
+// specArgs requires at least one spec path.
+func specArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return usageError{fmt.Errorf("%s needs at least one spec file", cmd.Name())}
+	}
+	return nil
+}
+
+func runCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run SPEC...",
+		Short: "Train and evaluate each spec, writing a run directory per spec",
+		Args:  specArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, path := range args {
+				plan, err := pipeline.Load(path)
+				if err != nil {
+					return err
+				}
+				opt := pipeline.Options{DataDir: loaders.ResolveDataDir(g.dataDir), RunsDir: g.runsDir, Backend: g.backend}
+				if !g.quiet {
+					opt.Log = cmd.OutOrStdout()
+				}
+				res, err := pipeline.Run(plan, opt)
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: test", plan.Spec.Name)
+				for _, m := range plan.Metrics {
+					fmt.Fprintf(cmd.OutOrStdout(), " %s %.4f", m.Name, res.Test[m.Name])
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), " (%.1fs) -> %s\n", res.Seconds, res.Dir)
+			}
+			return nil
+		},
+	}
+}
+
+func summaryCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "summary SPEC...",
+		Short: "Print the Keras-style layer table of each spec, without touching data",
+		Args:  specArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, path := range args {
+				plan, err := pipeline.Load(path)
+				if err != nil {
+					return err
+				}
+				plan.WriteSummary(cmd.OutOrStdout())
+			}
+			return nil
+		},
+	}
+}
+
+func validateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate SPEC...",
+		Short: "Check specs (fields, names, shapes through the layer stack) without running anything",
+		Args:  specArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var all spec.ErrorList
+			var other []error
+			for _, path := range args {
+				_, err := pipeline.Load(path)
+				if list, ok := spec.AsList(err); ok {
+					all = append(all, list...)
+				} else if err != nil {
+					other = append(other, err)
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", path)
+				}
+			}
+			if len(other) > 0 {
+				return errors.Join(other...)
+			}
+			return all.Err()
+		},
+	}
+}

@@ -1,0 +1,108 @@
+package evaluators
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/pipe-ml/pipe/loaders"
+)
+
+func init() {
+	Losses.Register("categorical_crossentropy", "Cross-entropy of predicted class probabilities (a softmax output) against one-hot labels.",
+		func() any { return &CategoricalCE{} })
+	Losses.Register("sparse_categorical_crossentropy", "Cross-entropy of predicted class probabilities against integer class labels.",
+		func() any { return &SparseCategoricalCE{} })
+	Losses.Register("binary_crossentropy", "Cross-entropy of predicted probabilities (a sigmoid output) against 0/1 labels.",
+		func() any { return &BinaryCE{} })
+	Losses.Register("mse", "Mean squared error.", func() any { return &MSE{} })
+}
+
+// epsilon clips probabilities away from 0 and 1 before the log, as Keras
+// does (backend.epsilon() = 1e-7), so a confident wrong answer costs a large
+// but finite loss.
+const epsilon = 1e-7
+
+func clippedLog(p *graph.Node) *graph.Node { return graph.Log(graph.ClipScalar(p, epsilon, 1-epsilon)) }
+
+// asFloat converts labels to the prediction's dtype and shape.
+func asFloat(y, like *graph.Node) *graph.Node {
+	y = graph.ConvertDType(y, like.DType())
+	if !slices.Equal(y.Shape().Dimensions, like.Shape().Dimensions) {
+		y = graph.Reshape(y, like.Shape().Dimensions...)
+	}
+	return y
+}
+
+// sameSize checks that labels can be compared element-wise with the output.
+func sameSize(out []int, y loaders.Schema) error {
+	if size(out) != size(y.Shape) {
+		return fmt.Errorf("model output %v and labels %v differ in size", out, y.Shape)
+	}
+	return nil
+}
+
+func size(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
+
+// CategoricalCE is Keras' categorical_crossentropy on probabilities.
+type CategoricalCE struct{}
+
+func (CategoricalCE) Check(out []int, y loaders.Schema) error {
+	if y.DType != loaders.Float32 || !slices.Equal(out, y.Shape) {
+		return fmt.Errorf("needs one-hot float labels shaped like the output %v, got %s (add a one_hot transform, or use sparse_categorical_crossentropy)", out, y)
+	}
+	return nil
+}
+
+func (CategoricalCE) Build(pred, y *graph.Node) *graph.Node {
+	// Keras rescales the output to sum to 1 before taking the log.
+	p := graph.Div(pred, graph.ReduceAndKeep(pred, graph.ReduceSum, -1))
+	return perExample(graph.Neg(graph.ReduceSum(graph.Mul(asFloat(y, p), clippedLog(p)), -1)))
+}
+
+// SparseCategoricalCE is Keras' sparse_categorical_crossentropy on probabilities.
+type SparseCategoricalCE struct{}
+
+func (SparseCategoricalCE) Check(out []int, y loaders.Schema) error {
+	if y.DType != loaders.Int32 || len(out) != 1 || size(y.Shape) != 1 {
+		return fmt.Errorf("needs integer labels and a vector output, got labels %s and output %v", y, out)
+	}
+	if y.Classes > out[0] {
+		return fmt.Errorf("the data has %d classes, the output only %d units", y.Classes, out[0])
+	}
+	return nil
+}
+
+func (SparseCategoricalCE) Build(pred, y *graph.Node) *graph.Node {
+	classes := pred.Shape().Dimensions[1]
+	oneHot := graph.OneHot(graph.Reshape(y, -1), classes, pred.DType())
+	return CategoricalCE{}.Build(pred, oneHot)
+}
+
+// BinaryCE is Keras' binary_crossentropy on probabilities.
+type BinaryCE struct{}
+
+func (BinaryCE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
+
+func (BinaryCE) Build(pred, y *graph.Node) *graph.Node {
+	t := asFloat(y, pred)
+	pos := graph.Mul(t, clippedLog(pred))
+	neg := graph.Mul(graph.OneMinus(t), clippedLog(graph.OneMinus(pred)))
+	return perExample(graph.Neg(graph.Add(pos, neg)))
+}
+
+// MSE is the mean squared error per example.
+type MSE struct{}
+
+func (MSE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
+
+func (MSE) Build(pred, y *graph.Node) *graph.Node {
+	return perExample(graph.Square(graph.Sub(pred, asFloat(y, pred))))
+}
+

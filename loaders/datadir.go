@@ -1,0 +1,74 @@
+package loaders
+
+import (
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// DataError is a problem with data files rather than with the spec: a
+// missing directory, a corrupt file. The CLI gives it its own exit code.
+type DataError struct {
+	Path string
+	Err  error
+}
+
+func (e *DataError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
+func (e *DataError) Unwrap() error { return e.Err }
+
+func dataErr(path, format string, args ...any) error {
+	return &DataError{Path: path, Err: fmt.Errorf(format, args...)}
+}
+
+// ResolveDataDir picks the data directory: the flag, then $PIPE_DATA, then
+// pipe's folder in the user cache dir.
+func ResolveDataDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv("PIPE_DATA"); env != "" {
+		return env
+	}
+	if cache, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(cache, "pipe", "data")
+	}
+	return "data"
+}
+
+// datasetDir returns dataDir/name, or a DataError saying where pipe looked
+// and how to point it elsewhere.
+func datasetDir(dataDir, name string) (string, error) {
+	dir := filepath.Join(dataDir, name)
+	st, err := os.Stat(dir)
+	if err == nil && st.IsDir() {
+		return dir, nil
+	}
+	return "", dataErr(dir, "%s data directory not found (set --data-dir or PIPE_DATA to the folder that holds %s/)", name, name)
+}
+
+// openMaybeGzip opens dir/name, or dir/name.gz decompressed on the fly.
+func openMaybeGzip(dir, name string) (io.ReadCloser, string, error) {
+	path := filepath.Join(dir, name)
+	if f, err := os.Open(path); err == nil {
+		return f, path, nil
+	}
+	gzPath := path + ".gz"
+	f, err := os.Open(gzPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, path, dataErr(path, "file not found (nor %s.gz)", name)
+	} else if err != nil {
+		return nil, gzPath, &DataError{Path: gzPath, Err: err}
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, gzPath, dataErr(gzPath, "not a gzip file: %v", err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{zr, f}, gzPath, nil
+}

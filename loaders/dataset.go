@@ -1,0 +1,140 @@
+// Package loaders holds the dataset registry (mnist, ...) and the transforms
+// that preprocess a loaded dataset (scale, reshape, one_hot).
+package loaders
+
+import (
+	"fmt"
+
+	"github.com/pipe-ml/pipe/spec"
+)
+
+// DType is the element type of an Array.
+type DType string
+
+const (
+	Float32 DType = "float32"
+	Int32   DType = "int32"
+)
+
+// Schema describes one column without its data: what validation and
+// `pipe summary` know before anything is read.
+type Schema struct {
+	DType   DType
+	Shape   []int // of one example
+	Classes int   // for integer labels: how many classes; 0 otherwise
+}
+
+func (s Schema) String() string { return fmt.Sprintf("%s%v", s.DType, s.Shape) }
+
+// Array is a column of examples stored contiguously, example after example.
+// Exactly one of Float and Int holds data, as DType says.
+type Array struct {
+	Schema
+	Float []float32
+	Int   []int32
+}
+
+// Size is the number of elements of one example.
+func (a *Array) Size() int {
+	n := 1
+	for _, d := range a.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Len is the number of examples.
+func (a *Array) Len() int {
+	if a.DType == Int32 {
+		return len(a.Int) / max(a.Size(), 1)
+	}
+	return len(a.Float) / max(a.Size(), 1)
+}
+
+// Slice returns examples [from, to) sharing a's storage.
+func (a *Array) Slice(from, to int) Array {
+	s, out := a.Size(), Array{Schema: a.Schema}
+	if a.DType == Int32 {
+		out.Int = a.Int[from*s : to*s]
+	} else {
+		out.Float = a.Float[from*s : to*s]
+	}
+	return out
+}
+
+// Split is the features and labels of one part of a dataset.
+type Split struct {
+	X, Y Array
+}
+
+// Len is the number of examples.
+func (s *Split) Len() int { return s.X.Len() }
+
+// Slice returns examples [from, to).
+func (s *Split) Slice(from, to int) Split {
+	return Split{X: s.X.Slice(from, to), Y: s.Y.Slice(from, to)}
+}
+
+// Dataset is what a loader yields.
+type Dataset struct {
+	Train, Test Split
+	Classes     []string // class names, when labels are classes
+}
+
+// Loader reads one dataset. Schemas must answer without touching data, so
+// that `pipe validate` can check shapes through the whole spec.
+type Loader interface {
+	Schemas() (x, y Schema)
+	Load(dataDir string) (*Dataset, error)
+}
+
+// Transform is one preprocessing step, applied to features or to labels.
+type Transform interface {
+	// Column is "x" or "y": which column the transform rewrites.
+	Column() string
+	// OutSchema is the schema after the transform, or an error naming why
+	// the transform does not apply to in.
+	OutSchema(in Schema) (Schema, error)
+	Apply(a Array) Array
+}
+
+// Registries of loaders and transforms; components add themselves in init().
+var (
+	Loaders    = spec.NewRegistry("loader")
+	Transforms = spec.NewRegistry("transform")
+)
+
+// Schemas returns the schemas of the data section after all transforms,
+// or positioned errors for transforms that do not fit.
+func Schemas(s *spec.Spec) (x, y Schema, errs spec.ErrorList) {
+	x, y = s.Data.Loader.Config.(Loader).Schemas()
+	for _, c := range s.Data.Transforms {
+		t := c.Config.(Transform)
+		col := &x
+		if t.Column() == "y" {
+			col = &y
+		}
+		out, err := t.OutSchema(*col)
+		if err != nil {
+			errs = append(errs, &spec.Error{Pos: c.Pos, Path: c.Path, Msg: fmt.Sprintf("%s on %s %s: %v", c.Kind, t.Column(), *col, err)})
+			continue
+		}
+		*col = out
+	}
+	return x, y, errs
+}
+
+// Apply runs the transforms of s over both splits of ds, in place.
+func Apply(s *spec.Spec, ds *Dataset) {
+	for _, c := range s.Data.Transforms {
+		t := c.Config.(Transform)
+		for _, split := range []*Split{&ds.Train, &ds.Test} {
+			if t.Column() == "y" {
+				split.Y = t.Apply(split.Y)
+			} else {
+				split.X = t.Apply(split.X)
+			}
+		}
+	}
+}
+

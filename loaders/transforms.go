@@ -1,0 +1,116 @@
+package loaders
+
+import (
+	"fmt"
+)
+
+func init() {
+	Transforms.Register("scale", "Divides features by a constant (after subtracting an offset): x' = (x - subtract) / divide.",
+		func() any { return &Scale{Divide: 1, On: "x"} })
+	Transforms.Register("reshape", "Gives each example a new shape with the same number of elements, like Keras' Reshape.",
+		func() any { return &Reshape{On: "x"} })
+	Transforms.Register("one_hot", "Turns integer class labels into one-hot float vectors of length classes.",
+		func() any { return &OneHot{On: "y"} })
+}
+
+// Scale maps x to (x - Subtract) / Divide, element by element.
+type Scale struct {
+	Divide   float64 `pipe:"divide" doc:"divisor, e.g. 255 for 8-bit pixels; not zero"`
+	Subtract float64 `pipe:"subtract" doc:"offset subtracted before dividing"`
+	On       string  `pipe:"on,oneof=x|y" doc:"column to transform: x (features) or y (labels)"`
+}
+
+func (t *Scale) Column() string { return t.On }
+
+func (t *Scale) OutSchema(in Schema) (Schema, error) {
+	if t.Divide == 0 {
+		return in, fmt.Errorf("divide must not be 0")
+	}
+	return Schema{DType: Float32, Shape: in.Shape}, nil
+}
+
+func (t *Scale) Apply(a Array) Array {
+	out := Array{Schema: Schema{DType: Float32, Shape: a.Shape}, Float: make([]float32, 0, len(a.Float)+len(a.Int))}
+	sub, div := float32(t.Subtract), float32(t.Divide)
+	for _, v := range a.Float {
+		out.Float = append(out.Float, (v-sub)/div)
+	}
+	for _, v := range a.Int {
+		out.Float = append(out.Float, (float32(v)-sub)/div)
+	}
+	return out
+}
+
+// Reshape changes the per-example shape; -1 once infers a dimension.
+type Reshape struct {
+	Shape []int  `pipe:"shape,required,min=-1" doc:"new shape of one example; one entry may be -1"`
+	On    string `pipe:"on,oneof=x|y" doc:"column to transform: x (features) or y (labels)"`
+}
+
+func (t *Reshape) Column() string { return t.On }
+
+func (t *Reshape) OutSchema(in Schema) (Schema, error) {
+	size := 1
+	for _, d := range in.Shape {
+		size *= d
+	}
+	out, known, infer := append([]int(nil), t.Shape...), 1, -1
+	for i, d := range out {
+		switch {
+		case d == -1 && infer >= 0:
+			return in, fmt.Errorf("only one dimension may be -1")
+		case d == -1:
+			infer = i
+		case d == 0:
+			return in, fmt.Errorf("dimension %d is 0", i)
+		default:
+			known *= d
+		}
+	}
+	if infer >= 0 && size%known == 0 {
+		out[infer] = size / known
+		known = size
+	}
+	if known != size {
+		return in, fmt.Errorf("cannot reshape %v (%d elements) to %v", in.Shape, size, t.Shape)
+	}
+	in.Shape = out
+	return in, nil
+}
+
+func (t *Reshape) Apply(a Array) Array {
+	s, err := t.OutSchema(a.Schema)
+	if err != nil {
+		panic(err) // OutSchema was checked at validation
+	}
+	a.Schema = s
+	return a
+}
+
+// OneHot turns labels 0..classes-1 into one-hot vectors.
+type OneHot struct {
+	Classes int    `pipe:"classes,required,min=2" doc:"number of classes"`
+	On      string `pipe:"on,oneof=x|y" doc:"column to transform: x (features) or y (labels)"`
+}
+
+func (t *OneHot) Column() string { return t.On }
+
+func (t *OneHot) OutSchema(in Schema) (Schema, error) {
+	if in.DType != Int32 {
+		return in, fmt.Errorf("one_hot needs integer labels, got %s", in.DType)
+	}
+	if in.Classes > t.Classes {
+		return in, fmt.Errorf("the data has %d classes, more than classes: %d", in.Classes, t.Classes)
+	}
+	return Schema{DType: Float32, Shape: append(append([]int(nil), in.Shape...), t.Classes)}, nil
+}
+
+func (t *OneHot) Apply(a Array) Array {
+	out := Array{Schema: Schema{DType: Float32, Shape: append(append([]int(nil), a.Shape...), t.Classes)}, Float: make([]float32, len(a.Int)*t.Classes)}
+	for i, c := range a.Int {
+		if c >= 0 && int(c) < t.Classes {
+			out.Float[i*t.Classes+int(c)] = 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,73 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+func init() {
+	Layers.Register("dense", "Fully connected layer: activation(x . kernel + bias) on a flat input.",
+		func() any { return &Dense{Activation: "linear", UseBias: true} })
+	Layers.Register("dropout", "Sets a random fraction rate of its inputs to 0 during training and scales the rest by 1/(1-rate); does nothing at evaluation.",
+		func() any { return &Dropout{} })
+	Layers.Register("flatten", "Flattens each example to one axis.",
+		func() any { return &Flatten{} })
+}
+
+// Dense is Keras' Dense on a flat input.
+type Dense struct {
+	Units      int    `pipe:"units,required,min=1,max=1000000000" doc:"output size"`
+	Activation string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	UseBias    bool   `pipe:"use_bias" doc:"add a learned bias"`
+}
+
+func (l *Dense) OutputShape(in []int) ([]int, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("dense needs a flat input (one axis per example), got %d axes: add a flatten layer before it", len(in))
+	}
+	return []int{l.Units}, nil
+}
+
+func (l *Dense) Params(in []int) int {
+	n := in[0] * l.Units
+	if l.UseBias {
+		n += l.Units
+	}
+	return n
+}
+
+func (l *Dense) Build(b *Builder, x *graph.Node) *graph.Node {
+	in := x.Shape().Dimensions[1]
+	y := graph.MatMul(x, b.GlorotUniform("kernel", in, l.Units, in, l.Units))
+	if l.UseBias {
+		y = graph.Add(y, graph.Reshape(b.Zeros("bias", l.Units), 1, l.Units))
+	}
+	return applyActivation(l.Activation, y)
+}
+
+// Dropout is inverted dropout, as in Keras.
+type Dropout struct {
+	Rate float64 `pipe:"rate,required,min=0,max=0.999" doc:"fraction of inputs dropped during training"`
+}
+
+func (*Dropout) OutputShape(in []int) ([]int, error) { return in, nil }
+func (*Dropout) Params([]int) int                    { return 0 }
+
+func (l *Dropout) Build(b *Builder, x *graph.Node) *graph.Node {
+	if !b.Training || l.Rate == 0 {
+		return x
+	}
+	keep := graph.GreaterOrEqual(b.Scope.RandomUniform(b.Graph, x.Shape()), graph.Scalar(b.Graph, x.DType(), l.Rate))
+	scaled := graph.MulScalar(x, 1/(1-l.Rate))
+	return graph.Where(keep, scaled, graph.ZerosLike(x))
+}
+
+// Flatten reshapes each example to one axis.
+type Flatten struct{}
+
+func (*Flatten) OutputShape(in []int) ([]int, error) { return []int{size(in)}, nil }
+func (*Flatten) Params([]int) int                    { return 0 }
+func (*Flatten) Build(_ *Builder, x *graph.Node) *graph.Node {
+	return graph.Reshape(x, x.Shape().Dimensions[0], -1)
+}

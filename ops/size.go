@@ -1,0 +1,59 @@
+package ops
+
+import (
+	"fmt"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Size2 is a 2-D window size or stride: `5` means 5x5, `[5, 3]` means 5 rows by 3 columns.
+type Size2 [2]int
+
+// DecodeNode accepts a positive integer or a list of two.
+func (s *Size2) DecodeNode(n *yaml.Node) error {
+	parse := func(m *yaml.Node) (int, error) {
+		v, err := strconv.Atoi(m.Value)
+		if m.Kind != yaml.ScalarNode || m.ShortTag() != "!!int" || err != nil {
+			return 0, fmt.Errorf("want a positive integer or a list of two, got %q", m.Value)
+		}
+		if v < 1 {
+			return 0, fmt.Errorf("must be at least 1, got %d", v)
+		}
+		return v, nil
+	}
+	switch {
+	case n.Kind == yaml.ScalarNode:
+		v, err := parse(n)
+		*s = Size2{v, v}
+		return err
+	case n.Kind == yaml.SequenceNode && len(n.Content) == 2:
+		var err error
+		for i := range s {
+			if s[i], err = parse(n.Content[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("want a positive integer or a list of two")
+}
+
+func (s Size2) String() string {
+	if s[0] == s[1] {
+		return strconv.Itoa(s[0])
+	}
+	return fmt.Sprintf("[%d, %d]", s[0], s[1])
+}
+
+// windowOut is the output length of a sliding window over n positions,
+// with Keras' rules: valid keeps whole windows, same pads to ceil(n/stride).
+func windowOut(n, window, stride int, padding string) int {
+	if padding == "same" {
+		return (n + stride - 1) / stride
+	}
+	if n < window {
+		return 0
+	}
+	return (n-window)/stride + 1
+}

@@ -1,0 +1,134 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/ops"
+)
+
+// Model is a plan's network with its variables on a backend, and the two
+// compiled computations that use them: a training step and an evaluation.
+type Model struct {
+	plan      *Plan
+	backend   compute.Backend
+	store     *model.Store
+	trainStep *model.Exec
+	evaluate  *model.Exec
+}
+
+// NewModel creates the variables' store and the computations. Variables
+// are created on the first call, from the seed.
+func NewModel(plan *Plan, backend compute.Backend) (*Model, error) {
+	m := &Model{plan: plan, backend: backend, store: model.NewStore()}
+	if err := m.store.SetRNGStateFromSeed(int64(plan.Spec.Seed)); err != nil {
+		return nil, err
+	}
+	var err error
+	if m.trainStep, err = model.NewExec(backend, m.store, m.trainGraph); err != nil {
+		return nil, err
+	}
+	if m.evaluate, err = model.NewExec(backend, m.store, m.evalGraph); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// forward builds the layer stack on x.
+func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) *graph.Node {
+	// The Go backend compiles the variables of graphs that are not marked as
+	// training into constants, so an evaluation graph would keep the weights
+	// it first saw. Every graph of pipe is marked as training to keep
+	// variables as parameters; dropout reads Builder.Training instead.
+	scope.SetTraining(x.Graph(), true)
+	for i, st := range m.plan.Stages {
+		b := &ops.Builder{Graph: x.Graph(), Scope: scope.In("%s", st.Name), Training: training, Seed: uint64(m.plan.Spec.Seed), Index: i}
+		x = st.Layer.Build(b, x)
+	}
+	return x
+}
+
+// metricSums returns, for each metric of the plan, its sum over the batch.
+func (m *Model) metricSums(pred, y *graph.Node, lossPerExample *graph.Node) *graph.Node {
+	sums := make([]*graph.Node, len(m.plan.Metrics))
+	for i, metric := range m.plan.Metrics {
+		per := lossPerExample
+		if metric.Name != "loss" {
+			per = metric.Build(pred, y, m.plan.Loss)
+		}
+		sums[i] = graph.ConvertDType(graph.ReduceAllSum(per), pred.DType())
+	}
+	return graph.Stack(sums, 0)
+}
+
+// trainGraph is one optimisation step on a batch; it returns the batch's
+// metric sums, measured before the update as Keras does.
+func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
+	g := x.Graph()
+	pred := m.forward(scope, x, true)
+	perExample := m.plan.Loss.Build(pred, y)
+	loss := graph.ReduceAllMean(perExample)
+
+	var vars []*model.Variable
+	var values []*graph.Node
+	for v := range scope.IterVariables() {
+		if v.Trainable && v.InUseByGraph(g) {
+			vars = append(vars, v)
+			values = append(values, v.NodeValue(g))
+		}
+	}
+	grads := graph.Gradient(loss, values...)
+
+	stepVar := m.store.Scope("/train").VariableWithValue("step", float32(0)).SetTrainable(false)
+	step := graph.AddScalar(stepVar.NodeValue(g), 1)
+	stepVar.SetNodeValue(step)
+	for i, v := range vars {
+		v.SetNodeValue(m.plan.Opt.Update(values[i], grads[i], slotFor(m.store, v), step))
+	}
+	return m.metricSums(pred, y, perExample)
+}
+
+// evalGraph returns the metric sums of a batch, without dropout.
+func (m *Model) evalGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
+	pred := m.forward(scope, x, false)
+	return m.metricSums(pred, y, m.plan.Loss.Build(pred, y))
+}
+
+// batchTensor copies examples [from, to) of a into a tensor with the batch axis first.
+func batchTensor(a *loaders.Array, idx []int) *tensors.Tensor {
+	dims := append([]int{len(idx)}, a.Shape...)
+	n := a.Size()
+	if a.DType == loaders.Int32 {
+		buf := make([]int32, 0, len(idx)*n)
+		for _, i := range idx {
+			buf = append(buf, a.Int[i*n:(i+1)*n]...)
+		}
+		return tensors.FromFlatDataAndDimensions(buf, dims...)
+	}
+	buf := make([]float32, 0, len(idx)*n)
+	for _, i := range idx {
+		buf = append(buf, a.Float[i*n:(i+1)*n]...)
+	}
+	return tensors.FromFlatDataAndDimensions(buf, dims...)
+}
+
+// run calls exec on a batch and returns the metric sums.
+func run(exec *model.Exec, split *loaders.Split, idx []int) ([]float64, error) {
+	out, err := exec.Call1(batchTensor(&split.X, idx), batchTensor(&split.Y, idx))
+	if err != nil {
+		return nil, err
+	}
+	sums, err := tensors.CopyFlatData[float32](out)
+	if err != nil {
+		return nil, fmt.Errorf("reading metrics: %w", err)
+	}
+	res := make([]float64, len(sums))
+	for i, s := range sums {
+		res[i] = float64(s)
+	}
+	return res, nil
+}

@@ -1,0 +1,176 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/pipe-ml/pipe/evaluators"
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/spec"
+)
+
+// Options are the run-time choices that are not part of the spec.
+type Options struct {
+	DataDir string    // resolved data directory
+	RunsDir string    // parent of the run directories; default "runs"
+	Backend string    // overrides the spec's backend when not empty
+	Log     io.Writer // progress lines; nil for none
+}
+
+// Result is what a finished run produced.
+type Result struct {
+	Dir     string // the run directory; empty when nothing was written
+	History *evaluators.History
+	Test    map[string]float64 // final metrics on the test split
+	Seconds float64            // training time
+}
+
+// Data loads the plan's dataset, keeps the spec's subsets and applies the
+// transforms. It checks that what the loader produced matches what it
+// declared, since validation trusted the declaration.
+func (p *Plan) Data(dataDir string) (*loaders.Dataset, error) {
+	loader := p.Spec.Data.Loader.Config.(loaders.Loader)
+	ds, err := loader.Load(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	wantX, wantY := loader.Schemas()
+	for _, split := range []*loaders.Split{&ds.Train, &ds.Test} {
+		if !slices.Equal(split.X.Shape, wantX.Shape) || !slices.Equal(split.Y.Shape, wantY.Shape) {
+			return nil, fmt.Errorf("loader %s declared examples %s -> %s but produced %s -> %s", p.Spec.Data.Loader.Kind, wantX, wantY, split.X.Schema, split.Y.Schema)
+		}
+	}
+	if n := p.Spec.Data.TrainLimit; n > 0 && n < ds.Train.Len() {
+		ds.Train = ds.Train.Slice(0, n)
+	}
+	if n := p.Spec.Data.TestLimit; n > 0 && n < ds.Test.Len() {
+		ds.Test = ds.Test.Slice(0, n)
+	}
+	loaders.Apply(p.Spec, ds)
+	return ds, nil
+}
+
+// Run trains and evaluates the plan and writes its run directory.
+func Run(p *Plan, opt Options) (*Result, error) {
+	logf := func(format string, args ...any) {
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, format, args...)
+		}
+	}
+	backendName := p.Spec.Backend
+	if opt.Backend != "" {
+		backendName = opt.Backend
+	}
+	backend, err := NewBackend(backendName)
+	if err != nil {
+		return nil, err
+	}
+	defer backend.Finalize()
+
+	ds, err := p.Data(opt.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	train, val := ds.Train, &ds.Test
+	switch v := p.Spec.Train.Validation; v.Split {
+	case "none":
+		val = nil
+	case "fraction":
+		// Keras' validation_split: the last fraction of the training data, before shuffling.
+		cut := train.Len() - int(float64(train.Len())*v.Fraction)
+		train, val = ds.Train.Slice(0, cut), new(ds.Train.Slice(cut, ds.Train.Len()))
+	}
+	logf("%s: %d training and %d test examples, %s parameters, backend %s\n", p.Spec.Name, train.Len(), ds.Test.Len(), Thousands(p.Params()), backend.Name())
+
+	m, err := NewModel(p, backend)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	hist, err := m.Fit(&train, val, p.Spec.Train.Epochs, func(r EpochReport) {
+		logf("epoch %d/%d - %.1fs - %.0f samples/s", r.Epoch, r.Epochs, r.Duration.Seconds(), float64(r.Samples)/r.Duration.Seconds())
+		for _, n := range r.Names {
+			logf(" - %s: %.4f", n, r.Metrics[n])
+		}
+		logf("\n")
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{History: hist, Seconds: time.Since(start).Seconds()}
+	if res.Test, err = m.Evaluate(&ds.Test); err != nil {
+		return nil, fmt.Errorf("test evaluation: %w", err)
+	}
+	if res.Dir, err = p.writeRun(opt.RunsDir, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// writeRun writes the run directory. Files go to a hidden temporary
+// directory first, renamed into place only when complete, so an
+// interrupted run leaves no half-written directory that looks finished,
+// and an earlier run's directory is never reused.
+func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
+	if runsDir == "" {
+		runsDir = "runs"
+	}
+	parent := filepath.Join(runsDir, p.Spec.Name)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(parent, ".partial-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp) // a no-op once renamed
+
+	resolved, err := spec.Encode(p.Spec)
+	if err != nil {
+		return "", err
+	}
+	var summary bytes.Buffer
+	p.WriteSummary(&summary)
+	metrics := map[string]any{
+		"spec": p.Spec.Name, "params": p.Params(), "epochs": p.Spec.Train.Epochs,
+		"train_seconds": res.Seconds, "test": res.Test, "final_epoch": res.History.Last(),
+	}
+	for name, v := range map[string]any{"history.json": res.History, "metrics.json": metrics} {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(tmp, name), append(b, '\n'), 0o644); err != nil {
+			return "", err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "spec.yaml"), resolved, 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "summary.txt"), summary.Bytes(), 0o644); err != nil {
+		return "", err
+	}
+	stamp := time.Now().Format("20060102-150405")
+	for i := 1; ; i++ {
+		dir := filepath.Join(parent, stamp)
+		if i > 1 {
+			dir = fmt.Sprintf("%s-%d", dir, i)
+		}
+		// os.Rename onto an existing non-empty directory fails, so a
+		// finished run is never replaced; try the next name instead.
+		err := os.Rename(tmp, dir)
+		if err == nil {
+			return dir, nil
+		}
+		if _, statErr := os.Stat(dir); statErr != nil || i > 100 {
+			return "", errors.Join(fmt.Errorf("writing run directory %s", dir), err)
+		}
+	}
+}

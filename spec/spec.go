@@ -1,0 +1,200 @@
+// Package spec holds the experiment spec: its types, strict YAML decoding
+// with file:line:col errors and field paths, and the registries through which
+// layers, loaders, metrics and optimizers declare their params.
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Spec is one experiment: data, model, training and what to measure.
+type Spec struct {
+	Name     string      `pipe:"name,required" doc:"experiment name; names the run directory and the golden file"`
+	Seed     int         `pipe:"seed" doc:"random seed for initialisation, shuffling and dropout"`
+	Backend  string      `pipe:"backend" doc:"GoMLX backend config: go (default), xla:cpu, xla:cuda"`
+	Data     Data        `pipe:"data,required" doc:"where examples come from and how they are preprocessed"`
+	Model    Model       `pipe:"model,required" doc:"the network"`
+	Train    Train       `pipe:"train,required" doc:"loss, optimizer and schedule"`
+	Evaluate []Component `pipe:"evaluate,registry=metric" doc:"metrics reported per epoch on training and validation data"`
+	Golden   *Golden     `pipe:"golden" doc:"the short deterministic run that the golden file records"`
+
+	File string         `pipe:"-"` // the file it was read from
+	pos  map[string]Pos // field path -> position
+}
+
+// Data names a loader (its params sit beside it) and the transforms applied to its output.
+type Data struct {
+	Loader     Component   `pipe:"loader,required,registry=loader,inline" doc:"dataset loader; its params sit beside it"`
+	Transforms []Component `pipe:"transforms,registry=transform" doc:"preprocessing steps, applied in order"`
+	TrainLimit int         `pipe:"train_limit,min=0" doc:"use only the first N training examples (0: all)"`
+	TestLimit  int         `pipe:"test_limit,min=0" doc:"use only the first N test examples (0: all)"`
+}
+
+// Model is a layer stack on an input of a given per-example shape.
+type Model struct {
+	Input  Input       `pipe:"input,required" doc:"shape of one example, without the batch axis"`
+	Layers []Component `pipe:"layers,required,registry=layer" doc:"the layers, in order"`
+}
+
+// Input declares the shape of one example.
+type Input struct {
+	Shape []int `pipe:"shape,required,min=1" doc:"dimensions of one example, e.g. [28, 28, 1]"`
+}
+
+// Train says how to fit the model.
+type Train struct {
+	Loss       Component  `pipe:"loss,required,registry=loss" doc:"loss function"`
+	Optimizer  Component  `pipe:"optimizer,required,registry=optimizer" doc:"optimizer and its params"`
+	BatchSize  int        `pipe:"batch_size,min=1,max=1048576" doc:"examples per training step"`
+	Epochs     int        `pipe:"epochs,min=1,max=100000" doc:"passes over the training data"`
+	Validation Validation `pipe:"validation" doc:"test (the test split), none, or a fraction in (0,1) of the training data held out"`
+}
+
+// Golden describes the short deterministic run recorded in the golden file.
+type Golden struct {
+	Train     int     `pipe:"train,min=1" doc:"training examples used"`
+	Test      int     `pipe:"test,min=1" doc:"test examples used"`
+	Epochs    int     `pipe:"epochs,min=1" doc:"epochs trained"`
+	Tolerance float64 `pipe:"tolerance,min=0" doc:"allowed absolute difference of each metric"`
+}
+
+// Validation is where validation metrics come from.
+type Validation struct {
+	Split    string  // "test", "none" or "fraction"
+	Fraction float64 // of the training set, when Split is "fraction"
+}
+
+// DecodeNode accepts test, none, or a fraction strictly between 0 and 1.
+func (v *Validation) DecodeNode(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		switch n.ShortTag() {
+		case "!!str":
+			if n.Value == "test" || n.Value == "none" {
+				*v = Validation{Split: n.Value}
+				return nil
+			}
+		case "!!float", "!!int":
+			f, err := strconv.ParseFloat(n.Value, 64)
+			if err == nil && f > 0 && f < 1 {
+				*v = Validation{Split: "fraction", Fraction: f}
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("want test, none or a fraction between 0 and 1, got %s", describe(n))
+}
+
+func (v Validation) String() string {
+	if v.Split == "fraction" {
+		return strconv.FormatFloat(v.Fraction, 'g', -1, 64)
+	}
+	return v.Split
+}
+
+// defaults returns a spec with every optional field at its default.
+func defaults() *Spec {
+	return &Spec{
+		Backend: "go",
+		Train:   Train{BatchSize: 32, Epochs: 1, Validation: Validation{Split: "test"}},
+		Golden:  nil,
+	}
+}
+
+// Load reads and decodes the spec file at path.
+func Load(path string) (*Spec, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, os.ErrNotExist) {
+			msg = "no such spec file"
+		}
+		return nil, ErrorList{{Pos: Pos{File: path}, Msg: msg}}
+	}
+	return Parse(path, src)
+}
+
+// Parse decodes src, naming file in errors. Every error of the spec is
+// returned together as an ErrorList.
+func Parse(file string, src []byte) (*Spec, error) {
+	root, err := parseYAML(file, src)
+	if err != nil {
+		return nil, err
+	}
+	s := defaults()
+	d := &decoder{file: file, pos: map[string]Pos{}}
+	d.value(root, reflectValue(s), "", FieldTag{})
+	s.File, s.pos = file, d.pos
+	if s.Golden != nil {
+		if s.Golden.Epochs == 0 {
+			s.Golden.Epochs = 1
+		}
+	}
+	return s, d.errs.Err()
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// parseYAML returns the single document's top node, turning YAML syntax
+// errors into positioned errors.
+func parseYAML(file string, src []byte) (*yaml.Node, error) {
+	if len(bytes.TrimSpace(src)) == 0 {
+		return nil, ErrorList{{Pos: Pos{File: file}, Msg: "the spec is empty"}}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		line, msg := 0, err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		return nil, ErrorList{{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + msg}}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, ErrorList{{Pos: Pos{File: file, Line: extra.Line, Col: extra.Column}, Msg: "a spec holds one YAML document; found another"}}
+	}
+	if len(doc.Content) == 0 {
+		return nil, ErrorList{{Pos: Pos{File: file}, Msg: "the spec is empty"}}
+	}
+	return doc.Content[0], nil
+}
+
+// PosOf returns the position of the field at path, or of its closest
+// enclosing field that has one, so later checks can point into the file.
+func (s *Spec) PosOf(path string) Pos {
+	for p := path; p != ""; p = parent(p) {
+		if pos, ok := s.pos[p]; ok {
+			return pos
+		}
+	}
+	return Pos{File: s.File, Line: 1, Col: 1}
+}
+
+// Errorf builds a positioned error about the field at path.
+func (s *Spec) Errorf(path, format string, args ...any) *Error {
+	return &Error{Pos: s.PosOf(path), Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// AsList returns err as an ErrorList when it is one.
+func AsList(err error) (ErrorList, bool) {
+	var l ErrorList
+	ok := errors.As(err, &l)
+	return l, ok
+}
