@@ -105,4 +105,3 @@ func (MSE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
 func (MSE) Build(pred, y *graph.Node) *graph.Node {
 	return perExample(graph.Square(graph.Sub(pred, asFloat(y, pred))))
 }
-

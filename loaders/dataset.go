@@ -137,4 +137,3 @@ func Apply(s *spec.Spec, ds *Dataset) {
 		}
 	}
 }
-
