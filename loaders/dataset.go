@@ -28,11 +28,18 @@ func (s Schema) String() string { return fmt.Sprintf("%s%v", s.DType, s.Shape) }
 
 // Array is a column of examples stored contiguously, example after example.
 // Exactly one of Float and Int holds data, as DType says.
+//
+// A ragged column (token sequences before padding) has Shape [-1] and
+// Offsets: example i is elements Offsets[i]:Offsets[i+1].
 type Array struct {
 	Schema
-	Float []float32
-	Int   []int32
+	Float   []float32
+	Int     []int32
+	Offsets []int
 }
+
+// Ragged reports whether examples differ in length.
+func (a *Array) Ragged() bool { return a.Offsets != nil }
 
 // Size is the number of elements of one example.
 func (a *Array) Size() int {
@@ -45,6 +52,9 @@ func (a *Array) Size() int {
 
 // Len is the number of examples.
 func (a *Array) Len() int {
+	if a.Ragged() {
+		return len(a.Offsets) - 1
+	}
 	if a.DType == Int32 {
 		return len(a.Int) / max(a.Size(), 1)
 	}
@@ -53,11 +63,19 @@ func (a *Array) Len() int {
 
 // Slice returns examples [from, to) sharing a's storage.
 func (a *Array) Slice(from, to int) Array {
-	s, out := a.Size(), Array{Schema: a.Schema}
+	out := Array{Schema: a.Schema}
+	lo, hi := from*a.Size(), to*a.Size()
+	if a.Ragged() {
+		lo, hi = a.Offsets[from], a.Offsets[to]
+		out.Offsets = make([]int, to-from+1)
+		for i := range out.Offsets {
+			out.Offsets[i] = a.Offsets[from+i] - lo
+		}
+	}
 	if a.DType == Int32 {
-		out.Int = a.Int[from*s : to*s]
+		out.Int = a.Int[lo:hi]
 	} else {
-		out.Float = a.Float[from*s : to*s]
+		out.Float = a.Float[lo:hi]
 	}
 	return out
 }

@@ -70,11 +70,14 @@ func readIDX(dir, name string, rank int) (*idx, error) {
 	}
 	defer r.Close()
 	head := make([]byte, 4+4*rank)
-	if _, err := io.ReadFull(r, head); err != nil {
+	if _, err := io.ReadFull(r, head[:4]); err != nil {
 		return nil, dataErr(path, "truncated IDX header: %v", err)
 	}
 	if head[0] != 0 || head[1] != 0 || head[2] != 0x08 || int(head[3]) != rank {
 		return nil, dataErr(path, "not an unsigned-byte IDX file of rank %d (magic %x)", rank, head[:4])
+	}
+	if _, err := io.ReadFull(r, head[4:]); err != nil {
+		return nil, dataErr(path, "truncated IDX header: %v", err)
 	}
 	dims, size := make([]int, rank), 1
 	for i := range dims {

@@ -104,7 +104,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, tag FieldTag
 		}
 	}
 	if v.Type() == reflect.TypeFor[Component]() {
-		d.component(n, v.Addr().Interface().(*Component), path, tag.Registry, nil)
+		d.component(n, v.Addr().Interface().(*Component), path, tag.Registry)
 		return
 	}
 	switch v.Kind() {
@@ -291,7 +291,9 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string, extra *[
 		params := &yaml.Node{Kind: yaml.MappingNode, Content: kv, Line: n.Line, Column: n.Column}
 		kindNode := vals[indexOf(keys, tag.Name)]
 		d.pos[join(path, tag.Name)] = d.at(kindNode)
-		d.inlineComponent(kindNode, params, v.Field(inline).Addr().Interface().(*Component), path, tag.Registry, names)
+		// The params sit beside the name, in this mapping: their paths are
+		// data.train_limit, not data.loader.train_limit.
+		d.inlineComponent(kindNode, params, v.Field(inline).Addr().Interface().(*Component), join(path, tag.Name), path, tag.Registry, names)
 		leftovers = nil
 	}
 	if extra != nil {
@@ -330,16 +332,16 @@ func indexOf(keys []*yaml.Node, name string) int {
 //	flatten                       the name alone: default params
 //	dense: {units: 10}            the name as the only key, params inside
 //	{name: adam, learning_rate: 0.01}   the name under "name", params beside it
-func (d *decoder) component(n *yaml.Node, c *Component, path, kind string, _ []string) {
+func (d *decoder) component(n *yaml.Node, c *Component, path, kind string) {
 	switch {
 	case n.Kind == yaml.ScalarNode:
-		d.inlineComponent(n, &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}, c, path, kind, nil)
+		d.inlineComponent(n, &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}, c, path, path, kind, nil)
 	case n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value != "name":
 		params := n.Content[1]
 		if params.ShortTag() == "!!null" {
 			params = &yaml.Node{Kind: yaml.MappingNode, Line: params.Line, Column: params.Column}
 		}
-		d.inlineComponent(n.Content[0], params, c, path, kind, nil)
+		d.inlineComponent(n.Content[0], params, c, path, path, kind, nil)
 	case n.Kind == yaml.MappingNode && indexOfPair(n, "name") >= 0:
 		i := indexOfPair(n, "name")
 		var rest []*yaml.Node
@@ -348,7 +350,7 @@ func (d *decoder) component(n *yaml.Node, c *Component, path, kind string, _ []s
 				rest = append(rest, n.Content[j], n.Content[j+1])
 			}
 		}
-		d.inlineComponent(n.Content[i+1], &yaml.Node{Kind: yaml.MappingNode, Content: rest, Line: n.Line, Column: n.Column}, c, path, kind, []string{"name"})
+		d.inlineComponent(n.Content[i+1], &yaml.Node{Kind: yaml.MappingNode, Content: rest, Line: n.Line, Column: n.Column}, c, path, path, kind, []string{"name"})
 	default:
 		d.fail(n, path, "want a %s name, or a mapping with one key (the %s name) whose value holds its params; got %s", kind, kind, describe(n))
 	}
@@ -364,9 +366,10 @@ func indexOfPair(n *yaml.Node, key string) int {
 }
 
 // inlineComponent resolves the name in kindNode against the registry of kind
-// and decodes params into a fresh config. siblings are the other field names
-// valid at this level, offered as suggestions for an unknown key.
-func (d *decoder) inlineComponent(kindNode, params *yaml.Node, c *Component, path, kind string, siblings []string) {
+// and decodes params into a fresh config. path names the component,
+// paramsPath the mapping its params sit in; siblings are the other field
+// names valid there, offered as suggestions for an unknown key.
+func (d *decoder) inlineComponent(kindNode, params *yaml.Node, c *Component, path, paramsPath, kind string, siblings []string) {
 	reg := RegistryFor(kind)
 	if reg == nil {
 		panic("spec: no registry of kind " + kind + " is linked in")
@@ -383,10 +386,10 @@ func (d *decoder) inlineComponent(kindNode, params *yaml.Node, c *Component, pat
 	*c = Component{Kind: entry.Name, Config: entry.New(), Pos: d.at(kindNode), Path: path}
 	cfg := reflect.ValueOf(c.Config).Elem()
 	var extra []*yaml.Node
-	d.structure(params, cfg, path, &extra)
+	d.structure(params, cfg, paramsPath, &extra)
 	names := append(paramNames(cfg.Type()), siblings...)
 	for _, k := range extra {
-		d.fail(k, join(path, k.Value), "unknown field %q for %s %s%s", k.Value, kind, entry.Name, didYouMean(k.Value, names))
+		d.fail(k, join(paramsPath, k.Value), "unknown field %q for %s %s%s", k.Value, kind, entry.Name, didYouMean(k.Value, names))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -150,7 +151,9 @@ func parseYAML(file string, src []byte) (*yaml.Node, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); err == io.EOF {
+		return nil, ErrorList{{Pos: Pos{File: file}, Msg: "the spec is empty"}}
+	} else if err != nil {
 		line, msg := 0, err.Error()
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			line, _ = strconv.Atoi(m[1])

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pipeCmd runs the CLI in-process and returns its exit code and output.
+func pipeCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestBadSpecs checks that each malformed spec in testdata/bad is rejected
+// with the spec exit code and a message naming file:line:col, the field
+// path and what is wrong; and that no Go panic or stack trace leaks out.
+func TestBadSpecs(t *testing.T) {
+	cases := []struct {
+		file string
+		want []string // each a line (or part of one) of stderr
+	}{
+		{"invalid_yaml", []string{"invalid_yaml.yaml:4:1: invalid YAML: mapping values are not allowed"}},
+		{"empty", []string{"empty.yaml: the spec is empty"}},
+		{"unknown_layer", []string{`unknown_layer.yaml:11:7: model.layers[0]: unknown layer "conv3d" (did you mean "conv2d"?)`}},
+		{"misspelled_key", []string{`misspelled_key.yaml:11:16: model.layers[0].filtrs: unknown field "filtrs" for layer conv2d (did you mean "filters"?)`}},
+		{"wrong_type", []string{`wrong_type.yaml:14:22: model.layers[3].units: want an integer, got the string "ten"`}},
+		{"negative_units", []string{"negative_units.yaml:14:22: model.layers[3].units: must be at least 1, got -5"}},
+		{"unknown_loader", []string{`unknown_loader.yaml:3:11: data.loader: unknown loader "mnits" (did you mean "mnist"?)`}},
+		{"dense_without_flatten", []string{"dense_without_flatten.yaml:13:7: model.layers[2]: layer dense on input shape (None, 12, 12, 3): dense needs a flat input", "add a flatten layer"}},
+		{"pool_too_large", []string{"pool_too_large.yaml:12:7: model.layers[1]: layer max_pool2d on input shape (None, 24, 24, 3): pool 64 is larger than the 24x24 input"}},
+		{"missing_train", []string{"missing_train.yaml:1:1: train: required field is missing"}},
+		{"input_mismatch", []string{"input_mismatch.yaml:9:18: model.input.shape: the data gives examples of shape [28 28 1] after the transforms, the model expects [32 32 3]"}},
+		{"bad_activation", []string{`bad_activation.yaml:11:51: model.layers[0].activation: "relux" is not supported (did you mean "relu"?)`}},
+		{"unknown_top_key", []string{`unknown_top_key.yaml:20:1: epocs: unknown field "epocs"`}},
+		{"loss_needs_one_hot", []string{"loss_needs_one_hot.yaml:15:9: train.loss: categorical_crossentropy: needs one-hot float labels", "add a one_hot transform"}},
+		{"bad_validation", []string{"bad_validation.yaml:19:15: train.validation: want test, none or a fraction between 0 and 1, got 1.5"}},
+		{"duplicate_key", []string{`duplicate_key.yaml:19:3: train.batch_size: duplicate key "batch_size"`}},
+		{"two_documents", []string{"two_documents.yaml:20:1: a spec holds one YAML document"}},
+		{"unknown_optimizer", []string{`unknown_optimizer.yaml:17:21: train.optimizer: unknown optimizer "adamm" (did you mean "adam"?)`}},
+		{"several_errors", []string{ // every error of a spec, in file order
+			`several_errors.yaml:12:29: model.layers[1].size: unknown field "size" for layer max_pool2d`,
+			"several_errors.yaml:14:22: model.layers[3].units: must be at least 1, got 0"}},
+		{"float_for_int", []string{"float_for_int.yaml:18:15: train.batch_size: want an integer, got 2.5"}},
+		{"bad_kernel", []string{"bad_kernel.yaml:11:36: model.layers[0].kernel: want a positive integer or a list of two"}},
+		{"scale_by_zero", []string{"scale_by_zero.yaml:5:7: data.transforms[0]: scale on x float32[28 28]: divide must not be 0"}},
+	}
+	files, _ := filepath.Glob("testdata/bad/*.yaml")
+	if len(files) != len(cases) {
+		t.Errorf("testdata/bad has %d specs, the table %d: every bad spec needs its expected message", len(files), len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			path := filepath.Join("testdata", "bad", c.file+".yaml")
+			for _, cmd := range []string{"validate", "summary", "run"} {
+				code, _, stderr := pipeCmd(t, cmd, path)
+				if code != exitSpec {
+					t.Errorf("pipe %s: exit code %d, want %d (spec error); stderr:\n%s", cmd, code, exitSpec, stderr)
+				}
+				for _, w := range c.want {
+					if !strings.Contains(stderr, filepath.Join("testdata", "bad", w)) && !strings.Contains(stderr, w) {
+						t.Errorf("pipe %s: stderr lacks %q; got:\n%s", cmd, w, stderr)
+					}
+				}
+				if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+					t.Errorf("pipe %s: a panic reached the user:\n%s", cmd, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestMissingSpecFile(t *testing.T) {
+	code, _, stderr := pipeCmd(t, "validate", "no/such/spec.yaml")
+	if code != exitSpec || !strings.Contains(stderr, "no/such/spec.yaml: no such spec file") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestMissingDataDir(t *testing.T) {
+	runs := t.TempDir()
+	code, _, stderr := pipeCmd(t, "run", "--data-dir", filepath.Join(t.TempDir(), "nowhere"), "--runs-dir", runs, "testdata/good.yaml")
+	if code != exitData {
+		t.Errorf("exit code %d, want %d (data error); stderr: %s", code, exitData, stderr)
+	}
+	if !strings.Contains(stderr, "testdata/good.yaml") || !strings.Contains(stderr, "mnist data directory not found") || !strings.Contains(stderr, "PIPE_DATA") {
+		t.Errorf("stderr should name the spec, the missing directory and how to set it: %s", stderr)
+	}
+	if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+		t.Errorf("a failed run left files in the runs directory: %v", entries)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	if code, _, _ := pipeCmd(t, "run"); code != exitUsage {
+		t.Errorf("run without spec: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, _ := pipeCmd(t, "summary", "--no-such-flag", "x.yaml"); code != exitUsage {
+		t.Errorf("unknown flag: exit %d, want %d", code, exitUsage)
+	}
+	if code, _, stderr := pipeCmd(t, "run", "--backend", "xla:cuda", "testdata/good.yaml"); code != exitRuntime || !strings.Contains(stderr, "-tags xla") {
+		t.Errorf("missing xla backend: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestSummaryCourseModel checks the course CNN's table: the per-layer
+// parameters Keras reports for it, and the total.
+func TestSummaryCourseModel(t *testing.T) {
+	code, out, stderr := pipeCmd(t, "summary", "../../specs/mnist_cnn.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := []string{
+		"conv2d (conv2d)             (None, 24, 24, 3)         78",
+		"conv2d_1 (conv2d)           (None, 20, 20, 3)         228",
+		"max_pool2d (max_pool2d)     (None, 10, 10, 3)         0",
+		"dropout (dropout)           (None, 10, 10, 3)         0",
+		"flatten (flatten)           (None, 300)               0",
+		"dense (dense)               (None, 128)               38,528",
+		"dropout_1 (dropout)         (None, 128)               0",
+		"dense_1 (dense)             (None, 10)                1,290",
+		"Total params: 40,124",
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("summary lacks %q:\n%s", w, out)
+		}
+	}
+}
