@@ -68,6 +68,9 @@ func Run(p *Plan, opt Options) (*Result, error) {
 	if opt.Backend != "" {
 		backendName = opt.Backend
 	}
+	if backendName == "" {
+		backendName = "go"
+	}
 	backend, err := NewBackend(backendName)
 	if err != nil {
 		return nil, err
@@ -87,7 +90,7 @@ func Run(p *Plan, opt Options) (*Result, error) {
 		cut := train.Len() - int(float64(train.Len())*v.Fraction)
 		train, val = ds.Train.Slice(0, cut), new(ds.Train.Slice(cut, ds.Train.Len()))
 	}
-	logf("%s: %d training and %d test examples, %s parameters, backend %s\n", p.Spec.Name, train.Len(), ds.Test.Len(), Thousands(p.Params()), backend.Name())
+	logf("%s: %d training and %d test examples, %s parameters, backend %s\n", p.Spec.Name, train.Len(), ds.Test.Len(), Thousands(p.Params()), backendName)
 
 	m, err := NewModel(p, backend)
 	if err != nil {

@@ -17,12 +17,31 @@ func Dir(t testing.TB, dataset string) string {
 	if dir == "" {
 		t.Fatalf("PIPE_DATA is not set: point it at the datasets (e.g. PIPE_DATA=../shared/data) to run this test")
 	}
+	if !filepath.IsAbs(dir) {
+		// go test runs each package in its own folder; a relative
+		// PIPE_DATA is meant from the module root, as the README says.
+		dir = filepath.Join(moduleRoot(t), dir)
+	}
 	if st, err := os.Stat(filepath.Join(dir, dataset)); err != nil || !st.IsDir() {
 		t.Fatalf("PIPE_DATA=%s has no %s/ folder: this test needs the real %s data", dir, dataset, dataset)
 	}
-	abs, err := filepath.Abs(dir)
+	return dir
+}
+
+// moduleRoot is the nearest folder above the working directory with a go.mod.
+func moduleRoot(t testing.TB) string {
+	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return abs
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			t.Fatalf("no go.mod above the working directory")
+		}
+		dir = up
+	}
 }
