@@ -59,6 +59,18 @@ func (p *Plan) Data(dataDir string) (*loaders.Dataset, error) {
 
 // Run trains and evaluates the plan and writes its run directory.
 func Run(p *Plan, opt Options) (*Result, error) {
+	res, err := Train(p, opt)
+	if err != nil {
+		return nil, err
+	}
+	if res.Dir, err = p.writeRun(opt.RunsDir, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Train trains and evaluates the plan and writes nothing.
+func Train(p *Plan, opt Options) (*Result, error) {
 	logf := func(format string, args ...any) {
 		if opt.Log != nil {
 			fmt.Fprintf(opt.Log, format, args...)
@@ -111,10 +123,18 @@ func Run(p *Plan, opt Options) (*Result, error) {
 	if res.Test, err = m.Evaluate(&ds.Test); err != nil {
 		return nil, fmt.Errorf("test evaluation: %w", err)
 	}
-	if res.Dir, err = p.writeRun(opt.RunsDir, res); err != nil {
-		return nil, err
-	}
 	return res, nil
+}
+
+// GoldenRun returns the plan of the spec's golden run: its subsets and
+// epochs, everything else unchanged.
+func (p *Plan) GoldenRun() *Plan {
+	g := *p.Spec.Golden
+	s := *p.Spec
+	s.Data.TrainLimit, s.Data.TestLimit, s.Train.Epochs = g.Train, g.Test, g.Epochs
+	q := *p
+	q.Spec = &s
+	return &q
 }
 
 // writeRun writes the run directory. Files go to a hidden temporary

@@ -67,6 +67,23 @@ type Golden struct {
 	Tolerance float64 `pipe:"tolerance,min=0" doc:"allowed absolute difference of each metric"`
 }
 
+// fillDefaults gives unset golden fields their defaults: a one-epoch run on
+// 1,024 training and 256 test examples, metrics equal within 1e-4.
+func (g *Golden) fillDefaults() {
+	if g.Train == 0 {
+		g.Train = 1024
+	}
+	if g.Test == 0 {
+		g.Test = 256
+	}
+	if g.Epochs == 0 {
+		g.Epochs = 1
+	}
+	if g.Tolerance == 0 {
+		g.Tolerance = 1e-4
+	}
+}
+
 // Validation is where validation metrics come from.
 type Validation struct {
 	Split    string  // "test", "none" or "fraction"
@@ -105,7 +122,6 @@ func defaults() *Spec {
 	return &Spec{
 		Backend: "go",
 		Train:   Train{BatchSize: 32, Epochs: 1, Validation: Validation{Split: "test"}},
-		Golden:  nil,
 	}
 }
 
@@ -133,11 +149,10 @@ func Parse(file string, src []byte) (*Spec, error) {
 	d := &decoder{file: file, pos: map[string]Pos{}}
 	d.value(root, reflectValue(s), "", FieldTag{})
 	s.File, s.pos = file, d.pos
-	if s.Golden != nil {
-		if s.Golden.Epochs == 0 {
-			s.Golden.Epochs = 1
-		}
+	if s.Golden == nil {
+		s.Golden = &Golden{}
 	}
+	s.Golden.fillDefaults()
 	return s, d.errs.Err()
 }
 

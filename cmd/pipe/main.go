@@ -23,6 +23,7 @@ const (
 	exitUsage   = 2 // bad command line
 	exitSpec    = 3 // the spec is invalid
 	exitData    = 4 // data files missing or corrupt
+	exitGolden  = 5 // pipe test: a result moved from its golden file
 )
 
 func main() {
@@ -54,9 +55,12 @@ type usageError struct{ error }
 func exitCode(err error) int {
 	var data *loaders.DataError
 	var use usageError
+	var moved goldenError
 	switch {
 	case errors.As(err, &use):
 		return exitUsage
+	case errors.As(err, &moved):
+		return exitGolden
 	case isSpecError(err):
 		return exitSpec
 	case errors.As(err, &data):
@@ -98,7 +102,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.backend, "backend", "", "GoMLX backend: go (default), xla:cpu, xla:cuda; overrides the spec")
 	root.PersistentFlags().StringVar(&g.runsDir, "runs-dir", "runs", "where run directories are written")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result")
-	root.AddCommand(runCmd(&g), summaryCmd(), validateCmd())
+	root.AddCommand(runCmd(&g), summaryCmd(), validateCmd(), testCmd(&g))
 	return root
 }
 
