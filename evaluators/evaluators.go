@@ -14,21 +14,63 @@ var (
 	Metrics = spec.NewRegistry("metric")
 )
 
+// Measure is a per-example quantity: Value and Weight have shape [batch],
+// and over a batch or a dataset the quantity is ΣValue / ΣWeight. Weight nil
+// means 1 per example (a plain mean). A masked loss over rating vectors
+// sets Value to the example's summed squared error and Weight to its
+// number of observed ratings, so the mean is over ratings, not rows.
+type Measure struct {
+	Value, Weight *graph.Node
+}
+
 // Loss is a training objective.
 type Loss interface {
 	// Check says whether the loss applies to a model output of shape out
 	// and labels y (shapes of one example).
 	Check(out []int, y loaders.Schema) error
-	// Build returns the loss of each example: shape [batch].
-	Build(pred, y *graph.Node) *graph.Node
+	Build(pred, y *graph.Node) Measure
 }
 
-// Metric is a quantity averaged over examples and reported per epoch.
+// Metric is a quantity measured per epoch on training and validation data.
 type Metric interface {
 	Check(out []int, y loaders.Schema) error
-	// Build returns the metric of each example, shape [batch]; loss is the
-	// spec's loss, for metrics that report it.
-	Build(pred, y *graph.Node, loss Loss) *graph.Node
+	// Build measures the batch; loss is the spec's loss, for the metric
+	// that reports it (nil for rating models without a loss).
+	Build(pred, y *graph.Node, loss Loss) Measure
+}
+
+// Finisher is a metric whose reported value is a function of the mean,
+// such as rmse = sqrt(mean squared error).
+type Finisher interface {
+	Finish(mean float64) float64
+}
+
+// Finish applies m's finishing function, if any, to a mean.
+func Finish(m Metric, mean float64) float64 {
+	if f, ok := m.(Finisher); ok {
+		return f.Finish(mean)
+	}
+	return mean
+}
+
+// Mean reduces a measure to the scalar ΣValue / ΣWeight.
+func (m Measure) Mean() *graph.Node {
+	sum := graph.ReduceAllSum(m.Value)
+	if m.Weight == nil {
+		return graph.DivScalar(sum, float64(m.Value.Shape().Dimensions[0]))
+	}
+	return graph.Div(sum, graph.Max(graph.ReduceAllSum(m.Weight), graph.ScalarOne(sum.Graph(), sum.DType())))
+}
+
+// Sums returns ΣValue and ΣWeight as a vector of two, for accumulating
+// over many batches.
+func (m Measure) Sums() *graph.Node {
+	v := graph.ReduceAllSum(m.Value)
+	w := graph.Scalar(v.Graph(), v.DType(), float64(m.Value.Shape().Dimensions[0]))
+	if m.Weight != nil {
+		w = graph.ConvertDType(graph.ReduceAllSum(m.Weight), v.DType())
+	}
+	return graph.Stack([]*graph.Node{v, w}, 0)
 }
 
 // perExample reduces every axis but the batch axis by mean, so a loss over

@@ -16,6 +16,8 @@ func init() {
 	Losses.Register("binary_crossentropy", "Cross-entropy of predicted probabilities (a sigmoid output) against 0/1 labels.",
 		func() any { return &BinaryCE{} })
 	Losses.Register("mse", "Mean squared error.", func() any { return &MSE{} })
+	Losses.Register("masked_mse", "Mean squared error over observed labels only; NaN labels are missing (rating vectors for AutoRec).",
+		func() any { return &MaskedMSE{} })
 }
 
 // epsilon clips probabilities away from 0 and 1 before the log, as Keras
@@ -60,10 +62,10 @@ func (CategoricalCE) Check(out []int, y loaders.Schema) error {
 	return nil
 }
 
-func (CategoricalCE) Build(pred, y *graph.Node) *graph.Node {
+func (CategoricalCE) Build(pred, y *graph.Node) Measure {
 	// Keras rescales the output to sum to 1 before taking the log.
 	p := graph.Div(pred, graph.ReduceAndKeep(pred, graph.ReduceSum, -1))
-	return perExample(graph.Neg(graph.ReduceSum(graph.Mul(asFloat(y, p), clippedLog(p)), -1)))
+	return Measure{Value: perExample(graph.Neg(graph.ReduceSum(graph.Mul(asFloat(y, p), clippedLog(p)), -1)))}
 }
 
 // SparseCategoricalCE is Keras' sparse_categorical_crossentropy on probabilities.
@@ -79,7 +81,7 @@ func (SparseCategoricalCE) Check(out []int, y loaders.Schema) error {
 	return nil
 }
 
-func (SparseCategoricalCE) Build(pred, y *graph.Node) *graph.Node {
+func (SparseCategoricalCE) Build(pred, y *graph.Node) Measure {
 	classes := pred.Shape().Dimensions[1]
 	oneHot := graph.OneHot(graph.Reshape(y, -1), classes, pred.DType())
 	return CategoricalCE{}.Build(pred, oneHot)
@@ -90,11 +92,11 @@ type BinaryCE struct{}
 
 func (BinaryCE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
 
-func (BinaryCE) Build(pred, y *graph.Node) *graph.Node {
+func (BinaryCE) Build(pred, y *graph.Node) Measure {
 	t := asFloat(y, pred)
 	pos := graph.Mul(t, clippedLog(pred))
 	neg := graph.Mul(graph.OneMinus(t), clippedLog(graph.OneMinus(pred)))
-	return perExample(graph.Neg(graph.Add(pos, neg)))
+	return Measure{Value: perExample(graph.Neg(graph.Add(pos, neg)))}
 }
 
 // MSE is the mean squared error per example.
@@ -102,6 +104,46 @@ type MSE struct{}
 
 func (MSE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
 
-func (MSE) Build(pred, y *graph.Node) *graph.Node {
-	return perExample(graph.Square(graph.Sub(pred, asFloat(y, pred))))
+func (MSE) Build(pred, y *graph.Node) Measure {
+	return Measure{Value: perExample(graph.Square(graph.Sub(pred, asFloat(y, pred))))}
+}
+
+// MaskedMSE is the squared error over the observed entries of the labels
+// only: a label that is NaN is missing and costs nothing. Over a batch it is
+// the mean over observed entries, the AutoRec objective (Sedhain et al. 2015)
+// without its regularisation, which layers add with their l2 param.
+type MaskedMSE struct{}
+
+func (MaskedMSE) Check(out []int, y loaders.Schema) error {
+	if y.DType != loaders.Float32 {
+		return fmt.Errorf("needs float labels with NaN for missing entries, got %s", y)
+	}
+	return sameSize(out, y)
+}
+
+func (MaskedMSE) Build(pred, y *graph.Node) Measure {
+	sq, observed := maskedError(pred, y, graph.Square)
+	return Measure{Value: sumPerExample(sq), Weight: sumPerExample(observed)}
+}
+
+// maskedError applies fn to pred - y where y is observed (not NaN), and
+// returns it with zeros at missing entries, and the 0/1 mask of observed ones.
+func maskedError(pred, y *graph.Node, fn func(*graph.Node) *graph.Node) (err, observed *graph.Node) {
+	t := asFloat(y, pred)
+	isObserved := graph.Equal(t, t) // NaN != NaN
+	zero := graph.ZerosLike(pred)
+	err = graph.Where(isObserved, fn(graph.Sub(pred, graph.Where(isObserved, t, zero))), zero)
+	return err, graph.ConvertDType(isObserved, pred.DType())
+}
+
+// sumPerExample sums every axis but the batch axis.
+func sumPerExample(x *graph.Node) *graph.Node {
+	if x.Rank() <= 1 {
+		return x
+	}
+	axes := make([]int, 0, x.Rank()-1)
+	for i := 1; i < x.Rank(); i++ {
+		axes = append(axes, i)
+	}
+	return graph.ReduceSum(x, axes...)
 }

@@ -2,6 +2,7 @@ package evaluators
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -12,13 +13,15 @@ func init() {
 	Metrics.Register("loss", "The training loss, as the spec's train.loss defines it.", func() any { return &LossMetric{} })
 	Metrics.Register("accuracy", "Fraction of examples classified right: argmax against one-hot or integer labels, or a 0.5 threshold for a single sigmoid output.",
 		func() any { return &Accuracy{} })
+	Metrics.Register("rmse", "Root mean squared error over observed labels (NaN labels are missing).", func() any { return &RMSE{} })
+	Metrics.Register("mae", "Mean absolute error over observed labels (NaN labels are missing).", func() any { return &MAE{} })
 }
 
 // LossMetric reports the spec's loss.
 type LossMetric struct{}
 
 func (LossMetric) Check([]int, loaders.Schema) error { return nil }
-func (LossMetric) Build(pred, y *graph.Node, loss Loss) *graph.Node {
+func (LossMetric) Build(pred, y *graph.Node, loss Loss) Measure {
 	return loss.Build(pred, y)
 }
 
@@ -36,7 +39,7 @@ func (Accuracy) Check(out []int, y loaders.Schema) error {
 	return nil
 }
 
-func (Accuracy) Build(pred, y *graph.Node, _ Loss) *graph.Node {
+func (Accuracy) Build(pred, y *graph.Node, _ Loss) Measure {
 	batch := pred.Shape().Dimensions[0]
 	var hit *graph.Node
 	switch {
@@ -49,5 +52,25 @@ func (Accuracy) Build(pred, y *graph.Node, _ Loss) *graph.Node {
 	default: // one-hot labels
 		hit = graph.Equal(graph.ArgMax(pred, -1), graph.ArgMax(y, -1))
 	}
-	return graph.ConvertDType(hit, pred.DType())
+	return Measure{Value: graph.ConvertDType(hit, pred.DType())}
+}
+
+// RMSE is the root of the mean squared error over observed labels (NaN
+// labels are missing), the rating-prediction error of the course's table.
+type RMSE struct{}
+
+func (RMSE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
+func (RMSE) Build(pred, y *graph.Node, _ Loss) Measure {
+	sq, observed := maskedError(pred, y, graph.Square)
+	return Measure{Value: sumPerExample(sq), Weight: sumPerExample(observed)}
+}
+func (RMSE) Finish(mean float64) float64 { return math.Sqrt(mean) }
+
+// MAE is the mean absolute error over observed labels.
+type MAE struct{}
+
+func (MAE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
+func (MAE) Build(pred, y *graph.Node, _ Loss) Measure {
+	abs, observed := maskedError(pred, y, graph.Abs)
+	return Measure{Value: sumPerExample(abs), Weight: sumPerExample(observed)}
 }

@@ -96,7 +96,8 @@ func (s *Split) Slice(from, to int) Split {
 // Dataset is what a loader yields.
 type Dataset struct {
 	Train, Test Split
-	Classes     []string // class names, when labels are classes
+	Classes     []string    // class names, when labels are classes
+	Ratings     *RatingInfo // users, items and scale, for rating data (see ratings.go)
 }
 
 // Loader reads one dataset. Schemas must answer without touching data, so
@@ -116,6 +117,14 @@ type Transform interface {
 	Apply(a Array) Array
 }
 
+// DatasetTransform is a preprocessing step that needs the whole dataset at
+// once, such as turning rating triples into rating vectors. It is
+// registered with the other transforms.
+type DatasetTransform interface {
+	OutSchemas(x, y Schema) (Schema, Schema, error)
+	ApplyDataset(ds *Dataset) error
+}
+
 // Registries of loaders and transforms; components add themselves in init().
 var (
 	Loaders    = spec.NewRegistry("loader")
@@ -127,6 +136,15 @@ var (
 func Schemas(s *spec.Spec) (x, y Schema, errs spec.ErrorList) {
 	x, y = s.Data.Loader.Config.(Loader).Schemas()
 	for _, c := range s.Data.Transforms {
+		if dt, ok := c.Config.(DatasetTransform); ok {
+			nx, ny, err := dt.OutSchemas(x, y)
+			if err != nil {
+				errs = append(errs, &spec.Error{Pos: c.Pos, Path: c.Path, Msg: fmt.Sprintf("%s on examples %s -> %s: %v", c.Kind, x, y, err)})
+				continue
+			}
+			x, y = nx, ny
+			continue
+		}
 		t := c.Config.(Transform)
 		col := &x
 		if t.Column() == "y" {
@@ -143,8 +161,14 @@ func Schemas(s *spec.Spec) (x, y Schema, errs spec.ErrorList) {
 }
 
 // Apply runs the transforms of s over both splits of ds, in place.
-func Apply(s *spec.Spec, ds *Dataset) {
+func Apply(s *spec.Spec, ds *Dataset) error {
 	for _, c := range s.Data.Transforms {
+		if dt, ok := c.Config.(DatasetTransform); ok {
+			if err := dt.ApplyDataset(ds); err != nil {
+				return fmt.Errorf("%s (%s): %w", c.Path, c.Kind, err)
+			}
+			continue
+		}
 		t := c.Config.(Transform)
 		for _, split := range []*Split{&ds.Train, &ds.Test} {
 			if t.Column() == "y" {
@@ -154,4 +178,5 @@ func Apply(s *spec.Spec, ds *Dataset) {
 			}
 		}
 	}
+	return nil
 }

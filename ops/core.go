@@ -17,9 +17,10 @@ func init() {
 
 // Dense is Keras' Dense on a flat input.
 type Dense struct {
-	Units      int    `pipe:"units,required,min=1,max=1000000000" doc:"output size"`
-	Activation string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
-	UseBias    bool   `pipe:"use_bias" doc:"add a learned bias"`
+	Units      int     `pipe:"units,required,min=1,max=1000000000" doc:"output size"`
+	Activation string  `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	UseBias    bool    `pipe:"use_bias" doc:"add a learned bias"`
+	L2         float64 `pipe:"l2,min=0" doc:"L2 penalty on the kernel: adds l2 * sum(kernel²) to the loss, Keras' kernel_regularizer=l2(l2)"`
 }
 
 func (l *Dense) OutputShape(in []int) ([]int, error) {
@@ -39,7 +40,11 @@ func (l *Dense) Params(in []int) int {
 
 func (l *Dense) Build(b *Builder, x *graph.Node) *graph.Node {
 	in := x.Shape().Dimensions[1]
-	y := graph.MatMul(x, b.GlorotUniform("kernel", in, l.Units, in, l.Units))
+	kernel := b.GlorotUniform("kernel", in, l.Units, in, l.Units)
+	if l.L2 > 0 {
+		b.AddPenalty(graph.MulScalar(graph.ReduceAllSum(graph.Square(kernel)), l.L2))
+	}
+	y := graph.MatMul(x, kernel)
 	if l.UseBias {
 		y = graph.Add(y, graph.Reshape(b.Zeros("bias", l.Units), 1, l.Units))
 	}

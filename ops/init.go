@@ -20,6 +20,16 @@ type Builder struct {
 	// same spec and seed give the same weights.
 	Seed  uint64
 	Index int
+	// Penalties collects regularisation terms (a layer's l2) that the
+	// training step adds to the loss.
+	Penalties *[]*graph.Node
+}
+
+// AddPenalty adds a regularisation term to the training loss.
+func (b *Builder) AddPenalty(p *graph.Node) {
+	if b.Penalties != nil {
+		*b.Penalties = append(*b.Penalties, p)
+	}
 }
 
 func (b *Builder) rng(name string) *rand.Rand {

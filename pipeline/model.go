@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/ops"
 )
@@ -38,40 +39,46 @@ func NewModel(plan *Plan, backend compute.Backend) (*Model, error) {
 	return m, nil
 }
 
-// forward builds the layer stack on x.
-func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) *graph.Node {
+// forward builds the layer stack on x. It returns the output and the
+// regularisation penalties that layers added to the loss.
+func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) (*graph.Node, []*graph.Node) {
 	// The Go backend compiles the variables of graphs that are not marked as
 	// training into constants, so an evaluation graph would keep the weights
 	// it first saw. Every graph of pipe is marked as training to keep
 	// variables as parameters; dropout reads Builder.Training instead.
 	scope.SetTraining(x.Graph(), true)
+	var penalties []*graph.Node
 	for i, st := range m.plan.Stages {
-		b := &ops.Builder{Graph: x.Graph(), Scope: scope.In("%s", st.Name), Training: training, Seed: uint64(m.plan.Spec.Seed), Index: i}
+		b := &ops.Builder{Graph: x.Graph(), Scope: scope.In("%s", st.Name), Training: training, Seed: uint64(m.plan.Spec.Seed), Index: i, Penalties: &penalties}
 		x = st.Layer.Build(b, x)
 	}
-	return x
+	return x, penalties
 }
 
-// metricSums returns, for each metric of the plan, its sum over the batch.
-func (m *Model) metricSums(pred, y *graph.Node, lossPerExample *graph.Node) *graph.Node {
-	sums := make([]*graph.Node, len(m.plan.Metrics))
-	for i, metric := range m.plan.Metrics {
-		per := lossPerExample
+// metricSums returns, for each metric of the plan, its ΣValue and ΣWeight
+// over the batch: a vector of 2 x metrics.
+func metricSums(metrics []NamedMetric, loss evaluators.Loss, pred, y *graph.Node, lossMeasure evaluators.Measure) *graph.Node {
+	sums := make([]*graph.Node, len(metrics))
+	for i, metric := range metrics {
+		measure := lossMeasure
 		if metric.Name != "loss" {
-			per = metric.Build(pred, y, m.plan.Loss)
+			measure = metric.Build(pred, y, loss)
 		}
-		sums[i] = graph.ConvertDType(graph.ReduceAllSum(per), pred.DType())
+		sums[i] = graph.ConvertDType(measure.Sums(), pred.DType())
 	}
-	return graph.Stack(sums, 0)
+	return graph.Concatenate(sums, 0)
 }
 
 // trainGraph is one optimisation step on a batch; it returns the batch's
 // metric sums, measured before the update as Keras does.
 func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	g := x.Graph()
-	pred := m.forward(scope, x, true)
-	perExample := m.plan.Loss.Build(pred, y)
-	loss := graph.ReduceAllMean(perExample)
+	pred, penalties := m.forward(scope, x, true)
+	measure := m.plan.Loss.Build(pred, y)
+	loss := measure.Mean()
+	for _, p := range penalties {
+		loss = graph.Add(loss, p)
+	}
 
 	var vars []*model.Variable
 	var values []*graph.Node
@@ -89,13 +96,13 @@ func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	for i, v := range vars {
 		v.SetNodeValue(m.plan.Opt.Update(values[i], grads[i], slotFor(m.store, v), step))
 	}
-	return m.metricSums(pred, y, perExample)
+	return metricSums(m.plan.Metrics, m.plan.Loss, pred, y, measure)
 }
 
 // evalGraph returns the metric sums of a batch, without dropout.
 func (m *Model) evalGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
-	pred := m.forward(scope, x, false)
-	return m.metricSums(pred, y, m.plan.Loss.Build(pred, y))
+	pred, _ := m.forward(scope, x, false)
+	return metricSums(m.plan.Metrics, m.plan.Loss, pred, y, m.plan.Loss.Build(pred, y))
 }
 
 // batchTensor copies examples [from, to) of a into a tensor with the batch axis first.

@@ -30,6 +30,9 @@ type Result struct {
 	History *evaluators.History
 	Test    map[string]float64 // final metrics on the test split
 	Seconds float64            // training time
+	// Fallbacks counts test predictions of a rating model that used its
+	// fallback (a user or item without training ratings).
+	Fallbacks int
 }
 
 // Data loads the plan's dataset, keeps the spec's subsets and applies the
@@ -53,7 +56,12 @@ func (p *Plan) Data(dataDir string) (*loaders.Dataset, error) {
 	if n := p.Spec.Data.TestLimit; n > 0 && n < ds.Test.Len() {
 		ds.Test = ds.Test.Slice(0, n)
 	}
-	loaders.Apply(p.Spec, ds)
+	if err := loaders.Apply(p.Spec, ds); err != nil {
+		return nil, err
+	}
+	if in := p.Spec.Model.Input; in != nil && !slices.Equal(ds.Train.X.Shape, in.Shape) {
+		return nil, spec.ErrorList{p.Spec.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", ds.Train.X.Shape, in.Shape)}
+	}
 	return ds, nil
 }
 
@@ -101,6 +109,10 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		// Keras' validation_split: the last fraction of the training data, before shuffling.
 		cut := train.Len() - int(float64(train.Len())*v.Fraction)
 		train, val = ds.Train.Slice(0, cut), new(ds.Train.Slice(cut, ds.Train.Len()))
+	}
+	if p.Recommender != nil {
+		logf("%s: %d training and %d test ratings, model %s, backend %s\n", p.Spec.Name, train.Len(), ds.Test.Len(), p.Spec.Model.Name.Kind, backendName)
+		return p.fitRecommender(backend, ds, &train, val, logf)
 	}
 	logf("%s: %d training and %d test examples, %s parameters, backend %s\n", p.Spec.Name, train.Len(), ds.Test.Len(), Thousands(p.Params()), backendName)
 
@@ -164,6 +176,10 @@ func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
 	metrics := map[string]any{
 		"spec": p.Spec.Name, "params": p.Params(), "epochs": p.Spec.Train.Epochs,
 		"train_seconds": res.Seconds, "test": res.Test, "final_epoch": res.History.Last(),
+	}
+	if p.Recommender != nil {
+		metrics["model"] = p.Spec.Model.Name.Kind
+		metrics["fallback_predictions"] = res.Fallbacks
 	}
 	for name, v := range map[string]any{"history.json": res.History, "metrics.json": metrics} {
 		b, err := json.MarshalIndent(v, "", "  ")

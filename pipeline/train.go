@@ -29,7 +29,7 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, report func(EpochRepo
 	for epoch := 1; epoch <= epochs; epoch++ {
 		start := time.Now()
 		order := rng.Perm(train.Len())
-		sums := make([]float64, len(m.plan.Metrics))
+		sums := make([]float64, 2*len(m.plan.Metrics))
 		for from := 0; from < len(order); from += batch {
 			idx := order[from:min(from+batch, len(order))]
 			s, err := run(m.trainStep, train, idx)
@@ -39,13 +39,13 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, report func(EpochRepo
 			for i := range sums {
 				sums[i] += s[i]
 			}
-			if loss := s[0]; math.IsNaN(loss) || math.IsInf(loss, 0) {
+			if loss := s[0] / s[1]; math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return h, fmt.Errorf("epoch %d, step %d: the loss is %v; lower the learning rate or check the data", epoch, from/batch+1, loss)
 			}
 		}
 		rep := EpochReport{Epoch: epoch, Epochs: epochs, Metrics: map[string]float64{}, Samples: len(order)}
 		for i, metric := range m.plan.Metrics {
-			v := sums[i] / float64(len(order))
+			v := evaluators.Finish(metric, sums[2*i]/sums[2*i+1])
 			h.Add(metric.Name, v)
 			rep.Metrics[metric.Name] = v
 			rep.Names = append(rep.Names, metric.Name)
@@ -76,7 +76,7 @@ const evalBatch = 500
 // Evaluate returns each metric's mean over split, without dropout.
 func (m *Model) Evaluate(split *loaders.Split) (map[string]float64, error) {
 	n := split.Len()
-	sums := make([]float64, len(m.plan.Metrics))
+	sums := make([]float64, 2*len(m.plan.Metrics))
 	idx := make([]int, 0, evalBatch)
 	for from := 0; from < n; from += evalBatch {
 		idx = idx[:0]
@@ -91,9 +91,14 @@ func (m *Model) Evaluate(split *loaders.Split) (map[string]float64, error) {
 			sums[i] += s[i]
 		}
 	}
+	return finish(m.plan.Metrics, sums), nil
+}
+
+// finish turns accumulated (ΣValue, ΣWeight) pairs into metric values.
+func finish(metrics []NamedMetric, sums []float64) map[string]float64 {
 	out := map[string]float64{}
-	for i, metric := range m.plan.Metrics {
-		out[metric.Name] = sums[i] / float64(max(n, 1))
+	for i, metric := range metrics {
+		out[metric.Name] = evaluators.Finish(metric, sums[2*i]/sums[2*i+1])
 	}
-	return out, nil
+	return out
 }

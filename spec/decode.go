@@ -252,48 +252,43 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string, extra *[
 	if !ok {
 		return
 	}
-	fields := map[string]int{}
+	fields := Fields(v.Type())
+	byName := map[string]Field{}
 	var names []string
-	inline := -1
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		tag, ok := ParseTag(t.Field(i))
-		if !ok {
-			continue
-		}
-		fields[tag.Name] = i
-		names = append(names, tag.Name)
-		if tag.Inline {
-			inline = i
+	var inline *Field
+	for i, f := range fields {
+		byName[f.Tag.Name] = f
+		names = append(names, f.Tag.Name)
+		if f.Tag.Inline {
+			inline = &fields[i]
 		}
 	}
 	given := map[string]bool{}
 	var leftovers []int
 	for i, k := range keys {
-		fi, known := fields[k.Value]
+		f, known := byName[k.Value]
 		if !known {
 			leftovers = append(leftovers, i)
 			continue
 		}
 		given[k.Value] = true
-		tag, _ := ParseTag(t.Field(fi))
-		if tag.Inline {
+		if f.Tag.Inline {
 			continue // decoded below, with the leftovers
 		}
-		d.value(vals[i], v.Field(fi), join(path, k.Value), tag)
+		d.value(vals[i], v.FieldByIndex(f.Index), join(path, k.Value), f.Tag)
 	}
-	if inline >= 0 && given[mustTag(t.Field(inline)).Name] {
-		tag := mustTag(t.Field(inline))
+	if inline != nil && given[inline.Tag.Name] {
 		var kv []*yaml.Node
 		for _, i := range leftovers {
 			kv = append(kv, keys[i], vals[i])
 		}
 		params := &yaml.Node{Kind: yaml.MappingNode, Content: kv, Line: n.Line, Column: n.Column}
-		kindNode := vals[indexOf(keys, tag.Name)]
-		d.pos[join(path, tag.Name)] = d.at(kindNode)
+		kindNode := vals[indexOf(keys, inline.Tag.Name)]
+		d.pos[join(path, inline.Tag.Name)] = d.at(kindNode)
 		// The params sit beside the name, in this mapping: their paths are
 		// data.train_limit, not data.loader.train_limit.
-		d.inlineComponent(kindNode, params, v.Field(inline).Addr().Interface().(*Component), join(path, tag.Name), path, tag.Registry, names)
+		c := v.FieldByIndex(inline.Index).Addr().Interface().(*Component)
+		d.inlineComponent(kindNode, params, c, join(path, inline.Tag.Name), path, inline.Tag.Registry, names)
 		leftovers = nil
 	}
 	if extra != nil {
@@ -305,17 +300,35 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string, extra *[
 			d.fail(keys[i], join(path, keys[i].Value), "unknown field %q%s", keys[i].Value, didYouMean(keys[i].Value, names))
 		}
 	}
-	for i := 0; i < t.NumField(); i++ {
-		tag, ok := ParseTag(t.Field(i))
-		if ok && tag.Required && !given[tag.Name] {
-			d.fail(n, join(path, tag.Name), "required field is missing")
+	for _, f := range fields {
+		if f.Tag.Required && !given[f.Tag.Name] {
+			d.fail(n, join(path, f.Tag.Name), "required field is missing")
 		}
 	}
 }
 
-func mustTag(f reflect.StructField) FieldTag {
-	t, _ := ParseTag(f)
-	return t
+// Field is one declared param of a config struct.
+type Field struct {
+	Index []int // for reflect.Value.FieldByIndex
+	Tag   FieldTag
+	Doc   string
+	Type  reflect.Type
+}
+
+// Fields lists the declared params of struct type t, in order. The fields
+// of an embedded struct count as t's own, so components can share a group
+// of params (the rating split of every ratings loader, say).
+func Fields(t reflect.Type) []Field {
+	var out []Field
+	for _, f := range reflect.VisibleFields(t) {
+		if f.Anonymous {
+			continue
+		}
+		if tag, ok := ParseTag(f); ok {
+			out = append(out, Field{Index: f.Index, Tag: tag, Doc: f.Tag.Get("doc"), Type: f.Type})
+		}
+	}
+	return out
 }
 
 func indexOf(keys []*yaml.Node, name string) int {
@@ -393,13 +406,11 @@ func (d *decoder) inlineComponent(kindNode, params *yaml.Node, c *Component, pat
 	}
 }
 
-// paramNames lists the tagged field names of a config struct type.
+// paramNames lists the declared param names of a config struct type.
 func paramNames(t reflect.Type) []string {
 	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		if tag, ok := ParseTag(t.Field(i)); ok {
-			names = append(names, tag.Name)
-		}
+	for _, f := range Fields(t) {
+		names = append(names, f.Tag.Name)
 	}
 	return names
 }

@@ -66,14 +66,13 @@ func encodeStruct(v reflect.Value, n *yaml.Node) *yaml.Node {
 	if n == nil {
 		n = &yaml.Node{Kind: yaml.MappingNode}
 	}
-	for i := 0; i < v.NumField(); i++ {
-		tag, ok := ParseTag(v.Type().Field(i))
-		if !ok {
-			continue
-		}
-		f := v.Field(i)
+	for _, field := range Fields(v.Type()) {
+		tag, f := field.Tag, v.FieldByIndex(field.Index)
 		if f.Kind() == reflect.Pointer && f.IsNil() || f.Kind() == reflect.Slice && f.Len() == 0 {
 			continue
+		}
+		if c, ok := f.Interface().(Component); ok && c.Kind == "" {
+			continue // an optional component left out
 		}
 		if tag.Inline {
 			c := f.Interface().(Component)

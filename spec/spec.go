@@ -23,8 +23,9 @@ type Spec struct {
 	Backend  string      `pipe:"backend" doc:"GoMLX backend config: go (default), xla:cpu, xla:cuda"`
 	Data     Data        `pipe:"data,required" doc:"where examples come from and how they are preprocessed"`
 	Model    Model       `pipe:"model,required" doc:"the network"`
-	Train    Train       `pipe:"train,required" doc:"loss, optimizer and schedule"`
+	Train    Train       `pipe:"train" doc:"loss, optimizer and schedule"`
 	Evaluate []Component `pipe:"evaluate,registry=metric" doc:"metrics reported per epoch on training and validation data"`
+	Report   Report      `pipe:"report" doc:"labels of this spec's cell in pipe compare's table"`
 	Golden   *Golden     `pipe:"golden" doc:"the short deterministic run that the golden file records"`
 
 	File string         `pipe:"-"` // the file it was read from
@@ -39,10 +40,12 @@ type Data struct {
 	TestLimit  int         `pipe:"test_limit,min=0" doc:"use only the first N test examples (0: all)"`
 }
 
-// Model is a layer stack on an input of a given per-example shape.
+// Model is either a layer stack on an input of a given per-example shape,
+// or a registered rating model named by name, with its params beside it.
 type Model struct {
-	Input  Input       `pipe:"input,required" doc:"shape of one example, without the batch axis"`
-	Layers []Component `pipe:"layers,required,registry=layer" doc:"the layers, in order"`
+	Name   Component   `pipe:"name,registry=model,inline" doc:"a registered rating model (user_knn, matrix_factorization, rbm_cf); its params sit beside it. Leave it out for a layer stack"`
+	Input  *Input      `pipe:"input" doc:"shape of one example, without the batch axis (layer stacks)"`
+	Layers []Component `pipe:"layers,registry=layer" doc:"the layers, in order (layer stacks)"`
 }
 
 // Input declares the shape of one example.
@@ -50,10 +53,17 @@ type Input struct {
 	Shape []int `pipe:"shape,required,min=1" doc:"dimensions of one example, e.g. [28, 28, 1]"`
 }
 
-// Train says how to fit the model.
+// Report labels a spec's cell in the comparison table.
+type Report struct {
+	Method  string `pipe:"method" doc:"row label; default: the spec name"`
+	Dataset string `pipe:"dataset" doc:"column label; default: the loader name"`
+}
+
+// Train says how to fit the model. Rating models named by model.name
+// train with their own params and ignore this section but for the seed.
 type Train struct {
-	Loss       Component  `pipe:"loss,required,registry=loss" doc:"loss function"`
-	Optimizer  Component  `pipe:"optimizer,required,registry=optimizer" doc:"optimizer and its params"`
+	Loss       Component  `pipe:"loss,registry=loss" doc:"loss function (layer stacks)"`
+	Optimizer  Component  `pipe:"optimizer,registry=optimizer" doc:"optimizer and its params (layer stacks)"`
 	BatchSize  int        `pipe:"batch_size,min=1,max=1048576" doc:"examples per training step"`
 	Epochs     int        `pipe:"epochs,min=1,max=100000" doc:"passes over the training data"`
 	Validation Validation `pipe:"validation" doc:"test (the test split), none, or a fraction in (0,1) of the training data held out"`

@@ -33,7 +33,7 @@ func TestBadSpecs(t *testing.T) {
 		{"unknown_loader", []string{`unknown_loader.yaml:3:11: data.loader: unknown loader "mnits" (did you mean "mnist"?)`}},
 		{"dense_without_flatten", []string{"dense_without_flatten.yaml:13:7: model.layers[2]: layer dense on input shape (None, 12, 12, 3): dense needs a flat input", "add a flatten layer"}},
 		{"pool_too_large", []string{"pool_too_large.yaml:12:7: model.layers[1]: layer max_pool2d on input shape (None, 24, 24, 3): pool 64 is larger than the 24x24 input"}},
-		{"missing_train", []string{"missing_train.yaml:1:1: train: required field is missing"}},
+		{"missing_train", []string{"missing_train.yaml:1:1: train.loss: a layer stack needs train.loss", "missing_train.yaml:1:1: train.optimizer: a layer stack needs train.optimizer"}},
 		{"input_mismatch", []string{"input_mismatch.yaml:9:18: model.input.shape: the data gives examples of shape [28 28 1] after the transforms, the model expects [32 32 3]"}},
 		{"bad_activation", []string{`bad_activation.yaml:11:51: model.layers[0].activation: "relux" is not supported (did you mean "relu"?)`}},
 		{"unknown_top_key", []string{`unknown_top_key.yaml:20:1: epocs: unknown field "epocs"`}},

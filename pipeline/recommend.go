@@ -1,0 +1,74 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/pipe-ml/pipe/evaluators"
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/ops"
+)
+
+// fitRecommender fits a registered rating model and measures it on the
+// test ratings with the plan's metrics.
+func (p *Plan) fitRecommender(backend compute.Backend, ds *loaders.Dataset, train, val *loaders.Split, logf func(string, ...any)) (*Result, error) {
+	if ds.Ratings == nil {
+		return nil, fmt.Errorf("model %s needs rating data; loader %s gives none", p.Spec.Model.Name.Kind, p.Spec.Data.Loader.Kind)
+	}
+	ctx := &ops.FitContext{Info: ds.Ratings, Backend: backend, Seed: uint64(p.Spec.Seed), Val: val, Log: logf}
+	start := time.Now()
+	hist, err := p.Recommender.Fit(ctx, train)
+	if err != nil {
+		return nil, err
+	}
+	if hist == nil {
+		hist = &evaluators.History{}
+	}
+	res := &Result{History: hist, Seconds: time.Since(start).Seconds()}
+	pred, fallbacks, err := p.Recommender.Predict(&ds.Test.X)
+	if err != nil {
+		return nil, fmt.Errorf("predicting the test ratings: %w", err)
+	}
+	res.Fallbacks = fallbacks
+	if res.Test, err = MeasurePredictions(backend, p.Metrics, pred, ds.Test.Y.Float); err != nil {
+		return nil, err
+	}
+	logf("%d of %d test predictions used the fallback\n", fallbacks, len(pred))
+	return res, nil
+}
+
+// MeasurePredictions computes metrics of predictions against labels with
+// the same graph code that measures layer stacks, so a metric means the
+// same thing for every kind of model.
+func MeasurePredictions(backend compute.Backend, metrics []NamedMetric, pred, labels []float32) (map[string]float64, error) {
+	if len(pred) != len(labels) {
+		return nil, fmt.Errorf("%d predictions for %d labels", len(pred), len(labels))
+	}
+	if len(pred) == 0 {
+		return nil, fmt.Errorf("no test ratings to measure")
+	}
+	exec, err := model.NewExec(backend, model.NewStore(), func(_ *model.Scope, p, y *graph.Node) *graph.Node {
+		return metricSums(metrics, nil, p, y, evaluators.Measure{})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.Call1(tensors.FromFlatDataAndDimensions(pred, len(pred)), tensors.FromFlatDataAndDimensions(labels, len(labels)))
+	if err != nil {
+		return nil, err
+	}
+	sums, err := tensors.CopyFlatData[float32](out)
+	if err != nil {
+		return nil, err
+	}
+	s64 := make([]float64, len(sums))
+	for i, v := range sums {
+		s64[i] = float64(v)
+	}
+	return finish(metrics, s64), nil
+}
