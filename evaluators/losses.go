@@ -37,7 +37,12 @@ func asFloat(y, like *graph.Node) *graph.Node {
 }
 
 // sameSize checks that labels can be compared element-wise with the output.
+// A -1 in y (a size known only once the data is read, such as the length
+// of a rating vector) is checked when the data is loaded.
 func sameSize(out []int, y loaders.Schema) error {
+	if slices.Contains(y.Shape, -1) && len(out) == len(y.Shape) {
+		return nil
+	}
 	if size(out) != size(y.Shape) {
 		return fmt.Errorf("model output %v and labels %v differ in size", out, y.Shape)
 	}

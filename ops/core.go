@@ -13,6 +13,8 @@ func init() {
 		func() any { return &Dropout{} })
 	Layers.Register("flatten", "Flattens each example to one axis.",
 		func() any { return &Flatten{} })
+	Layers.Register("clip", "Clips values to [min, max], e.g. predicted ratings to the rating scale; the gradient flows where the value is inside.",
+		func() any { return &Clip{} })
 }
 
 // Dense is Keras' Dense on a flat input.
@@ -75,4 +77,21 @@ func (*Flatten) OutputShape(in []int) ([]int, error) { return []int{size(in)}, n
 func (*Flatten) Params([]int) int                    { return 0 }
 func (*Flatten) Build(_ *Builder, x *graph.Node) *graph.Node {
 	return graph.Reshape(x, x.Shape().Dimensions[0], -1)
+}
+
+// Clip limits values to [Min, Max].
+type Clip struct {
+	Min float64 `pipe:"min,required" doc:"lowest value"`
+	Max float64 `pipe:"max,required" doc:"highest value"`
+}
+
+func (l *Clip) OutputShape(in []int) ([]int, error) {
+	if l.Min > l.Max {
+		return nil, fmt.Errorf("min %v is above max %v", l.Min, l.Max)
+	}
+	return in, nil
+}
+func (*Clip) Params([]int) int { return 0 }
+func (l *Clip) Build(_ *Builder, x *graph.Node) *graph.Node {
+	return graph.ClipScalar(x, l.Min, l.Max)
 }

@@ -45,7 +45,7 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, report func(EpochRepo
 		}
 		rep := EpochReport{Epoch: epoch, Epochs: epochs, Metrics: map[string]float64{}, Samples: len(order)}
 		for i, metric := range m.plan.Metrics {
-			v := evaluators.Finish(metric, sums[2*i]/sums[2*i+1])
+			v := evaluators.Finish(metric.Metric, sums[2*i]/sums[2*i+1])
 			h.Add(metric.Name, v)
 			rep.Metrics[metric.Name] = v
 			rep.Names = append(rep.Names, metric.Name)
@@ -98,7 +98,7 @@ func (m *Model) Evaluate(split *loaders.Split) (map[string]float64, error) {
 func finish(metrics []NamedMetric, sums []float64) map[string]float64 {
 	out := map[string]float64{}
 	for i, metric := range metrics {
-		out[metric.Name] = evaluators.Finish(metric, sums[2*i]/sums[2*i+1])
+		out[metric.Name] = evaluators.Finish(metric.Metric, sums[2*i]/sums[2*i+1])
 	}
 	return out
 }

@@ -102,7 +102,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.backend, "backend", "", "GoMLX backend: go (default), xla:cpu, xla:cuda; overrides the spec")
 	root.PersistentFlags().StringVar(&g.runsDir, "runs-dir", "runs", "where run directories are written")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result")
-	root.AddCommand(runCmd(&g), summaryCmd(), validateCmd(), testCmd(&g))
+	root.AddCommand(runCmd(&g), summaryCmd(), validateCmd(), testCmd(&g), compareCmd(&g))
 	return root
 }
 
