@@ -13,7 +13,7 @@ func init() {
 		func() any { return &Dropout{} })
 	Layers.Register("flatten", "Flattens each example to one axis.",
 		func() any { return &Flatten{} })
-	Layers.Register("clip", "Clips values to [min, max], e.g. predicted ratings to the rating scale; the gradient flows where the value is inside.",
+	Layers.Register("clip", "Clips values to [min, max] at evaluation and prediction, e.g. predicted ratings to the rating scale; training sees the values unclipped, so no gradient is cut off.",
 		func() any { return &Clip{} })
 }
 
@@ -79,7 +79,7 @@ func (*Flatten) Build(_ *Builder, x *graph.Node) *graph.Node {
 	return graph.Reshape(x, x.Shape().Dimensions[0], -1)
 }
 
-// Clip limits values to [Min, Max].
+// Clip limits values to [Min, Max] outside training.
 type Clip struct {
 	Min float64 `pipe:"min,required" doc:"lowest value"`
 	Max float64 `pipe:"max,required" doc:"highest value"`
@@ -92,6 +92,11 @@ func (l *Clip) OutputShape(in []int) ([]int, error) {
 	return in, nil
 }
 func (*Clip) Params([]int) int { return 0 }
-func (l *Clip) Build(_ *Builder, x *graph.Node) *graph.Node {
+func (l *Clip) Build(b *Builder, x *graph.Node) *graph.Node {
+	if b.Training {
+		// A clipped output has no gradient: a network whose first outputs
+		// all lie below min (near 0, for ratings 1..5) would never learn.
+		return x
+	}
 	return graph.ClipScalar(x, l.Min, l.Max)
 }
