@@ -48,9 +48,10 @@ func (p *Plan) Params() int {
 	return n
 }
 
-// Load reads, decodes and compiles the spec at path.
-func Load(path string) (*Plan, error) {
-	s, err := spec.Load(path)
+// Load reads, decodes and compiles the spec at path, with overrides
+// ("train.epochs=3") applied as `--set` gives them.
+func Load(path string, overrides ...string) (*Plan, error) {
+	s, err := spec.Load(path, overrides...)
 	if err != nil {
 		return nil, err
 	}

@@ -71,12 +71,19 @@ func ParseTag(f reflect.StructField) (t FieldTag, ok bool) {
 // decoder walks a yaml.Node tree into Go values, checking each param against
 // its declaration and recording every error with its position and path.
 type decoder struct {
-	file string
-	errs ErrorList
-	pos  map[string]Pos // field path -> position, for errors found after decoding
+	file  string
+	files map[*yaml.Node]string // nodes from an extended base file
+	errs  ErrorList
+	pos   map[string]Pos // field path -> position, for errors found after decoding
 }
 
-func (d *decoder) at(n *yaml.Node) Pos { return Pos{File: d.file, Line: n.Line, Col: n.Column} }
+func (d *decoder) at(n *yaml.Node) Pos {
+	file := d.file
+	if f, ok := d.files[n]; ok {
+		file = f
+	}
+	return Pos{File: file, Line: n.Line, Col: n.Column}
+}
 
 func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 	d.errs.Add(d.at(n), path, format, args...)

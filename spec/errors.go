@@ -6,16 +6,20 @@ import (
 	"strings"
 )
 
-// Pos is a position in a spec file. Line and Col are 1-based; zero means
-// "the whole file" (for example an empty file).
+// Pos is a position in a spec file. Line and Col are 1-based; Line 0 means
+// "the whole file" (for example an empty file), and a negative Line a value
+// given with --set.
 type Pos struct {
 	File      string
 	Line, Col int
 }
 
 func (p Pos) String() string {
-	if p.Line == 0 {
+	switch {
+	case p.Line == 0:
 		return p.File
+	case p.Line < 0: // a value given on the command line
+		return p.File + " (--set)"
 	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
@@ -86,6 +90,9 @@ func Suggest(name string, candidates []string) string {
 func didYouMean(name string, candidates []string) string {
 	if s := Suggest(name, candidates); s != "" {
 		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	if len(candidates) == 0 {
+		return " (it takes no params)"
 	}
 	sorted := append([]string(nil), candidates...)
 	sort.Strings(sorted)

@@ -135,8 +135,24 @@ func defaults() *Spec {
 	}
 }
 
-// Load reads and decodes the spec file at path.
-func Load(path string) (*Spec, error) {
+// Load reads and decodes the spec file at path, following extends:, and
+// applies overrides ("train.epochs=3", as --set gives them) last.
+func Load(path string, overrides ...string) (*Spec, error) {
+	files := map[*yaml.Node]string{}
+	root, err := loadTree(path, files, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range overrides {
+		if err := applyOverride(root, o); err != nil {
+			return nil, ErrorList{{Pos: Pos{File: path}, Path: "--set " + o, Msg: err.Error()}}
+		}
+	}
+	return decode(path, root, files)
+}
+
+// readTree reads and parses one spec file.
+func readTree(path string) (*yaml.Node, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		msg := err.Error()
@@ -145,18 +161,24 @@ func Load(path string) (*Spec, error) {
 		}
 		return nil, ErrorList{{Pos: Pos{File: path}, Msg: msg}}
 	}
-	return Parse(path, src)
+	return parseYAML(path, src)
 }
 
 // Parse decodes src, naming file in errors. Every error of the spec is
-// returned together as an ErrorList.
+// returned together as an ErrorList. It does not follow extends:.
 func Parse(file string, src []byte) (*Spec, error) {
 	root, err := parseYAML(file, src)
 	if err != nil {
 		return nil, err
 	}
+	return decode(file, root, nil)
+}
+
+// decode turns a parsed tree into a Spec; files names the file of nodes
+// that came from another file than file (an extended base).
+func decode(file string, root *yaml.Node, files map[*yaml.Node]string) (*Spec, error) {
 	s := defaults()
-	d := &decoder{file: file, pos: map[string]Pos{}}
+	d := &decoder{file: file, pos: map[string]Pos{}, files: files}
 	d.value(root, reflectValue(s), "", FieldTag{})
 	s.File, s.pos = file, d.pos
 	if s.Golden == nil {

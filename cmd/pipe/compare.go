@@ -26,7 +26,7 @@ func compareCmd(g *globalFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t := &table{}
 			for _, path := range args {
-				plan, err := pipeline.Load(path)
+				plan, err := g.load(path)
 				if err != nil {
 					return err
 				}

@@ -85,6 +85,12 @@ func describe(err error) string {
 type globalFlags struct {
 	dataDir, backend, runsDir string
 	quiet                     bool
+	sets                      []string
+}
+
+// load reads a spec with the --set overrides.
+func (g *globalFlags) load(path string) (*pipeline.Plan, error) {
+	return pipeline.Load(path, g.sets...)
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -102,7 +108,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.backend, "backend", "", "GoMLX backend: go (default), xla:cpu, xla:cuda; overrides the spec")
 	root.PersistentFlags().StringVar(&g.runsDir, "runs-dir", "runs", "where run directories are written")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result")
-	root.AddCommand(runCmd(&g), summaryCmd(), validateCmd(), testCmd(&g), compareCmd(&g))
+	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "override a spec field, e.g. --set train.epochs=3 --set model.layers[0].filters=8 (repeatable)")
+	root.AddCommand(runCmd(&g), summaryCmd(&g), validateCmd(&g), testCmd(&g), compareCmd(&g))
 	return root
 }
 
@@ -121,7 +128,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 		Args:  specArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, path := range args {
-				plan, err := pipeline.Load(path)
+				plan, err := g.load(path)
 				if err != nil {
 					return err
 				}
@@ -144,14 +151,14 @@ func runCmd(g *globalFlags) *cobra.Command {
 	}
 }
 
-func summaryCmd() *cobra.Command {
+func summaryCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "summary SPEC...",
 		Short: "Print the Keras-style layer table of each spec, without touching data",
 		Args:  specArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, path := range args {
-				plan, err := pipeline.Load(path)
+				plan, err := g.load(path)
 				if err != nil {
 					return err
 				}
@@ -162,7 +169,7 @@ func summaryCmd() *cobra.Command {
 	}
 }
 
-func validateCmd() *cobra.Command {
+func validateCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate SPEC...",
 		Short: "Check specs (fields, names, shapes through the layer stack) without running anything",
@@ -171,7 +178,7 @@ func validateCmd() *cobra.Command {
 			var all spec.ErrorList
 			var other []error
 			for _, path := range args {
-				_, err := pipeline.Load(path)
+				_, err := g.load(path)
 				if list, ok := spec.AsList(err); ok {
 					all = append(all, list...)
 				} else if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/pipe-ml/pipe/golden"
 	"github.com/pipe-ml/pipe/loaders"
-	"github.com/pipe-ml/pipe/pipeline"
 )
 
 // goldenError reports specs whose results moved from their golden files.
@@ -35,7 +34,7 @@ func testCmd(g *globalFlags) *cobra.Command {
 			}
 			var moved []string
 			for _, path := range args {
-				plan, err := pipeline.Load(path)
+				plan, err := g.load(path)
 				if err != nil {
 					return err
 				}

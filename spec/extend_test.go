@@ -1,0 +1,75 @@
+package spec_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/spec"
+)
+
+func write(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestExtends: mappings merge key by key, lists are replaced whole, and an
+// error in the base names the base file.
+func TestExtends(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "base.yaml", good)
+	child := write(t, dir, "child.yaml", "extends: base.yaml\nname: child\ntrain: {epochs: 3}\nevaluate: [loss]\n")
+	s, err := spec.Load(child)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "child" || s.Train.Epochs != 3 || s.Train.Optimizer.Kind != "sgd" || s.Data.TrainLimit != 100 {
+		t.Errorf("merge: name %q epochs %d optimizer %q limit %d", s.Name, s.Train.Epochs, s.Train.Optimizer.Kind, s.Data.TrainLimit)
+	}
+	if len(s.Evaluate) != 1 || s.Evaluate[0].Kind != "loss" {
+		t.Errorf("lists are replaced whole: %v", s.Evaluate)
+	}
+
+	write(t, dir, "badbase.yaml", strings.Replace(good, "units: 10", "units: -1", 1))
+	_, err = spec.Load(write(t, dir, "c2.yaml", "extends: badbase.yaml\nname: c2\n"))
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "badbase.yaml")+":13:22: model.layers[1].units: must be at least 1") {
+		t.Errorf("an error in the base should name the base file and line: %v", err)
+	}
+
+	write(t, dir, "a.yaml", "extends: b.yaml\n")
+	_, err = spec.Load(write(t, dir, "b.yaml", "extends: a.yaml\n"))
+	if err == nil || !strings.Contains(err.Error(), "extends cycle") {
+		t.Errorf("cycle: %v", err)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	path := write(t, t.TempDir(), "s.yaml", good)
+	s, err := spec.Load(path, "train.epochs=4", "model.layers[1].units=7", "model.layers[0].name=x", "train.optimizer.momentum=0.5")
+	if err == nil || !strings.Contains(err.Error(), `model.layers[0].name`) {
+		// flatten has no params: the override must be rejected, naming the field.
+		t.Errorf("override into a param-less layer: %v", err)
+	}
+	s, err = spec.Load(path, "train.epochs=4", "model.layers[1].units=7", "train.optimizer.momentum=0.5", "data.transforms[0].scale.divide=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Train.Epochs != 4 || s.Model.Layers[1].Config.(*ops.Dense).Units != 7 {
+		t.Errorf("overrides not applied: epochs %d", s.Train.Epochs)
+	}
+	for _, bad := range []string{"train.epochs", "nosuch.field=1", "model.layers[9].units=1", "train.epochs=[", "train..x=1"} {
+		if _, err := spec.Load(path, bad); err == nil {
+			t.Errorf("--set %s should fail", bad)
+		}
+	}
+	_, err = spec.Load(path, "train.epochs=0")
+	if err == nil || !strings.Contains(err.Error(), "s.yaml (--set): train.epochs: must be at least 1") {
+		t.Errorf("an invalid override names --set and the field: %v", err)
+	}
+}
