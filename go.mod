@@ -3,6 +3,7 @@ module github.com/pipe-ml/pipe
 go 1.27.3
 
 require (
+	github.com/apache/arrow-go/v18 v18.8.0
 	github.com/gomlx/compute v0.1.14
 	github.com/gomlx/exceptions v0.0.3
 	github.com/gomlx/gomlx v0.28.16
@@ -13,13 +14,16 @@ require (
 
 require (
 	github.com/go-logr/logr v1.4.3 // indirect
+	github.com/goccy/go-json v0.10.6 // indirect
+	github.com/google/flatbuffers v25.12.19+incompatible // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
-	github.com/mattn/go-isatty v0.0.24 // indirect
+	github.com/klauspost/compress v1.19.2 // indirect
+	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
+	github.com/pierrec/lz4/v4 v4.1.29 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
+	github.com/zeebo/xxh3 v1.1.0 // indirect
 	golang.org/x/exp v0.0.0-20260908205506-85c1c2202aba // indirect
-	golang.org/x/term v0.45.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
+	golang.org/x/sys v0.48.0 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 )
