@@ -47,9 +47,9 @@ type Layer struct {
 type Series []float64
 
 // Produce runs the spec's golden run and records it.
-func Produce(p *pipeline.Plan, dataDir string) (*File, error) {
+func Produce(p *pipeline.Plan, opt pipeline.Options) (*File, error) {
 	g := p.GoldenRun()
-	res, err := pipeline.Train(g, pipeline.Options{DataDir: dataDir})
+	res, err := pipeline.Train(g, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -130,8 +130,8 @@ func Write(path string, f *File) error {
 // Check runs the spec's golden run and compares it with its golden file in
 // dir; with update it rewrites the file instead. It returns the diff ("" when
 // equal) and an error when the run or the file could not be read.
-func Check(p *pipeline.Plan, dataDir, dir string, update bool) (string, error) {
-	got, err := Produce(p, dataDir)
+func Check(p *pipeline.Plan, opt pipeline.Options, dir string, update bool) (string, error) {
+	got, err := Produce(p, opt)
 	if err != nil {
 		return "", err
 	}

@@ -34,13 +34,14 @@ func specs(t *testing.T) []string {
 // golden/ (`go test ./golden/ -update` rewrites them).
 func TestGolden(t *testing.T) {
 	data := testdata.Dir(t, ".")
+	cache := t.TempDir()
 	for _, path := range specs(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			p, err := pipeline.Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			diff, err := golden.Check(p, data, ".", *update)
+			diff, err := golden.Check(p, pipeline.Options{DataDir: data, CacheDir: cache}, ".", *update)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,11 +59,11 @@ func TestGoldenDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := golden.Produce(p, data)
+	a, err := golden.Produce(p, pipeline.Options{DataDir: data})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := golden.Produce(p, data)
+	b, err := golden.Produce(p, pipeline.Options{DataDir: data})
 	if err != nil {
 		t.Fatal(err)
 	}

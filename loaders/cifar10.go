@@ -29,6 +29,9 @@ const (
 	cifarTrainFiles = 5
 )
 
+// Folder is where its files sit under the data directory.
+func (*CIFAR10) Folder() string { return "cifar10" }
+
 func (*CIFAR10) Schemas() (x, y Schema) {
 	return Schema{DType: Float32, Shape: []int{cifarSide, cifarSide, 3}}, Schema{DType: Int32, Shape: []int{}, Classes: cifarClasses}
 }

@@ -107,6 +107,13 @@ type Loader interface {
 	Load(dataDir string) (*Dataset, error)
 }
 
+// Sourced is a loader that reads only the files of one folder under the
+// data directory. pipe checksums that folder to key its cache of the loaded
+// and preprocessed data; a loader that is not Sourced is never cached.
+type Sourced interface {
+	Folder() string
+}
+
 // Transform is one preprocessing step, applied to features or to labels.
 type Transform interface {
 	// Column is "x" or "y": which column the transform rewrites.
@@ -114,7 +121,9 @@ type Transform interface {
 	// OutSchema is the schema after the transform, or an error naming why
 	// the transform does not apply to in.
 	OutSchema(in Schema) (Schema, error)
-	Apply(a Array) Array
+	// Apply transforms a column; an error names data that the declared
+	// schema allowed but the transform cannot take (a label out of range).
+	Apply(a Array) (Array, error)
 }
 
 // DatasetTransform is a preprocessing step that needs the whole dataset at
@@ -171,11 +180,15 @@ func Apply(s *spec.Spec, ds *Dataset) error {
 		}
 		t := c.Config.(Transform)
 		for _, split := range []*Split{&ds.Train, &ds.Test} {
+			col := &split.X
 			if t.Column() == "y" {
-				split.Y = t.Apply(split.Y)
-			} else {
-				split.X = t.Apply(split.X)
+				col = &split.Y
 			}
+			out, err := t.Apply(*col)
+			if err != nil {
+				return fmt.Errorf("%s (%s): %w", c.Path, c.Kind, err)
+			}
+			*col = out
 		}
 	}
 	return nil

@@ -45,6 +45,9 @@ const (
 	imdbMaxReview = 1 << 20 // bytes; the longest review is under 14 KiB
 )
 
+// Folder is where its files sit under the data directory.
+func (*IMDB) Folder() string { return "imdb" }
+
 func (t *IMDB) Schemas() (x, y Schema) {
 	return Schema{DType: Int32, Shape: []int{-1}, Classes: t.NumWords}, Schema{DType: Int32, Shape: []int{}, Classes: 2}
 }

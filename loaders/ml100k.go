@@ -20,6 +20,9 @@ type ML100k struct {
 	RatingSplit
 }
 
+// Folder is where its files sit under the data directory.
+func (*ML100k) Folder() string { return "ml-100k" }
+
 func (*ML100k) Schemas() (x, y Schema) { return RatingSchemas() }
 
 func (l *ML100k) Load(dataDir string) (*Dataset, error) {

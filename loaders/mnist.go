@@ -13,6 +13,9 @@ func init() {
 // MNIST has no params: subsets are chosen with data.train_limit and data.test_limit.
 type MNIST struct{}
 
+// Folder is where its files sit under the data directory.
+func (*MNIST) Folder() string { return "mnist" }
+
 func (*MNIST) Schemas() (x, y Schema) {
 	return Schema{DType: Float32, Shape: []int{28, 28}}, Schema{DType: Int32, Shape: []int{}, Classes: 10}
 }

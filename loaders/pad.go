@@ -34,15 +34,15 @@ func (t *PadSequences) OutSchema(in Schema) (Schema, error) {
 	return out, nil
 }
 
-func (t *PadSequences) Apply(a Array) Array {
+func (t *PadSequences) Apply(a Array) (Array, error) {
 	s, err := t.OutSchema(a.Schema)
 	if err != nil {
-		panic(err) // OutSchema was checked at validation
+		return a, err
 	}
 	n := a.Len()
 	if !a.Ragged() {
 		if len(a.Int) > 0 {
-			panic("pad_sequences: column has shape [-1] but no offsets")
+			return a, fmt.Errorf("column has shape [-1] but no offsets")
 		}
 		n = 0
 	}
@@ -67,5 +67,5 @@ func (t *PadSequences) Apply(a Array) Array {
 			copy(row[t.MaxLen-len(seq):], seq)
 		}
 	}
-	return out
+	return out, nil
 }

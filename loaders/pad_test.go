@@ -40,7 +40,10 @@ func TestPadSequences(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := &PadSequences{MaxLen: c.maxlen, Padding: c.padding, Truncating: c.truncating, Value: c.value, On: "x"}
-			out := p.Apply(in)
+			out, err := p.Apply(in)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !slices.Equal(out.Shape, []int{c.maxlen}) || out.DType != Int32 || out.Ragged() {
 				t.Fatalf("schema %s (ragged %v), want int32[%d]", out.Schema, out.Ragged(), c.maxlen)
 			}
@@ -53,12 +56,15 @@ func TestPadSequences(t *testing.T) {
 		})
 	}
 	// A slice of a ragged column (offsets not starting at 0 in the storage).
-	out := (&PadSequences{MaxLen: 2, Padding: "pre", Truncating: "pre", On: "x"}).Apply(in.Slice(1, 4))
+	out, err := (&PadSequences{MaxLen: 2, Padding: "pre", Truncating: "pre", On: "x"}).Apply(in.Slice(1, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if want := []int32{4, 5, 0, 0, 9, 10}; !slices.Equal(out.Int, want) {
 		t.Errorf("on a slice: got %v, want %v", out.Int, want)
 	}
 	// No examples at all.
-	if out := (&PadSequences{MaxLen: 2, Padding: "pre", Truncating: "pre", On: "x"}).Apply(in.Slice(0, 0)); out.Len() != 0 || len(out.Int) != 0 {
+	if out, _ := (&PadSequences{MaxLen: 2, Padding: "pre", Truncating: "pre", On: "x"}).Apply(in.Slice(0, 0)); out.Len() != 0 || len(out.Int) != 0 {
 		t.Errorf("empty column padded to %d examples", out.Len())
 	}
 }

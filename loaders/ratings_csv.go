@@ -34,6 +34,9 @@ type Jester5k struct {
 // JesterScale is the Jester rating scale.
 var JesterScale = [2]float32{-10, 10}
 
+// Folder is where its files sit under the data directory.
+func (*Jester5k) Folder() string { return "jester5k" }
+
 func (*Jester5k) Schemas() (x, y Schema) { return RatingSchemas() }
 
 func (l *Jester5k) Load(dataDir string) (*Dataset, error) {
@@ -55,6 +58,9 @@ type MovieLense struct {
 
 // MovieLensScale is the MovieLens star scale.
 var MovieLensScale = [2]float32{1, 5}
+
+// Folder is where its files sit under the data directory.
+func (*MovieLense) Folder() string { return "movielense" }
 
 func (*MovieLense) Schemas() (x, y Schema) { return RatingSchemas() }
 

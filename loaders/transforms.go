@@ -29,8 +29,8 @@ func (t *Scale) OutSchema(in Schema) (Schema, error) {
 	return Schema{DType: Float32, Shape: in.Shape}, nil
 }
 
-func (t *Scale) Apply(a Array) Array {
-	out := Array{Schema: Schema{DType: Float32, Shape: a.Shape}, Float: make([]float32, 0, len(a.Float)+len(a.Int))}
+func (t *Scale) Apply(a Array) (Array, error) {
+	out := Array{Schema: Schema{DType: Float32, Shape: a.Shape}, Float: make([]float32, 0, len(a.Float)+len(a.Int)), Offsets: a.Offsets}
 	sub, div := float32(t.Subtract), float32(t.Divide)
 	for _, v := range a.Float {
 		out.Float = append(out.Float, (v-sub)/div)
@@ -38,7 +38,7 @@ func (t *Scale) Apply(a Array) Array {
 	for _, v := range a.Int {
 		out.Float = append(out.Float, (float32(v)-sub)/div)
 	}
-	return out
+	return out, nil
 }
 
 // Reshape changes the per-example shape; -1 once infers a dimension.
@@ -78,13 +78,10 @@ func (t *Reshape) OutSchema(in Schema) (Schema, error) {
 	return in, nil
 }
 
-func (t *Reshape) Apply(a Array) Array {
+func (t *Reshape) Apply(a Array) (Array, error) {
 	s, err := t.OutSchema(a.Schema)
-	if err != nil {
-		panic(err) // OutSchema was checked at validation
-	}
 	a.Schema = s
-	return a
+	return a, err
 }
 
 // OneHot turns labels 0..classes-1 into one-hot vectors.
@@ -105,12 +102,13 @@ func (t *OneHot) OutSchema(in Schema) (Schema, error) {
 	return Schema{DType: Float32, Shape: append(append([]int(nil), in.Shape...), t.Classes)}, nil
 }
 
-func (t *OneHot) Apply(a Array) Array {
+func (t *OneHot) Apply(a Array) (Array, error) {
 	out := Array{Schema: Schema{DType: Float32, Shape: append(append([]int(nil), a.Shape...), t.Classes)}, Float: make([]float32, len(a.Int)*t.Classes)}
 	for i, c := range a.Int {
-		if c >= 0 && int(c) < t.Classes {
-			out.Float[i*t.Classes+int(c)] = 1
+		if c < 0 || int(c) >= t.Classes {
+			return a, fmt.Errorf("label %d of example %d is outside 0..%d", c, i, t.Classes-1)
 		}
+		out.Float[i*t.Classes+int(c)] = 1
 	}
-	return out
+	return out, nil
 }

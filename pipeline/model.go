@@ -20,6 +20,7 @@ type Model struct {
 	store     *model.Store
 	trainStep *model.Exec
 	evaluate  *model.Exec
+	predict   *model.Exec // built on first use by Outputs
 }
 
 // NewModel creates the variables' store and the computations. Variables
@@ -138,4 +139,91 @@ func run(exec *model.Exec, split *loaders.Split, idx []int) ([]float64, error) {
 		res[i] = float64(s)
 	}
 	return res, nil
+}
+
+// Outputs returns the model's output for every example of split, without
+// dropout, flattened example after example.
+func (m *Model) Outputs(split *loaders.Split) ([]float32, error) {
+	if m.predict == nil {
+		var err error
+		m.predict, err = model.NewExec(m.backend, m.store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+			out, _ := m.forward(scope, x, false)
+			return out
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var all []float32
+	n := split.Len()
+	for from := 0; from < n; from += evalBatch {
+		idx := make([]int, 0, evalBatch)
+		for i := from; i < min(from+evalBatch, n); i++ {
+			idx = append(idx, i)
+		}
+		out, err := m.predict.Call1(batchTensor(&split.X, idx))
+		if err != nil {
+			return nil, err
+		}
+		v, err := tensors.CopyFlatData[float32](out)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, v...)
+	}
+	return all, nil
+}
+
+// predictionRows turns the outputs of a classifier (several class
+// probabilities, or one sigmoid) or a single-value regression into the rows
+// of predictions.arrow. Other outputs (whole rating vectors) have no rows.
+func predictionRows(outputs []float32, labels *loaders.Array, classes []string) (PredictionRows, bool) {
+	n := labels.Len()
+	if n == 0 || len(outputs)%n != 0 {
+		return PredictionRows{}, false
+	}
+	width := len(outputs) / n
+	rows := PredictionRows{Index: make([]int64, n), Label: make([]float32, n), Prediction: make([]float32, n)}
+	labelWidth := labels.Size()
+	for i := range n {
+		rows.Index[i] = int64(i)
+		out := outputs[i*width : (i+1)*width]
+		switch {
+		case labels.DType == loaders.Int32 && labelWidth == 1:
+			rows.Label[i] = float32(labels.Int[i])
+		case labelWidth == width && width > 1: // one-hot
+			rows.Label[i] = float32(argmax(labels.Float[i*width : (i+1)*width]))
+		case labelWidth == 1:
+			rows.Label[i] = labels.Float[i]
+		default:
+			return PredictionRows{}, false
+		}
+		switch {
+		case width > 1:
+			rows.Prediction[i] = float32(argmax(out))
+			rows.Probabilities = append(rows.Probabilities, out)
+		case labels.Classes == 2 || (labels.DType == loaders.Int32 && len(classes) == 2): // one sigmoid
+			rows.Prediction[i] = 0
+			if out[0] >= 0.5 {
+				rows.Prediction[i] = 1
+			}
+			rows.Probabilities = append(rows.Probabilities, []float32{1 - out[0], out[0]})
+		default:
+			rows.Prediction[i] = out[0]
+		}
+	}
+	if rows.Probabilities != nil {
+		rows.ClassNames = classes
+	}
+	return rows, true
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
 }

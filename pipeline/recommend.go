@@ -34,7 +34,12 @@ func (p *Plan) fitRecommender(backend compute.Backend, ds *loaders.Dataset, trai
 	if err != nil {
 		return nil, fmt.Errorf("predicting the test ratings: %w", err)
 	}
-	res.Fallbacks = fallbacks
+	res.Fallbacks, res.TestExamples = fallbacks, len(pred)
+	rows := PredictionRows{Index: make([]int64, len(pred)), Label: ds.Test.Y.Float, Prediction: pred}
+	for i := range rows.Index {
+		rows.Index[i] = int64(i)
+	}
+	res.Predictions = &rows
 	if res.Test, err = MeasurePredictions(backend, p.Metrics, pred, ds.Test.Y.Float); err != nil {
 		return nil, err
 	}

@@ -18,10 +18,11 @@ import (
 
 // Options are the run-time choices that are not part of the spec.
 type Options struct {
-	DataDir string    // resolved data directory
-	RunsDir string    // parent of the run directories; default "runs"
-	Backend string    // overrides the spec's backend when not empty
-	Log     io.Writer // progress lines; nil for none
+	DataDir  string    // resolved data directory
+	CacheDir string    // preprocessed-data cache; "" for none
+	RunsDir  string    // parent of the run directories; default "runs"
+	Backend  string    // overrides the spec's backend when not empty
+	Log      io.Writer // progress lines; nil for none
 }
 
 // Result is what a finished run produced.
@@ -33,22 +34,21 @@ type Result struct {
 	// Fallbacks counts test predictions of a rating model that used its
 	// fallback (a user or item without training ratings).
 	Fallbacks int
+	// Predictions are the rows of predictions.arrow; nil when the model's
+	// outputs have no per-example prediction (whole rating vectors).
+	Predictions  *PredictionRows
+	TestExamples int
 }
 
-// Data loads the plan's dataset, keeps the spec's subsets and applies the
-// transforms. It checks that what the loader produced matches what it
-// declared, since validation trusted the declaration.
-func (p *Plan) Data(dataDir string) (*loaders.Dataset, error) {
-	loader := p.Spec.Data.Loader.Config.(loaders.Loader)
-	ds, err := loader.Load(dataDir)
+// Data loads the plan's dataset, preprocessed, and keeps the spec's
+// subsets (the first examples after the transforms). With a cacheDir it
+// reuses the Arrow files of an earlier run with the same loader, params,
+// transforms and source files, memory-mapped; close the returned Closer
+// when done with the data.
+func (p *Plan) Data(dataDir, cacheDir string) (*loaders.Dataset, io.Closer, error) {
+	ds, closer, err := p.preprocessed(dataDir, cacheDir)
 	if err != nil {
-		return nil, err
-	}
-	wantX, wantY := loader.Schemas()
-	for _, split := range []*loaders.Split{&ds.Train, &ds.Test} {
-		if !slices.Equal(split.X.Shape, wantX.Shape) || !slices.Equal(split.Y.Shape, wantY.Shape) {
-			return nil, fmt.Errorf("loader %s declared examples %s -> %s but produced %s -> %s", p.Spec.Data.Loader.Kind, wantX, wantY, split.X.Schema, split.Y.Schema)
-		}
+		return nil, nil, err
 	}
 	if n := p.Spec.Data.TrainLimit; n > 0 && n < ds.Train.Len() {
 		ds.Train = ds.Train.Slice(0, n)
@@ -56,13 +56,46 @@ func (p *Plan) Data(dataDir string) (*loaders.Dataset, error) {
 	if n := p.Spec.Data.TestLimit; n > 0 && n < ds.Test.Len() {
 		ds.Test = ds.Test.Slice(0, n)
 	}
-	if err := loaders.Apply(p.Spec, ds); err != nil {
-		return nil, err
-	}
 	if in := p.Spec.Model.Input; in != nil && !slices.Equal(ds.Train.X.Shape, in.Shape) {
-		return nil, spec.ErrorList{p.Spec.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", ds.Train.X.Shape, in.Shape)}
+		closer.Close()
+		return nil, nil, spec.ErrorList{p.Spec.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", ds.Train.X.Shape, in.Shape)}
 	}
-	return ds, nil
+	return ds, closer, nil
+}
+
+// preprocessed returns the whole dataset after the transforms, from the
+// cache when it holds a valid entry. A cache that cannot be written costs
+// only time: the run goes on with the data it loaded.
+func (p *Plan) preprocessed(dataDir, cacheDir string) (*loaders.Dataset, io.Closer, error) {
+	var entry string
+	var key cacheKey
+	if cacheDir != "" {
+		k, id, ok, err := p.key(dataDir, cacheDir)
+		if err == nil && ok {
+			key, entry = k, filepath.Join(cacheDir, id)
+			if ds, closer, err := readCache(entry, key); err == nil {
+				return ds, closer, nil
+			}
+		}
+	}
+	loader := p.Spec.Data.Loader.Config.(loaders.Loader)
+	ds, err := loader.Load(dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	wantX, wantY := loader.Schemas()
+	for _, split := range []*loaders.Split{&ds.Train, &ds.Test} {
+		if !slices.Equal(split.X.Shape, wantX.Shape) || !slices.Equal(split.Y.Shape, wantY.Shape) || split.X.DType != wantX.DType || split.Y.DType != wantY.DType {
+			return nil, nil, fmt.Errorf("loader %s declared examples %s -> %s but produced %s -> %s", p.Spec.Data.Loader.Kind, wantX, wantY, split.X.Schema, split.Y.Schema)
+		}
+	}
+	if err := loaders.Apply(p.Spec, ds); err != nil {
+		return nil, nil, &loaders.DataError{Path: p.Spec.File, Err: err}
+	}
+	if entry != "" {
+		writeCache(entry, key, ds)
+	}
+	return ds, closeAll(nil), nil
 }
 
 // Run trains and evaluates the plan and writes its run directory.
@@ -97,10 +130,11 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	}
 	defer backend.Finalize()
 
-	ds, err := p.Data(opt.DataDir)
+	ds, closer, err := p.Data(opt.DataDir, opt.CacheDir)
 	if err != nil {
 		return nil, err
 	}
+	defer closer.Close()
 	train, val := ds.Train, &ds.Test
 	switch v := p.Spec.Train.Validation; v.Split {
 	case "none":
@@ -134,6 +168,14 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	res := &Result{History: hist, Seconds: time.Since(start).Seconds()}
 	if res.Test, err = m.Evaluate(&ds.Test); err != nil {
 		return nil, fmt.Errorf("test evaluation: %w", err)
+	}
+	res.TestExamples = ds.Test.Len()
+	outputs, err := m.Outputs(&ds.Test)
+	if err != nil {
+		return nil, fmt.Errorf("test predictions: %w", err)
+	}
+	if rows, ok := predictionRows(outputs, &ds.Test.Y, ds.Classes); ok {
+		res.Predictions = &rows
 	}
 	return res, nil
 }
@@ -176,6 +218,7 @@ func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
 	metrics := map[string]any{
 		"spec": p.Spec.Name, "params": p.Params(), "epochs": p.Spec.Train.Epochs,
 		"train_seconds": res.Seconds, "test": res.Test, "final_epoch": res.History.Last(),
+		"test_examples": res.TestExamples,
 	}
 	if p.Recommender != nil {
 		metrics["model"] = p.Spec.Model.Name.Kind
@@ -195,6 +238,14 @@ func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "summary.txt"), summary.Bytes(), 0o644); err != nil {
 		return "", err
+	}
+	if err := writeHistoryArrow(filepath.Join(tmp, "history.arrow"), res.History); err != nil {
+		return "", err
+	}
+	if res.Predictions != nil {
+		if err := writePredictionsArrow(filepath.Join(tmp, "predictions.arrow"), *res.Predictions); err != nil {
+			return "", err
+		}
 	}
 	stamp := time.Now().Format("20060102-150405")
 	for i := 1; ; i++ {

@@ -99,3 +99,10 @@ func encodeComponent(c Component) *yaml.Node {
 	params.Style = yaml.FlowStyle
 	return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{scalar(c.Kind), params}}
 }
+
+// EncodeComponent writes one component as YAML with every param resolved,
+// e.g. "scale: {divide: 255, subtract: 0, on: x}": a stable text of what
+// the component does, which the data cache hashes.
+func EncodeComponent(c Component) ([]byte, error) {
+	return yaml.Marshal(encodeComponent(c))
+}

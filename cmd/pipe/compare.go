@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/pipeline"
 )
 
@@ -32,7 +31,7 @@ func compareCmd(g *globalFlags) *cobra.Command {
 				}
 				test, err := latestTest(g.runsDir, plan.Spec.Name)
 				if err != nil || rerun {
-					opt := pipeline.Options{DataDir: loaders.ResolveDataDir(g.dataDir), RunsDir: g.runsDir, Backend: g.backend}
+					opt := g.options()
 					if !g.quiet {
 						opt.Log = cmd.ErrOrStderr()
 					}

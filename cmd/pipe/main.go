@@ -83,9 +83,18 @@ func describe(err error) string {
 }
 
 type globalFlags struct {
-	dataDir, backend, runsDir string
-	quiet                     bool
-	sets                      []string
+	dataDir, backend, runsDir, cacheDir string
+	quiet, noCache                      bool
+	sets                                []string
+}
+
+// options are the pipeline options the flags give.
+func (g *globalFlags) options() pipeline.Options {
+	opt := pipeline.Options{DataDir: loaders.ResolveDataDir(g.dataDir), RunsDir: g.runsDir, Backend: g.backend}
+	if !g.noCache {
+		opt.CacheDir = pipeline.ResolveCacheDir(g.cacheDir)
+	}
+	return opt
 }
 
 // load reads a spec with the --set overrides.
@@ -108,8 +117,10 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.backend, "backend", "", "GoMLX backend: go (default), xla:cpu, xla:cuda; overrides the spec")
 	root.PersistentFlags().StringVar(&g.runsDir, "runs-dir", "runs", "where run directories are written")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print only the result")
+	root.PersistentFlags().StringVar(&g.cacheDir, "cache-dir", "", "cache of preprocessed data as Arrow files (default $PIPE_CACHE, then the user cache dir)")
+	root.PersistentFlags().BoolVar(&g.noCache, "no-cache", false, "load and preprocess the data from its source files, without the cache")
 	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "override a spec field, e.g. --set train.epochs=3 --set model.layers[0].filters=8 (repeatable)")
-	root.AddCommand(runCmd(&g), summaryCmd(&g), validateCmd(&g), testCmd(&g), compareCmd(&g))
+	root.AddCommand(runCmd(&g), summaryCmd(&g), validateCmd(&g), testCmd(&g), compareCmd(&g), cacheCmd(&g))
 	return root
 }
 
@@ -132,7 +143,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				opt := pipeline.Options{DataDir: loaders.ResolveDataDir(g.dataDir), RunsDir: g.runsDir, Backend: g.backend}
+				opt := g.options()
 				if !g.quiet {
 					opt.Log = cmd.OutOrStdout()
 				}

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pipe-ml/pipe/golden"
-	"github.com/pipe-ml/pipe/loaders"
 )
 
 // goldenError reports specs whose results moved from their golden files.
@@ -38,7 +37,7 @@ func testCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				diff, err := golden.Check(plan, loaders.ResolveDataDir(g.dataDir), dir, update)
+				diff, err := golden.Check(plan, g.options(), dir, update)
 				switch {
 				case err != nil:
 					return fmt.Errorf("%s: %w", path, err)

@@ -1,0 +1,310 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/spec"
+)
+
+// cacheFormat versions the cache layout and the Arrow encoding of splits;
+// bumping it gives every spec a new cache entry. (A variable only so that a
+// test can bump it.)
+var cacheFormat = 1
+
+// ResolveCacheDir picks the data cache directory: the flag, then
+// $PIPE_CACHE, then pipe's folder in the user cache dir.
+func ResolveCacheDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv("PIPE_CACHE"); env != "" {
+		return env
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "pipe", "cache")
+	}
+	return ".cache"
+}
+
+// cacheKey is what produced a preprocessed dataset. Its hash names the
+// cache entry, so any change to it — a loader or transform param, a
+// source file, the format — gives a new entry.
+type cacheKey struct {
+	Format     int      `json:"format"`
+	Loader     string   `json:"loader"`
+	Transforms []string `json:"transforms"`
+	Sources    []source `json:"sources"`
+}
+
+type source struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
+// cacheMeta is an entry's meta.json: the key it was built from, what the
+// Arrow files cannot hold, and their checksums.
+type cacheMeta struct {
+	Key     cacheKey            `json:"key"`
+	Classes []string            `json:"classes,omitempty"`
+	Ratings *loaders.RatingInfo `json:"ratings,omitempty"`
+	CRC32C  map[string]uint32   `json:"crc32c"`
+	Created time.Time           `json:"created"`
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// key returns the plan's cache key, or ok false when its loader cannot be
+// cached (it is not loaders.Sourced).
+func (p *Plan) key(dataDir, cacheDir string) (key cacheKey, id string, ok bool, err error) {
+	sourced, ok := p.Spec.Data.Loader.Config.(loaders.Sourced)
+	if !ok {
+		return key, "", false, nil
+	}
+	loader, err := spec.EncodeComponent(p.Spec.Data.Loader)
+	if err != nil {
+		return key, "", false, err
+	}
+	key = cacheKey{Format: cacheFormat, Loader: string(loader)}
+	for _, t := range p.Spec.Data.Transforms {
+		b, err := spec.EncodeComponent(t)
+		if err != nil {
+			return key, "", false, err
+		}
+		key.Transforms = append(key.Transforms, string(b))
+	}
+	if key.Sources, err = checksumFolder(filepath.Join(dataDir, sourced.Folder()), cacheDir); err != nil {
+		return key, "", false, err
+	}
+	b, _ := json.Marshal(key)
+	sum := sha256.Sum256(b)
+	return key, hex.EncodeToString(sum[:16]), true, nil
+}
+
+// checksumFolder returns the SHA-256 of every file under dir. Hashing
+// CIFAR-10's 176 MB on every run would cost more than parsing it, so a
+// file's checksum is remembered with its size and modification time, as
+// build tools do, and computed again only when either changes.
+func checksumFolder(dir, cacheDir string) ([]source, error) {
+	memoPath := filepath.Join(cacheDir, "checksums.json")
+	memo := map[string]string{}
+	if b, err := os.ReadFile(memoPath); err == nil {
+		json.Unmarshal(b, &memo) // a corrupt memo is only a slower run
+	}
+	var out []source
+	changed := false
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		stamp := fmt.Sprintf("%s|%d|%d", path, info.Size(), info.ModTime().UnixNano())
+		sum, ok := memo[stamp]
+		if !ok {
+			if sum, err = sha256File(path); err != nil {
+				return err
+			}
+			memo[stamp], changed = sum, true
+		}
+		rel, _ := filepath.Rel(dir, path)
+		out = append(out, source{Name: rel, SHA256: sum})
+		return nil
+	})
+	if err != nil {
+		return nil, &loaders.DataError{Path: dir, Err: err}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	if changed {
+		if b, err := json.Marshal(memo); err == nil {
+			writeFileAtomic(memoPath, b) // best effort: it only saves time
+		}
+	}
+	return out, nil
+}
+
+func sha256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readCache opens the entry in dir. Any problem — a missing or truncated
+// file, a checksum that does not match, an Arrow file that does not
+// validate — makes it a miss, and the caller rebuilds the entry.
+func readCache(dir string, key cacheKey) (*loaders.Dataset, io.Closer, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var meta cacheMeta
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return nil, nil, fmt.Errorf("meta.json: %w", err)
+	}
+	if want, _ := json.Marshal(key); string(want) != string(mustJSON(meta.Key)) {
+		return nil, nil, fmt.Errorf("entry was built from another key")
+	}
+	ds := &loaders.Dataset{Classes: meta.Classes, Ratings: meta.Ratings}
+	var closers closeAll
+	for name, split := range map[string]*loaders.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
+		path := filepath.Join(dir, name)
+		if sum, err := crc32cFile(path); err != nil || sum != meta.CRC32C[name] {
+			closers.Close()
+			return nil, nil, fmt.Errorf("%s: checksum does not match (%v)", name, err)
+		}
+		s, c, err := readSplitArrow(path)
+		if err != nil {
+			closers.Close()
+			return nil, nil, err
+		}
+		*split, closers = s, append(closers, c)
+	}
+	return ds, closers, nil
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func crc32cFile(path string) (uint32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	h := crc32.New(castagnoli)
+	_, err = io.Copy(h, f)
+	return h.Sum32(), err
+}
+
+// writeCache stores ds as the entry dir: written in full under a
+// temporary name, then renamed, so an interrupted write leaves no entry
+// that a later run would trust.
+func writeCache(dir string, key cacheKey, ds *loaders.Dataset) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".partial-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // a no-op once renamed
+	meta := cacheMeta{Key: key, Classes: ds.Classes, Ratings: ds.Ratings, CRC32C: map[string]uint32{}, Created: time.Now().UTC()}
+	for name, split := range map[string]*loaders.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
+		path := filepath.Join(tmp, name)
+		if err := writeSplitArrow(path, split); err != nil {
+			return err
+		}
+		if meta.CRC32C[name], err = crc32cFile(path); err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), b, 0o644); err != nil {
+		return err
+	}
+	os.RemoveAll(dir) // a corrupt entry being replaced
+	if err := os.Rename(tmp, dir); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
+}
+
+// writeFileAtomic writes path through a temporary file and a rename.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// closeAll closes several mappings.
+type closeAll []io.Closer
+
+func (c closeAll) Close() error {
+	var errs []error
+	for _, x := range c {
+		errs = append(errs, x.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// CacheEntry is one cached dataset, for `pipe cache list`.
+type CacheEntry struct {
+	ID      string
+	Loader  string
+	Bytes   int64
+	Created time.Time
+}
+
+// ListCache lists the entries in cacheDir.
+func ListCache(cacheDir string) ([]CacheEntry, error) {
+	dirs, err := os.ReadDir(cacheDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var out []CacheEntry
+	for _, d := range dirs {
+		if !d.IsDir() || d.Name()[0] == '.' {
+			continue
+		}
+		e := CacheEntry{ID: d.Name()}
+		if b, err := os.ReadFile(filepath.Join(cacheDir, d.Name(), "meta.json")); err == nil {
+			var meta cacheMeta
+			if json.Unmarshal(b, &meta) == nil {
+				e.Loader, e.Created = meta.Key.Loader, meta.Created
+			}
+		}
+		filepath.WalkDir(filepath.Join(cacheDir, d.Name()), func(_ string, f fs.DirEntry, err error) error {
+			if err == nil && !f.IsDir() {
+				if info, err := f.Info(); err == nil {
+					e.Bytes += info.Size()
+				}
+			}
+			return nil
+		})
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// ClearCache removes cacheDir and everything in it.
+func ClearCache(cacheDir string) error { return os.RemoveAll(cacheDir) }

@@ -1,0 +1,166 @@
+package pipeline
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pipe-ml/pipe/internal/testdata"
+)
+
+// copyMNIST copies the real MNIST files into a fresh data directory the
+// test may change.
+func copyMNIST(t testing.TB) string {
+	src := filepath.Join(testdata.Dir(t, "mnist"), "mnist")
+	data := t.TempDir()
+	os.Mkdir(filepath.Join(data, "mnist"), 0o755)
+	for _, name := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(data, "mnist", name), b, 0o644)
+	}
+	return data
+}
+
+func entries(t *testing.T, cache string) []string {
+	list, err := ListCache(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range list {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+func loadMNIST(t *testing.T, data, cache string, sets ...string) (first float32, label int32) {
+	t.Helper()
+	p, err := Load("../specs/mnist_cnn.yaml", sets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, closer, err := p.Data(data, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	return ds.Train.X.Float[7*28+7+200], int32(argmax(ds.Test.Y.Float[:10]))
+}
+
+// TestCacheKeys: an entry is reused as long as nothing that produced it
+// changes; a transform param, a source file or the format version each
+// give a new entry.
+func TestCacheKeys(t *testing.T) {
+	data, cache := copyMNIST(t), t.TempDir()
+	v1, l1 := loadMNIST(t, data, cache)
+	if n := len(entries(t, cache)); n != 1 {
+		t.Fatalf("first load: %d entries, want 1", n)
+	}
+	v2, l2 := loadMNIST(t, data, cache)
+	if len(entries(t, cache)) != 1 || v1 != v2 || l1 != l2 {
+		t.Fatalf("second load should reuse the entry and give the same data")
+	}
+
+	v3, _ := loadMNIST(t, data, cache, "data.transforms[0].scale.divide=127.5")
+	if len(entries(t, cache)) != 2 || v3 != 2*v1 {
+		t.Errorf("changing scale.divide: %d entries (want 2), value %v (want %v)", len(entries(t, cache)), v3, 2*v1)
+	}
+
+	// Change the first test label in the source file: 7 becomes 3.
+	path := filepath.Join(data, "mnist", "t10k-labels-idx1-ubyte.gz")
+	zr, _ := gzip.NewReader(bytes.NewReader(must(os.ReadFile(path))))
+	raw := must(io.ReadAll(zr))
+	raw[8] = 3
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(raw)
+	zw.Close()
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	if _, l := loadMNIST(t, data, cache); l != 3 || len(entries(t, cache)) != 3 {
+		t.Errorf("changing a source file: label %d (want 3), %d entries (want 3)", l, len(entries(t, cache)))
+	}
+
+	defer func(f int) { cacheFormat = f }(cacheFormat)
+	cacheFormat++
+	loadMNIST(t, data, cache)
+	if n := len(entries(t, cache)); n != 4 {
+		t.Errorf("a new format version: %d entries, want 4", n)
+	}
+}
+
+// TestCacheCorrupt: a truncated or altered cache file is detected and the
+// entry rebuilt, never used.
+func TestCacheCorrupt(t *testing.T) {
+	data, cache := copyMNIST(t), t.TempDir()
+	want, _ := loadMNIST(t, data, cache)
+	entry := filepath.Join(cache, entries(t, cache)[0])
+	for _, damage := range []func(string){
+		func(p string) { fi, _ := os.Stat(p); os.Truncate(p, fi.Size()/2) },
+		func(p string) { b := must(os.ReadFile(p)); b[len(b)/2] ^= 0xff; os.WriteFile(p, b, 0o644) },
+		func(p string) { os.Remove(p) },
+	} {
+		damage(filepath.Join(entry, "train.arrow"))
+		if got, _ := loadMNIST(t, data, cache); got != want {
+			t.Fatalf("a damaged entry gave %v, want %v", got, want)
+		}
+		if _, _, err := readCache(entry, mustKey(t, data, cache)); err != nil {
+			t.Fatalf("the damaged entry was not rebuilt: %v", err)
+		}
+	}
+}
+
+func mustKey(t *testing.T, data, cache string) cacheKey {
+	p, _ := Load("../specs/mnist_cnn.yaml")
+	k, _, _, err := p.key(data, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// BenchmarkMNISTLoad compares the first parse of MNIST (gunzip, decode,
+// transforms) with a load from the Arrow cache.
+func BenchmarkMNISTLoad(b *testing.B) {
+	data := testdata.Dir(b, "mnist")
+	p, err := Load("../specs/mnist_cnn.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("parse", func(b *testing.B) {
+		for range b.N {
+			_, c, err := p.Data(data, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	cache := b.TempDir()
+	if _, c, err := p.Data(data, cache); err != nil {
+		b.Fatal(err)
+	} else {
+		c.Close()
+	}
+	b.Run("cached", func(b *testing.B) {
+		for range b.N {
+			_, c, err := p.Data(data, cache)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+}
