@@ -106,3 +106,5 @@ func encodeComponent(c Component) *yaml.Node {
 func EncodeComponent(c Component) ([]byte, error) {
 	return yaml.Marshal(encodeComponent(c))
 }
+
+func yamlMarshal(v any) ([]byte, error) { return yaml.Marshal(v) }
