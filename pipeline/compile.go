@@ -125,6 +125,7 @@ func (p *Plan) compileStack() spec.ErrorList {
 		errs = append(errs, s.Errorf("train.loss", "%s: %v", s.Train.Loss.Kind, err))
 	}
 	p.Opt = s.Train.Optimizer.Config.(Optimizer)
+	errs = append(errs, p.checkMemory()...)
 	return append(errs, p.compileMetrics(out, []string{"loss"})...)
 }
 

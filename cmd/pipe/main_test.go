@@ -48,6 +48,7 @@ func TestBadSpecs(t *testing.T) {
 		{"float_for_int", []string{"float_for_int.yaml:18:15: train.batch_size: want an integer, got 2.5"}},
 		{"bad_kernel", []string{"bad_kernel.yaml:11:36: model.layers[0].kernel: want a positive integer or a list of two"}},
 		{"scale_by_zero", []string{"scale_by_zero.yaml:5:7: data.transforms[0]: scale on x float32[28 28]: divide must not be 0"}},
+		{"huge_dense", []string{"huge_dense.yaml:14:7: model.layers[3]: training needs at least", "layer dense alone has 433,000,000,000 parameters"}},
 	}
 	files, _ := filepath.Glob("testdata/bad/*.yaml")
 	if len(files) != len(cases) {
@@ -129,5 +130,43 @@ func TestSummaryCourseModel(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("summary lacks %q:\n%s", w, out)
 		}
+	}
+}
+
+// TestBadData runs specs on corrupt or malformed data files in
+// testdata/baddata: each is a data error (exit 4) naming the file, and
+// where it applies the line, and what is wrong; nothing is written.
+func TestBadData(t *testing.T) {
+	cases := []struct{ dir, spec, want string }{
+		{"mnist_truncated", "testdata/good.yaml", "mnist/train-images-idx3-ubyte: truncated: header promises 47040000 bytes of data for [60000 28 28], file has 100"},
+		{"mnist_bad_magic", "testdata/good.yaml", "mnist/train-images-idx3-ubyte: not an unsigned-byte IDX file of rank 3 (magic 00000903)"},
+		{"mnist_missing_labels", "testdata/good.yaml", "mnist/train-labels-idx1-ubyte: file not found"},
+		{"mnist_not_gzip", "testdata/good.yaml", "mnist/train-images-idx3-ubyte.gz: not a gzip file"},
+		{"mnist_bad_label", "testdata/good.yaml", "mnist/train-labels-idx1-ubyte: label 200 of example 1 is not a digit"},
+		{"cifar_wrong_size", "../../specs/cifar10_cnn.yaml", "data_batch_1.bin"},
+		{"imdb_not_gzip", "testdata/imdb.yaml", "imdb/aclImdb_v1.tar.gz: not a gzip file"},
+		{"jester_bad_header", "../../specs/cf/jester5k_knn.yaml", `jester5k/ratings.csv:1: header is ["a" "b" "c"], want user,item,rating`},
+		{"jester_bad_rating", "../../specs/cf/jester5k_knn.yaml", `jester5k/ratings.csv:3: rating "abc" is not a finite number`},
+		{"jester_out_of_scale", "../../specs/cf/jester5k_knn.yaml", "jester5k/ratings.csv:3: rating 42 is outside the scale [-10, 10]"},
+		{"movielense_duplicate", "../../specs/cf/movielense_knn.yaml", `movielense/ratings.csv:3: duplicate rating of item "Toy Story (1995)" by user "1" (first on line 2)`},
+		{"ml100k_bad_fields", "testdata/ml100k.yaml", "ml-100k/u.data:2: 3 tab-separated fields, want 4"},
+	}
+	for _, c := range cases {
+		t.Run(c.dir, func(t *testing.T) {
+			runs := t.TempDir()
+			code, _, stderr := pipeCmd(t, "run", "--no-cache", "--runs-dir", runs, "--data-dir", filepath.Join("testdata", "baddata", c.dir), c.spec)
+			if code != exitData {
+				t.Errorf("exit code %d, want %d (data error); stderr: %s", code, exitData, stderr)
+			}
+			if !strings.Contains(stderr, c.want) || !strings.Contains(stderr, c.spec) {
+				t.Errorf("stderr should name the spec and contain %q; got %s", c.want, stderr)
+			}
+			if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+				t.Errorf("a panic reached the user: %s", stderr)
+			}
+			if entries, _ := os.ReadDir(runs); len(entries) != 0 {
+				t.Errorf("a failed run wrote %v", entries)
+			}
+		})
 	}
 }

@@ -1,0 +1,73 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/pipe-ml/pipe/spec"
+)
+
+// MemoryEstimate is a rough lower bound of the bytes a layer stack needs
+// to train: every parameter four times (value, gradient, two optimizer
+// slots) and every layer's output for a batch three times (forward value,
+// its gradient, and one temporary), all float32.
+func (p *Plan) MemoryEstimate() int64 {
+	params := int64(p.Params())
+	var acts int64
+	for _, s := range p.Stages {
+		n := int64(1)
+		for _, d := range s.Out {
+			n *= int64(d)
+		}
+		acts += n
+	}
+	return 4 * (4*params + 3*acts*int64(p.Spec.Train.BatchSize))
+}
+
+// checkMemory rejects a plan whose estimate exceeds the machine's memory,
+// at validation, instead of letting it be killed midway through training.
+func (p *Plan) checkMemory() spec.ErrorList {
+	total := machineMemory()
+	if total == 0 {
+		return nil
+	}
+	if est := p.MemoryEstimate(); est > total {
+		biggest := p.Stages[0]
+		for _, s := range p.Stages {
+			if s.NParams > biggest.NParams {
+				biggest = s
+			}
+		}
+		return spec.ErrorList{p.Spec.Errorf(biggest.SpecPath, "training needs at least %s (parameters, gradients, optimizer state and a batch of activations), more than this machine's %s; layer %s alone has %s parameters",
+			bytesText(est), bytesText(total), biggest.Name, Thousands(biggest.NParams))}
+	}
+	return nil
+}
+
+// machineMemory is the machine's total memory from /proc/meminfo, or 0
+// where that cannot be read (no check then).
+func machineMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
