@@ -22,7 +22,10 @@ type Options struct {
 	CacheDir string    // preprocessed-data cache; "" for none
 	RunsDir  string    // parent of the run directories; default "runs"
 	Backend  string    // overrides the spec's backend when not empty
-	Log      io.Writer // progress lines; nil for none
+	Log      io.Writer // one line per epoch; nil for none
+	// Progress, when not nil, gets a progress bar within each epoch (a
+	// terminal: the CLI sets it only when stderr is one).
+	Progress io.Writer
 }
 
 // Result is what a finished run produced.
@@ -155,7 +158,9 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		return nil, err
 	}
 	start := time.Now()
-	hist, err := m.Fit(&train, val, p.Spec.Train.Epochs, func(r EpochReport) {
+	bar := newProgress(opt.Progress)
+	hist, err := m.Fit(&train, val, p.Spec.Train.Epochs, bar.step, func(r EpochReport) {
+		bar.done()
 		logf("epoch %d/%d - %.1fs - %.0f samples/s", r.Epoch, r.Epochs, r.Duration.Seconds(), float64(r.Samples)/r.Duration.Seconds())
 		for _, n := range r.Names {
 			logf(" - %s: %.4f", n, r.Metrics[n])

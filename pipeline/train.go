@@ -19,10 +19,19 @@ type EpochReport struct {
 	Samples       int
 }
 
+// StepReport is what a progress bar learns after each training step.
+type StepReport struct {
+	Epoch, Epochs  int
+	Done, Examples int                // examples trained on so far this epoch, of Examples
+	Running        map[string]float64 // this epoch's metrics so far
+	Names          []string
+}
+
 // Fit trains m for the plan's epochs on train, measuring on val after each
 // epoch when val has examples. Batches are drawn in an order shuffled by a
-// generator seeded from the spec, so runs repeat exactly.
-func (m *Model) Fit(train, val *loaders.Split, epochs int, report func(EpochReport)) (*evaluators.History, error) {
+// generator seeded from the spec, so runs repeat exactly. step and report,
+// when not nil, hear of each step and each epoch.
+func (m *Model) Fit(train, val *loaders.Split, epochs int, step func(StepReport), report func(EpochReport)) (*evaluators.History, error) {
 	h := &evaluators.History{}
 	rng := rand.New(rand.NewPCG(uint64(m.plan.Spec.Seed), 0x5eed))
 	batch := m.plan.Spec.Train.BatchSize
@@ -41,6 +50,9 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, report func(EpochRepo
 			}
 			if loss := s[0] / s[1]; math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return h, fmt.Errorf("epoch %d, step %d: the loss is %v; lower the learning rate or check the data", epoch, from/batch+1, loss)
+			}
+			if step != nil {
+				step(StepReport{Epoch: epoch, Epochs: epochs, Done: from + len(idx), Examples: len(order), Running: finish(m.plan.Metrics, sums), Names: metricNames(m.plan.Metrics)})
 			}
 		}
 		rep := EpochReport{Epoch: epoch, Epochs: epochs, Metrics: map[string]float64{}, Samples: len(order)}
@@ -101,4 +113,12 @@ func finish(metrics []NamedMetric, sums []float64) map[string]float64 {
 		out[metric.Name] = evaluators.Finish(metric.Metric, sums[2*i]/sums[2*i+1])
 	}
 	return out
+}
+
+func metricNames(metrics []NamedMetric) []string {
+	names := make([]string, len(metrics))
+	for i, m := range metrics {
+		names[i] = m.Name
+	}
+	return names
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/pipeline"
@@ -146,6 +147,9 @@ func runCmd(g *globalFlags) *cobra.Command {
 				opt := g.options()
 				if !g.quiet {
 					opt.Log = cmd.OutOrStdout()
+					if term.IsTerminal(int(os.Stderr.Fd())) {
+						opt.Progress = os.Stderr
+					}
 				}
 				res, err := pipeline.Run(plan, opt)
 				if err != nil {
