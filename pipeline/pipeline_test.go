@@ -2,6 +2,8 @@ package pipeline_test
 
 import (
 	"encoding/json"
+	"image"
+	_ "image/png"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,6 +64,16 @@ func TestTrainMNISTSubset(t *testing.T) {
 	}
 	if _, err := spec.Load(filepath.Join(res.Dir, "spec.yaml")); err != nil {
 		t.Errorf("the resolved spec does not load: %v", err)
+	}
+	// The plot: a PNG of 6 x 7 inches at vgimg's 96 dpi.
+	f, err := os.Open(filepath.Join(res.Dir, "history.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, format, err := image.DecodeConfig(f)
+	if err != nil || format != "png" || cfg.Width != 576 || cfg.Height != 672 {
+		t.Errorf("history.png: %v %s %dx%d, want a 576x672 png", err, format, cfg.Width, cfg.Height)
 	}
 }
 

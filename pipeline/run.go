@@ -247,6 +247,9 @@ func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
 	if err := writeHistoryArrow(filepath.Join(tmp, "history.arrow"), res.History); err != nil {
 		return "", err
 	}
+	if err := writeHistoryPlot(filepath.Join(tmp, "history.png"), p.Spec.Name, res.History); err != nil {
+		return "", fmt.Errorf("history.png: %w", err)
+	}
 	if res.Predictions != nil {
 		if err := writePredictionsArrow(filepath.Join(tmp, "predictions.arrow"), *res.Predictions); err != nil {
 			return "", err
