@@ -126,7 +126,8 @@ func (p *Plan) compileStack() spec.ErrorList {
 	}
 	p.Opt = s.Train.Optimizer.Config.(Optimizer)
 	errs = append(errs, p.checkMemory()...)
-	return append(errs, p.compileMetrics(out, []string{"loss"})...)
+	errs = append(errs, p.compileMetrics(out, []string{"loss"})...)
+	return append(errs, p.checkMonitors()...)
 }
 
 // compileMetrics resolves the spec's metrics against output shape out;
@@ -174,4 +175,30 @@ func sameShape(data, declared []int) bool {
 		}
 	}
 	return true
+}
+
+// checkMonitors checks that the series early stopping and a plateau
+// schedule watch will be in the history.
+func (p *Plan) checkMonitors() spec.ErrorList {
+	s := p.Spec
+	var series []string
+	for _, m := range p.Metrics {
+		series = append(series, m.Name)
+		if s.Train.Validation.Split != "none" {
+			series = append(series, "val_"+m.Name)
+		}
+	}
+	var errs spec.ErrorList
+	check := func(path, name string) {
+		if !slices.Contains(series, name) {
+			errs = append(errs, s.Errorf(path, "the history has no series %q%s", name, spec.DidYouMean(name, series)))
+		}
+	}
+	if es := s.Train.EarlyStopping; es != nil {
+		check("train.early_stopping.monitor", es.Monitor)
+	}
+	if pl, ok := s.Train.LRSchedule.Config.(*PlateauSchedule); ok {
+		check("train.lr_schedule.monitor", pl.Monitor)
+	}
+	return errs
 }

@@ -91,13 +91,43 @@ func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	}
 	grads := graph.Gradient(loss, values...)
 
-	stepVar := m.store.Scope("/train").VariableWithValue("step", float32(0)).SetTrainable(false)
+	if clip := m.plan.Spec.Train.ClipNorm; clip > 0 {
+		grads = clipGlobalNorm(grads, clip)
+	}
+	train := m.store.Scope("/train")
+	stepVar := train.VariableWithValue("step", float32(0)).SetTrainable(false)
 	step := graph.AddScalar(stepVar.NodeValue(g), 1)
 	stepVar.SetNodeValue(step)
+	scale := train.VariableWithValue(lrScaleVar, float32(1)).SetTrainable(false).NodeValue(g)
 	for i, v := range vars {
-		v.SetNodeValue(m.plan.Opt.Update(values[i], grads[i], slotFor(m.store, v), step))
+		v.SetNodeValue(m.plan.Opt.Update(values[i], grads[i], slotFor(m.store, v), step, scale))
 	}
 	return metricSums(m.plan.Metrics, m.plan.Loss, pred, y, measure)
+}
+
+// lrScaleVar is the variable (under /train) that holds the learning-rate
+// schedule's factor; Fit sets it between epochs.
+const lrScaleVar = "lr_scale"
+
+// clipGlobalNorm scales all gradients together so that their global L2
+// norm is at most clip (Keras' global_clipnorm).
+func clipGlobalNorm(grads []*graph.Node, clip float64) []*graph.Node {
+	var sq *graph.Node
+	for _, g := range grads {
+		s := graph.ReduceAllSum(graph.Square(g))
+		if sq == nil {
+			sq = s
+		} else {
+			sq = graph.Add(sq, s)
+		}
+	}
+	norm := graph.Sqrt(sq)
+	factor := graph.Div(graph.Scalar(norm.Graph(), norm.DType(), clip), graph.Max(norm, graph.Scalar(norm.Graph(), norm.DType(), clip)))
+	out := make([]*graph.Node, len(grads))
+	for i, g := range grads {
+		out[i] = graph.Mul(g, graph.ConvertDType(factor, g.DType()))
+	}
+	return out
 }
 
 // evalGraph returns the metric sums of a batch, without dropout.

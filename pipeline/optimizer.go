@@ -26,9 +26,13 @@ func init() {
 // Optimizer computes a variable's new value from its gradient.
 type Optimizer interface {
 	// Update returns the new value of v. slot creates (on first use) a zero
-	// state variable of v's shape; step is the 1-based step number.
-	Update(v, grad *graph.Node, slot func(name string) *model.Variable, step *graph.Node) *graph.Node
+	// state variable of v's shape; step is the 1-based step number; scale
+	// multiplies the learning rate (the learning-rate schedule's factor).
+	Update(v, grad *graph.Node, slot func(name string) *model.Variable, step, scale *graph.Node) *graph.Node
 }
+
+// rate is the scheduled learning rate: the configured one times scale.
+func rate(lr float64, scale *graph.Node) *graph.Node { return graph.MulScalar(scale, lr) }
 
 // SGD: velocity = momentum*velocity - lr*grad; w += velocity (Nesterov:
 // w += momentum*velocity - lr*grad).
@@ -38,8 +42,8 @@ type SGD struct {
 	Nesterov     bool    `pipe:"nesterov" doc:"use Nesterov momentum"`
 }
 
-func (o *SGD) Update(v, grad *graph.Node, slot func(string) *model.Variable, _ *graph.Node) *graph.Node {
-	step := graph.MulScalar(grad, -o.LearningRate)
+func (o *SGD) Update(v, grad *graph.Node, slot func(string) *model.Variable, _, scale *graph.Node) *graph.Node {
+	step := graph.Neg(graph.Mul(grad, rate(o.LearningRate, scale)))
 	if o.Momentum == 0 {
 		return graph.Add(v, step)
 	}
@@ -60,7 +64,7 @@ type Adam struct {
 	Epsilon      float64 `pipe:"epsilon,min=0" doc:"added to the denominator for stability"`
 }
 
-func (o *Adam) Update(v, grad *graph.Node, slot func(string) *model.Variable, step *graph.Node) *graph.Node {
+func (o *Adam) Update(v, grad *graph.Node, slot func(string) *model.Variable, step, scale *graph.Node) *graph.Node {
 	g := v.Graph()
 	mVar, vVar := slot("m"), slot("v")
 	m := graph.Add(graph.MulScalar(mVar.NodeValue(g), o.Beta1), graph.MulScalar(grad, 1-o.Beta1))
@@ -68,7 +72,7 @@ func (o *Adam) Update(v, grad *graph.Node, slot func(string) *model.Variable, st
 	mVar.SetNodeValue(m)
 	vVar.SetNodeValue(s)
 	pow := func(beta float64) *graph.Node { return graph.Pow(graph.Scalar(g, step.DType(), beta), step) }
-	lr := graph.MulScalar(graph.Div(graph.Sqrt(graph.OneMinus(pow(o.Beta2))), graph.OneMinus(pow(o.Beta1))), o.LearningRate)
+	lr := graph.Mul(graph.Div(graph.Sqrt(graph.OneMinus(pow(o.Beta2))), graph.OneMinus(pow(o.Beta1))), rate(o.LearningRate, scale))
 	return graph.Sub(v, graph.Mul(lr, graph.Div(m, graph.AddScalar(graph.Sqrt(s), o.Epsilon))))
 }
 
@@ -79,11 +83,11 @@ type RMSprop struct {
 	Epsilon      float64 `pipe:"epsilon,min=0" doc:"added to the denominator for stability"`
 }
 
-func (o *RMSprop) Update(v, grad *graph.Node, slot func(string) *model.Variable, _ *graph.Node) *graph.Node {
+func (o *RMSprop) Update(v, grad *graph.Node, slot func(string) *model.Variable, _, scale *graph.Node) *graph.Node {
 	aVar := slot("rms")
 	a := graph.Add(graph.MulScalar(aVar.NodeValue(v.Graph()), o.Rho), graph.MulScalar(graph.Square(grad), 1-o.Rho))
 	aVar.SetNodeValue(a)
-	return graph.Sub(v, graph.MulScalar(graph.Div(grad, graph.AddScalar(graph.Sqrt(a), o.Epsilon)), o.LearningRate))
+	return graph.Sub(v, graph.Mul(graph.Div(grad, graph.AddScalar(graph.Sqrt(a), o.Epsilon)), rate(o.LearningRate, scale)))
 }
 
 // Adadelta: a = rho*a + (1-rho)*grad²; d = sqrt(D+eps)/sqrt(a+eps)*grad;
@@ -94,7 +98,7 @@ type Adadelta struct {
 	Epsilon      float64 `pipe:"epsilon,min=0" doc:"added inside the square roots for stability"`
 }
 
-func (o *Adadelta) Update(v, grad *graph.Node, slot func(string) *model.Variable, _ *graph.Node) *graph.Node {
+func (o *Adadelta) Update(v, grad *graph.Node, slot func(string) *model.Variable, _, scale *graph.Node) *graph.Node {
 	g := v.Graph()
 	aVar, dVar := slot("accum_grad"), slot("accum_delta")
 	a := graph.Add(graph.MulScalar(aVar.NodeValue(g), o.Rho), graph.MulScalar(graph.Square(grad), 1-o.Rho))
@@ -102,7 +106,7 @@ func (o *Adadelta) Update(v, grad *graph.Node, slot func(string) *model.Variable
 	d := graph.Mul(graph.Div(graph.Sqrt(graph.AddScalar(dOld, o.Epsilon)), graph.Sqrt(graph.AddScalar(a, o.Epsilon))), grad)
 	aVar.SetNodeValue(a)
 	dVar.SetNodeValue(graph.Add(graph.MulScalar(dOld, o.Rho), graph.MulScalar(graph.Square(d), 1-o.Rho)))
-	return graph.Sub(v, graph.MulScalar(d, o.LearningRate))
+	return graph.Sub(v, graph.Mul(d, rate(o.LearningRate, scale)))
 }
 
 // slotFor returns the slot constructor for variable v: zero state variables

@@ -6,8 +6,11 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/gomlx/gomlx/core/tensors"
+
 	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 // EpochReport is what a progress printer learns after each epoch.
@@ -35,7 +38,11 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, step func(StepReport)
 	h := &evaluators.History{}
 	rng := rand.New(rand.NewPCG(uint64(m.plan.Spec.Seed), 0x5eed))
 	batch := m.plan.Spec.Train.BatchSize
+	stop := newStopper(m.plan.Spec.Train.EarlyStopping)
 	for epoch := 1; epoch <= epochs; epoch++ {
+		if err := m.setLRScale(epoch, epochs, h); err != nil {
+			return h, err
+		}
 		start := time.Now()
 		order := rng.Perm(train.Len())
 		sums := make([]float64, 2*len(m.plan.Metrics))
@@ -77,8 +84,84 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, step func(StepReport)
 		if report != nil {
 			report(rep)
 		}
+		if done, err := stop.after(m, h); err != nil || done {
+			return h, err
+		}
 	}
-	return h, nil
+	return h, stop.restore(m)
+}
+
+// setLRScale sets the learning-rate schedule's factor for epoch.
+func (m *Model) setLRScale(epoch, epochs int, h *evaluators.History) error {
+	s, ok := m.plan.Spec.Train.LRSchedule.Config.(Schedule)
+	if !ok || epoch == 1 { // every schedule starts at factor 1, the variable's initial value
+		return nil
+	}
+	v := m.store.Scope("/train").GetVariable(lrScaleVar)
+	if v == nil {
+		return fmt.Errorf("no learning-rate variable")
+	}
+	return v.SetValue(tensors.FromValue(float32(s.Scale(epoch, epochs, h))))
+}
+
+// stopper is early stopping: it watches a history series and keeps the
+// best epoch's weights when asked to restore them.
+type stopper struct {
+	cfg  *spec.EarlyStopping
+	best float64
+	wait int
+	keep map[string]*tensors.Tensor // the best epoch's trainable variables
+}
+
+func newStopper(cfg *spec.EarlyStopping) *stopper { return &stopper{cfg: cfg, best: math.Inf(1)} }
+
+// after looks at the last epoch and says whether to stop.
+func (s *stopper) after(m *Model, h *evaluators.History) (bool, error) {
+	if s.cfg == nil {
+		return false, nil
+	}
+	values := series(h, s.cfg.Monitor)
+	if len(values) == 0 {
+		return false, fmt.Errorf("early_stopping.monitor: the history has no %s", s.cfg.Monitor)
+	}
+	v := orient(s.cfg.Monitor, values[len(values)-1])
+	if v < s.best-s.cfg.MinDelta {
+		s.best, s.wait = v, 0
+		if s.cfg.RestoreBest {
+			s.keep = map[string]*tensors.Tensor{}
+			for v := range m.store.IterVariables() {
+				if v.Trainable {
+					t, err := v.MustValue().LocalClone()
+					if err != nil {
+						return false, err
+					}
+					s.keep[v.Path()] = t
+				}
+			}
+		}
+		return false, nil
+	}
+	s.wait++
+	if s.wait > s.cfg.Patience {
+		return true, s.restore(m)
+	}
+	return false, nil
+}
+
+// restore puts back the best epoch's weights, when kept.
+func (s *stopper) restore(m *Model) error {
+	if s.keep == nil {
+		return nil
+	}
+	for v := range m.store.IterVariables() {
+		if t, ok := s.keep[v.Path()]; ok {
+			if err := v.SetValue(t); err != nil {
+				return err
+			}
+		}
+	}
+	s.keep = nil
+	return nil
 }
 
 // evalBatch is the batch size of evaluation: no gradients are kept, so it

@@ -86,6 +86,10 @@ func Suggest(name string, candidates []string) string {
 	return best
 }
 
+// DidYouMean formats Suggest's answer as the tail of an error message:
+// ` (did you mean "x"?)`, or the list of valid names.
+func DidYouMean(name string, candidates []string) string { return didYouMean(name, candidates) }
+
 // didYouMean formats Suggest's answer as the tail of an error message.
 func didYouMean(name string, candidates []string) string {
 	if s := Suggest(name, candidates); s != "" {

@@ -67,6 +67,18 @@ type Train struct {
 	BatchSize  int        `pipe:"batch_size,min=1,max=1048576" doc:"examples per training step"`
 	Epochs     int        `pipe:"epochs,min=1,max=100000" doc:"passes over the training data"`
 	Validation Validation `pipe:"validation" doc:"test (the test split), none, or a fraction in (0,1) of the training data held out"`
+	// Training controls.
+	EarlyStopping *EarlyStopping `pipe:"early_stopping" doc:"stop when a monitored metric stops improving"`
+	LRSchedule    Component      `pipe:"lr_schedule,registry=schedule" doc:"learning-rate schedule: a factor on the optimizer's learning rate, set before each epoch"`
+	ClipNorm      float64        `pipe:"clip_norm,min=0" doc:"scale the gradients so that their global L2 norm is at most this (0: off)"`
+}
+
+// EarlyStopping is Keras' EarlyStopping callback.
+type EarlyStopping struct {
+	Monitor     string  `pipe:"monitor" doc:"the history series to watch, e.g. val_loss, val_accuracy, val_rmse"`
+	Patience    int     `pipe:"patience,min=0" doc:"epochs without improvement before stopping"`
+	MinDelta    float64 `pipe:"min_delta,min=0" doc:"smallest change that counts as an improvement"`
+	RestoreBest bool    `pipe:"restore_best" doc:"end with the weights of the best epoch"`
 }
 
 // Golden describes the short deterministic run recorded in the golden file.
@@ -183,6 +195,9 @@ func decode(file string, root *yaml.Node, files map[*yaml.Node]string) (*Spec, e
 	s.File, s.pos = file, d.pos
 	if s.Golden == nil {
 		s.Golden = &Golden{}
+	}
+	if es := s.Train.EarlyStopping; es != nil && es.Monitor == "" {
+		es.Monitor = "val_loss"
 	}
 	s.Golden.fillDefaults()
 	return s, d.errs.Err()
