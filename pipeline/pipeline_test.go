@@ -147,3 +147,26 @@ func TestRunsNeverOverwrite(t *testing.T) {
 type writerFunc func([]byte)
 
 func (f writerFunc) Write(b []byte) (int, error) { f(b); return len(b), nil }
+
+// TestRatingRunsFromCache runs a rating model twice with a data cache: the
+// second run reads memory-mapped data, and what the run directory keeps
+// must not point into the mapping once it is closed.
+func TestRatingRunsFromCache(t *testing.T) {
+	data := testdata.Dir(t, "movielense")
+	cache, runs := t.TempDir(), t.TempDir()
+	var results []float64
+	for range 2 {
+		p, err := pipeline.Load("../specs/cf/movielense_knn.yaml", "data.train_limit=5000", "data.test_limit=1000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := pipeline.Run(p, pipeline.Options{DataDir: data, CacheDir: cache, RunsDir: runs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, res.Test["rmse"])
+	}
+	if results[0] != results[1] {
+		t.Errorf("the cached run gave rmse %v, the first %v", results[1], results[0])
+	}
+}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -35,7 +36,9 @@ func (p *Plan) fitRecommender(backend compute.Backend, ds *loaders.Dataset, trai
 		return nil, fmt.Errorf("predicting the test ratings: %w", err)
 	}
 	res.Fallbacks, res.TestExamples = fallbacks, len(pred)
-	rows := PredictionRows{Index: make([]int64, len(pred)), Label: ds.Test.Y.Float, Prediction: pred}
+	// The labels are copied: with a cache they live in a memory mapping
+	// that is gone once the run's data is closed, before the run is written.
+	rows := PredictionRows{Index: make([]int64, len(pred)), Label: slices.Clone(ds.Test.Y.Float), Prediction: pred}
 	for i := range rows.Index {
 		rows.Index[i] = int64(i)
 	}
