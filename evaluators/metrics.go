@@ -46,7 +46,8 @@ func (Accuracy) Build(pred, y *graph.Node, _ Loss) Measure {
 	case pred.Shape().Size() == batch: // one sigmoid unit
 		predicted := graph.GreaterOrEqual(graph.Reshape(pred, batch), graph.Scalar(pred.Graph(), pred.DType(), 0.5))
 		actual := graph.GreaterOrEqual(graph.Reshape(asFloat(y, pred), batch), graph.Scalar(pred.Graph(), pred.DType(), 0.5))
-		hit = graph.Equal(predicted, actual)
+		// The Go backend has no Equal on booleans: equal is not-xor.
+		hit = graph.LogicalNot(graph.LogicalXor(predicted, actual))
 	case y.Shape().Size() == batch: // integer labels
 		hit = graph.Equal(graph.ArgMax(pred, -1, y.DType()), graph.Reshape(y, batch))
 	default: // one-hot labels

@@ -1,0 +1,43 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+func init() {
+	Layers.Register("embedding", "Turns integer ids (0 <= id < input_dim) into dense vectors of size output_dim, Keras' Embedding.",
+		func() any { return &Embedding{} })
+}
+
+// Embedding is Keras' Embedding: a learned table of input_dim rows of
+// output_dim values, looked up by the integer ids of each example.
+type Embedding struct {
+	InputDim  int `pipe:"input_dim,required,min=1,max=1000000000" doc:"vocabulary size: ids run from 0 to input_dim-1"`
+	OutputDim int `pipe:"output_dim,required,min=1,max=1000000" doc:"size of each embedding vector"`
+}
+
+func (l *Embedding) OutputShape(in []int) ([]int, error) {
+	if len(in) == 0 {
+		return nil, fmt.Errorf("embedding needs examples of ids with at least one axis, e.g. (sequence length)")
+	}
+	return append(append([]int(nil), in...), l.OutputDim), nil
+}
+
+func (l *Embedding) Params([]int) int { return l.InputDim * l.OutputDim }
+
+// Build looks the ids of x up in the table. Ids outside [0, input_dim) are
+// clamped to the nearest valid row (Keras raises an error on CPU); the
+// loaders keep ids in range, so this only defines what a bad id does.
+func (l *Embedding) Build(b *Builder, x *graph.Node) *graph.Node {
+	// Keras' default embeddings_initializer is uniform(-0.05, 0.05).
+	table := b.Uniform("embeddings", 0.05, l.InputDim, l.OutputDim)
+	ids := x
+	if ids.DType() != dtypes.Int32 {
+		ids = graph.ConvertDType(ids, dtypes.Int32) // float ids from a transform
+	}
+	ids = graph.ClipScalar(ids, 0, float64(l.InputDim-1))
+	return graph.Gather(table, graph.InsertAxes(ids, -1))
+}

@@ -1,0 +1,626 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+func init() {
+	Layers.Register("lstm", "Long short-term memory recurrent layer over (timesteps, features) examples, Keras' LSTM "+
+		"(tanh activation, sigmoid recurrent activation, gate order i, f, c, o, unit_forget_bias).",
+		func() any { return &LSTM{UseBias: true} })
+}
+
+// LSTM is Keras' LSTM with its default activations: tanh for the cell and
+// output, sigmoid for the gates. Its weights keep Keras' layouts: kernel
+// [features, 4·units], recurrent_kernel [units, 4·units], bias [4·units],
+// gates in the order i, f, c, o.
+//
+// How it trains. Differentiating the unrolled recurrence with
+// graph.Gradient (GoMLX's own ml/layers/lstm) slices one time step out of the
+// sequence per step, and the gradient of each slice is padded back to the
+// whole sequence: memory grows with T² (4.5 GB at T=100, batch 128; over 23
+// GB at T=500). Here the forward pass is unrolled as well, but its gradient
+// is written by hand, backpropagation through time attached with
+// graph.IdentityWithCustomGradient, so memory is linear in T: the forward
+// pass keeps each step's gates, cell and hidden state (about 4·6·units·T·B
+// bytes, 150 MB for the course model) and the backward pass the gradients of
+// the pre-activations. What is not recurrent (the input projection x·W+b,
+// and the gradients of the weights and of x) is a few large matrix products.
+// The Go backend's Slice copies element by element, so the loop avoids it:
+// the gates are computed from per-gate blocks of the weights, and steps are
+// read with Gather, which copies whole blocks. Gradients below about 1e-27
+// are flushed to zero, since the subnormal numbers they decay into make
+// every product 20 times slower (see flushBelow).
+//
+// Measured on the course model (T=500, batch 128, 2 shared cores; see
+// BenchmarkLSTMTrainStep): about 30 samples/s, or 120 to 160 when built with
+// GOEXPERIMENT=simd, at under 1 GB peak RSS; PyTorch 1.13 does 3 to 6
+// samples/s on the same machine.
+//
+// A graph.While driver of the same recurrence (lstmUnrolled = false) is as
+// fast and uses less memory, but deadlocks the Go backend's default
+// parallel executor at batch 128 (a matrix product inside the While body
+// waits for pool workers that the enclosing executors hold), so it is only
+// there for comparison and runs only with the backend "go:ops_sequential".
+type LSTM struct {
+	Units           int  `pipe:"units,required,min=1,max=1000000" doc:"size of the hidden and cell state"`
+	ReturnSequences bool `pipe:"return_sequences" doc:"output the hidden state of every time step (timesteps, units) instead of only the last (units)"`
+	UseBias         bool `pipe:"use_bias" doc:"add a learned bias to the gates; the forget gate's starts at 1 (Keras' unit_forget_bias)"`
+}
+
+// sequence checks that in is (timesteps, features).
+func sequence(in []int) error {
+	if len(in) != 2 {
+		return fmt.Errorf("needs examples of shape (timesteps, features), got %d axes", len(in))
+	}
+	return nil
+}
+
+func (l *LSTM) OutputShape(in []int) ([]int, error) {
+	if err := sequence(in); err != nil {
+		return nil, err
+	}
+	if l.ReturnSequences {
+		return []int{in[0], l.Units}, nil
+	}
+	return []int{l.Units}, nil
+}
+
+func (l *LSTM) Params(in []int) int {
+	n := 4 * l.Units * (in[1] + l.Units)
+	if l.UseBias {
+		n += 4 * l.Units
+	}
+	return n
+}
+
+func (l *LSTM) Build(b *Builder, x *graph.Node) *graph.Node {
+	features, units := x.Shape().Dimensions[2], l.Units
+	w := lstmWeights{
+		kernel:    b.GlorotUniform("kernel", features, 4*units, features, 4*units),
+		recurrent: b.Orthogonal("recurrent_kernel", units, 4*units),
+	}
+	if l.UseBias {
+		w.bias = lstmBias(b, units)
+	}
+	xt := graph.Transpose(x, 0, 1) // time-major: [T, B, F]
+	var y *graph.Node
+	if b.Training {
+		y = lstmTrain(xt, w, l.ReturnSequences)
+	} else {
+		y = lstmInfer(xt, w, l.ReturnSequences)
+	}
+	if l.ReturnSequences {
+		return graph.Transpose(y, 0, 1) // [B, T, U]
+	}
+	return y
+}
+
+// lstmBias is the bias variable [4U]: zeros but for the forget gate's
+// ones, Keras' unit_forget_bias.
+func lstmBias(b *Builder, units int) *graph.Node {
+	init := make([]float32, 4*units)
+	for i := units; i < 2*units; i++ {
+		init[i] = 1
+	}
+	return b.variable("bias", init, []int{4 * units})
+}
+
+// lstmWeights are an LSTM's weights in Keras' layouts; bias may be nil.
+type lstmWeights struct {
+	kernel, recurrent, bias *graph.Node
+}
+
+// stopGradient returns the weights with gradients stopped: the forward
+// pass is not differentiated, lstmTrain attaches the gradient itself.
+func (w lstmWeights) stopGradient() lstmWeights {
+	out := lstmWeights{kernel: graph.StopGradient(w.kernel), recurrent: graph.StopGradient(w.recurrent)}
+	if w.bias != nil {
+		out.bias = graph.StopGradient(w.bias)
+	}
+	return out
+}
+
+// gates holds one tensor per gate, in Keras' order: input, forget, cell
+// candidate, output.
+type gates [4]*graph.Node
+
+// split cuts the last axis of x into the four gates' blocks.
+func split(x *graph.Node) gates {
+	r := x.Rank()
+	u := x.Shape().Dimensions[r-1] / 4
+	var out gates
+	for k := range out {
+		out[k] = graph.SliceAxis(x, r-1, graph.AxisRange(k*u, (k+1)*u))
+	}
+	return out
+}
+
+// lstmBlocks are the weights cut per gate (once per graph, not per step):
+// kernel [F, U], recurrent [U, U], bias [U] (nil without bias).
+type lstmBlocks struct {
+	kernel, recurrent, bias gates
+}
+
+func (w lstmWeights) blocks() lstmBlocks {
+	b := lstmBlocks{kernel: split(w.kernel), recurrent: split(w.recurrent)}
+	if w.bias != nil {
+		b.bias = split(w.bias)
+	}
+	return b
+}
+
+// lstmProject is the input projection of every step at once, per gate:
+// xt [T, B, F] -> xt·kernel_k + bias_k, [T, B, U].
+func lstmProject(xt *graph.Node, w lstmBlocks) gates {
+	d := xt.Shape().Dimensions
+	x2 := graph.Reshape(xt, d[0]*d[1], d[2])
+	var out gates
+	for k := range out {
+		xw := graph.MatMul(x2, w.kernel[k])
+		if w.bias[k] != nil {
+			xw = graph.Add(xw, graph.InsertAxes(w.bias[k], 0))
+		}
+		out[k] = graph.Reshape(xw, d[0], d[1], -1)
+	}
+	return out
+}
+
+// lstmCell is one step from the projected inputs x of each gate [B, U]:
+// z_k = x_k + h·recurrent_k. It returns the activated gates (i, f, c̃, o),
+// the new cell state and the new hidden state.
+func lstmCell(x gates, h, c *graph.Node, recurrent gates) (act gates, c2, h2 *graph.Node) {
+	for k := range act {
+		z := graph.Add(x[k], graph.MatMul(h, recurrent[k]))
+		if k == 2 {
+			act[k] = graph.Tanh(z)
+		} else {
+			act[k] = graph.Sigmoid(z)
+		}
+	}
+	c2 = graph.Add(graph.Mul(act[1], c), graph.Mul(act[0], act[2]))
+	h2 = graph.Mul(act[3], graph.Tanh(c2))
+	return act, c2, h2
+}
+
+// bpttConsts are the constants of the backward step. They are made by the
+// caller, in the function (main graph or While body) that uses them; see
+// loop for why.
+type bpttConsts struct {
+	one, flush *graph.Node
+}
+
+func newBPTTConsts(g *graph.Graph, dt dtypes.DType) bpttConsts {
+	return bpttConsts{one: graph.ConstAsDType(g, dt, 1), flush: graph.ConstAsDType(g, dt, flushBelow)}
+}
+
+// flushBelow: gradients smaller than about flushBelow·2⁻²⁴ (1e-27) are
+// set to 0 in backpropagation through time. Over hundreds of steps the
+// gradient that flows back through the cell decays geometrically into
+// float32's subnormal range (below 1.2e-38), where every multiplication
+// takes a slow microcode path: at T=500 this made a training step 20 times
+// slower. (x + flushBelow) - flushBelow is x up to an absolute error below
+// 1e-27, and 0 for anything smaller, so no subnormal survives.
+const flushBelow = 1e-20
+
+func (k bpttConsts) flushed(x *graph.Node) *graph.Node {
+	return graph.Sub(graph.Add(x, k.flush), k.flush)
+}
+
+// lstmCellBackward is one step of backpropagation through time. From the
+// gradients dh, dc arriving at the step's outputs h and c, its activated
+// gates, its cell state c and the previous one, it returns dz, the gradient
+// of the step's pre-activations [B, 4U] (Keras' gate order), and the
+// gradients for the previous step's h and c. recurrentT is the transposed
+// recurrent kernel [4U, U].
+func lstmCellBackward(dh, dc *graph.Node, act gates, c, cPrev, recurrentT *graph.Node, k bpttConsts) (dz, dhPrev, dcPrev *graph.Node) {
+	oneMinus := func(x *graph.Node) *graph.Node { return graph.Sub(k.one, x) }
+	i, f, cc, o := act[0], act[1], act[2], act[3]
+	tc := graph.Tanh(c)
+	// h = o·tanh(c); c = f·c_prev + i·c̃
+	do := graph.Mul(dh, tc)
+	dc = graph.Add(dc, graph.Mul(graph.Mul(dh, o), oneMinus(graph.Square(tc))))
+	sig := func(d, a *graph.Node) *graph.Node { return graph.Mul(d, graph.Mul(a, oneMinus(a))) }
+	dz = k.flushed(graph.Concatenate([]*graph.Node{
+		sig(graph.Mul(dc, cc), i),
+		sig(graph.Mul(dc, cPrev), f),
+		graph.Mul(graph.Mul(dc, i), oneMinus(graph.Square(cc))),
+		sig(do, o),
+	}, 1))
+	// dh for the previous step comes from the flushed dz; dc is carried
+	// over, so it is flushed too.
+	return dz, graph.MatMul(dz, recurrentT), k.flushed(graph.Mul(dc, f))
+}
+
+// lstmUnrolled selects the driver of the recurrence: a Go loop that
+// unrolls the T steps into the graph (the default), or a graph.While. Both
+// compute the same values with the same hand-written gradient; see LSTM.
+var lstmUnrolled = true
+
+// row reads step t of a time-major tensor seq [T, ...] -> [...], with a
+// Gather, which copies whole blocks (the Go backend's Slice copies element
+// by element, and it has no DynamicSlice). t is an int32 scalar or [1].
+func row(seq, t *graph.Node) *graph.Node {
+	if t.Rank() == 0 {
+		t = graph.InsertAxes(t, 0)
+	}
+	return graph.Gather(seq, t)
+}
+
+// stepIndex is the constant index of step t for row.
+func stepIndex(g *graph.Graph, t int) *graph.Node { return graph.Const(g, []int32{int32(t)}) }
+
+// lstmInfer runs the recurrence keeping no more than the output needs; it
+// has no gradient. Each step projects its own input ([x_t, h]·[kernel_k;
+// recurrent_k] + bias_k), so that no [T, B, 4U] tensor is made: evaluation
+// runs on batches of 500.
+func lstmInfer(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node {
+	g := xt.Graph()
+	d := xt.Shape().Dimensions
+	steps, batch := d[0], d[1]
+	units := w.recurrent.Shape().Dimensions[0]
+	blocks := w.blocks()
+	var stacked gates // [F+U, U]
+	for k := range stacked {
+		stacked[k] = graph.Concatenate([]*graph.Node{blocks.kernel[k], blocks.recurrent[k]}, 0)
+	}
+	cell := func(xt, h, c *graph.Node) (*graph.Node, *graph.Node) {
+		xh := graph.Concatenate([]*graph.Node{xt, h}, 1)
+		var x gates
+		for k := range x {
+			x[k] = graph.MatMul(xh, stacked[k])
+			if blocks.bias[k] != nil {
+				x[k] = graph.Add(x[k], graph.InsertAxes(blocks.bias[k], 0))
+			}
+		}
+		c = graph.Add(graph.Mul(graph.Sigmoid(x[1]), c), graph.Mul(graph.Sigmoid(x[0]), graph.Tanh(x[2])))
+		return c, graph.Mul(graph.Sigmoid(x[3]), graph.Tanh(c))
+	}
+	zero := graph.Zeros(g, shapes.Make(xt.DType(), batch, units))
+	if lstmUnrolled {
+		c, h := zero, zero
+		hs := make([]*graph.Node, steps)
+		for t := range steps {
+			c, h = cell(row(xt, stepIndex(g, t)), h, c)
+			hs[t] = h
+		}
+		if returnSequences {
+			return graph.Stack(hs, 0)
+		}
+		return h
+	}
+	state := []*graph.Node{graph.Const(g, int32(0)), zero, zero}
+	if returnSequences {
+		state = append(state, graph.Zeros(g, shapes.Make(xt.DType(), steps, batch, units)))
+	}
+	out := loop(state,
+		func(t *graph.Node) *graph.Node { return graph.LessThan(t, graph.Const(t.Graph(), int32(steps))) },
+		func(s []*graph.Node) []*graph.Node {
+			t := s[0]
+			c, h := cell(row(xt, t), s[2], s[1])
+			next := []*graph.Node{graph.Add(t, graph.Const(t.Graph(), int32(1))), c, h}
+			if returnSequences {
+				next = append(next, put(s[3], h, t))
+			}
+			return next
+		})
+	if returnSequences {
+		return out[3]
+	}
+	return out[2]
+}
+
+// lstmTape is what the forward pass keeps for backpropagation through
+// time, and how to run it.
+type lstmTape struct {
+	y *graph.Node // the output: [T, B, U] or [B, U]
+	// The steps come in consecutive chunks, [chunks[i], chunks[i+1]), and
+	// the gradients of the weights are summed chunk by chunk, so that no
+	// [T, B, 4U] gradient and its transposed copy are ever whole in memory.
+	chunks []int
+	// hiddens returns the hidden states entering chunk i's steps [n, B, U].
+	hiddens func(i int) *graph.Node
+	// backward returns, per chunk, dz [n, B, 4U] from the gradient of y.
+	backward func(dy *graph.Node) []*graph.Node
+}
+
+// gradChunk is the number of steps whose weight gradients are computed in
+// one matrix product (a variable for tests).
+var gradChunk = 50
+
+func chunkBounds(steps, size int) []int {
+	b := []int{0}
+	for t := size; t < steps; t += size {
+		b = append(b, t)
+	}
+	return append(b, steps)
+}
+
+// lstmForwardUnrolled runs the T steps as T copies of the cell in the graph.
+func lstmForwardUnrolled(xw gates, w lstmWeights, returnSequences bool) lstmTape {
+	g := xw[0].Graph()
+	dt := xw[0].DType()
+	d := xw[0].Shape().Dimensions
+	steps, batch, units := d[0], d[1], d[2]
+	rec := w.blocks().recurrent
+	zero := graph.Zeros(g, shapes.Make(dt, batch, units))
+	act := make([]gates, steps)
+	cells := make([]*graph.Node, steps+1) // cells[t+1] after step t
+	hiddens := make([]*graph.Node, steps+1)
+	cells[0], hiddens[0] = zero, zero
+	for t := range steps {
+		idx := stepIndex(g, t)
+		var x gates
+		for k := range x {
+			x[k] = row(xw[k], idx)
+		}
+		act[t], cells[t+1], hiddens[t+1] = lstmCell(x, hiddens[t], cells[t], rec)
+	}
+	tape := lstmTape{y: hiddens[steps], chunks: chunkBounds(steps, gradChunk)}
+	if returnSequences {
+		tape.y = graph.Stack(hiddens[1:], 0)
+	}
+	tape.hiddens = func(i int) *graph.Node {
+		return graph.Stack(hiddens[tape.chunks[i]:tape.chunks[i+1]], 0)
+	}
+	tape.backward = func(dy *graph.Node) []*graph.Node {
+		recT := graph.Transpose(w.recurrent, 0, 1)
+		k := newBPTTConsts(g, dt)
+		dh, dc := zero, zero
+		if !returnSequences {
+			dh = dy
+		}
+		dz := make([]*graph.Node, steps)
+		for t := steps - 1; t >= 0; t-- {
+			if returnSequences {
+				dh = graph.Add(dh, row(dy, stepIndex(g, t)))
+			}
+			dz[t], dh, dc = lstmCellBackward(dh, dc, act[t], cells[t+1], cells[t], recT, k)
+		}
+		out := make([]*graph.Node, len(tape.chunks)-1)
+		for i := range out {
+			out[i] = graph.Stack(dz[tape.chunks[i]:tape.chunks[i+1]], 0)
+		}
+		return out
+	}
+	return tape
+}
+
+// loop builds a graph.While over state, whose first element is the int32
+// step counter: the loop runs while cond(t) holds, and body maps the state to
+// the next one.
+//
+// Inside cond and body, build constants with graph.Const, never with
+// graph.Scalar or the helpers that use it (AddScalar, OneMinus, ...): GoMLX
+// caches scalar constants per graph, not per function, so a cached constant
+// made in one closure would be reused, invalidly, in another.
+func loop(state []*graph.Node, cond func(t *graph.Node) *graph.Node, body func(s []*graph.Node) []*graph.Node) []*graph.Node {
+	g := state[0].Graph()
+	params := func(g *graph.Graph) []*graph.Node {
+		ps := make([]*graph.Node, len(state))
+		for i, s := range state {
+			ps[i] = graph.Parameter(g, fmt.Sprintf("s%d", i), s.Shape())
+		}
+		return ps
+	}
+	c := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node { return []*graph.Node{cond(params(g)[0])} })
+	bd := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node { return body(params(g)) })
+	return graph.While(c, bd, state...)
+}
+
+// put writes v [...] as step t of the time-major tensor seq [T, ...].
+func put(seq, v, t *graph.Node) *graph.Node {
+	starts := []*graph.Node{t}
+	for range v.Shape().Dimensions {
+		starts = append(starts, graph.Const(t.Graph(), int32(0)))
+	}
+	return graph.DynamicUpdateSlice(seq, graph.InsertAxes(v, 0), starts)
+}
+
+// lstmForwardWhile runs the steps in a graph.While, writing what the
+// backward pass needs into [T, ...] buffers (in place: While donates its
+// state to the body).
+func lstmForwardWhile(xw gates, w lstmWeights, returnSequences bool) lstmTape {
+	g := xw[0].Graph()
+	dt := xw[0].DType()
+	d := xw[0].Shape().Dimensions
+	steps, batch, units := d[0], d[1], d[2]
+	rec := w.blocks().recurrent
+	// State: t, c, h, the four gates [T, B, U], cells [T+1, B, U], hiddens
+	// [T+1, B, U]; cells[t+1] and hiddens[t+1] are the states after step
+	// t, cells[0] = hiddens[0] = 0.
+	zero := graph.Zeros(g, shapes.Make(dt, batch, units))
+	perStep := graph.Zeros(g, shapes.Make(dt, steps, batch, units))
+	states := graph.Zeros(g, shapes.Make(dt, steps+1, batch, units))
+	fwd := loop([]*graph.Node{graph.Const(g, int32(0)), zero, zero, perStep, perStep, perStep, perStep, states, states},
+		func(t *graph.Node) *graph.Node { return graph.LessThan(t, graph.Const(t.Graph(), int32(steps))) },
+		func(s []*graph.Node) []*graph.Node {
+			t := s[0]
+			var x gates
+			for k := range x {
+				x[k] = row(xw[k], t)
+			}
+			act, c, h := lstmCell(x, s[2], s[1], rec)
+			t1 := graph.Add(t, graph.Const(t.Graph(), int32(1)))
+			next := []*graph.Node{t1, c, h}
+			for k := range act {
+				next = append(next, put(s[3+k], act[k], t))
+			}
+			return append(next, put(s[7], c, t1), put(s[8], h, t1))
+		})
+	var acts gates
+	copy(acts[:], fwd[3:7])
+	cells, hiddens := fwd[7], fwd[8]
+	tape := lstmTape{y: fwd[2], chunks: []int{0, steps}} // one chunk: the buffers are whole anyway
+	if returnSequences {
+		tape.y = graph.Slice(hiddens, graph.AxisRange(1, steps+1))
+	}
+	tape.hiddens = func(int) *graph.Node { return graph.Slice(hiddens, graph.AxisRange(0, steps)) }
+	tape.backward = func(dy *graph.Node) []*graph.Node {
+		recT := graph.Transpose(w.recurrent, 0, 1)
+		dhLast := zero
+		if !returnSequences {
+			dhLast = dy
+		}
+		out := loop([]*graph.Node{graph.Const(g, int32(steps-1)), dhLast, zero, graph.Zeros(g, shapes.Make(dt, steps, batch, 4*units))},
+			func(t *graph.Node) *graph.Node { return graph.GreaterOrEqual(t, graph.Const(t.Graph(), int32(0))) },
+			func(s []*graph.Node) []*graph.Node {
+				t, dh := s[0], s[1]
+				g := t.Graph()
+				if returnSequences {
+					dh = graph.Add(dh, row(dy, t))
+				}
+				var act gates
+				for k := range act {
+					act[k] = row(acts[k], t)
+				}
+				t1 := graph.Add(t, graph.Const(g, int32(1)))
+				dz, dhPrev, dcPrev := lstmCellBackward(dh, s[2], act, row(cells, t1), row(cells, t), recT, newBPTTConsts(g, dt))
+				return []*graph.Node{graph.Sub(t, graph.Const(g, int32(1))), dhPrev, dcPrev, put(s[3], dz, t)}
+			})
+		return []*graph.Node{out[3]}
+	}
+	return tape
+}
+
+// rows returns steps [t0, t1) of a time-major tensor seq [T, ...], with a
+// Gather (see row); the whole of seq when that is all.
+func rows(seq *graph.Node, t0, t1 int) *graph.Node {
+	if t0 == 0 && t1 == seq.Shape().Dimensions[0] {
+		return seq
+	}
+	idx := make([][]int32, t1-t0)
+	for i := range idx {
+		idx[i] = []int32{int32(t0 + i)}
+	}
+	return graph.Gather(seq, graph.Const(seq.Graph(), idx))
+}
+
+// sum adds b to a, a nil a being 0.
+func sum(a, b *graph.Node) *graph.Node {
+	if a == nil {
+		return b
+	}
+	return graph.Add(a, b)
+}
+
+// lstmTrain runs the recurrence keeping what backpropagation through time
+// needs, and attaches the hand-written gradient. xt is [T, B, F]; the
+// result is [T, B, U] with returnSequences, else [B, U].
+func lstmTrain(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node {
+	g := xt.Graph()
+	dt := xt.DType()
+	xd := xt.Shape().Dimensions
+	batch, features := xd[1], xd[2]
+	units := w.recurrent.Shape().Dimensions[0]
+	// No gradient flows through the forward pass: it is all attached below.
+	ws := w.stopGradient()
+	xs := graph.StopGradient(xt)
+	xw := lstmProject(xs, ws.blocks())
+	var tape lstmTape
+	if lstmUnrolled {
+		tape = lstmForwardUnrolled(xw, ws, returnSequences)
+	} else {
+		tape = lstmForwardWhile(xw, ws, returnSequences)
+	}
+	y := graph.StopGradient(tape.y)
+	yShape := y.Shape().Dimensions
+
+	// The gradient reaches the inputs through one packed identity node whose
+	// custom gradient is backpropagation through time
+	// (IdentityWithCustomGradient takes a single input).
+	parts := []*graph.Node{y, xt, w.kernel, w.recurrent}
+	if w.bias != nil {
+		parts = append(parts, w.bias)
+	}
+	flat := make([]*graph.Node, len(parts))
+	for i, p := range parts {
+		flat[i] = graph.Reshape(p, -1)
+	}
+	ny := y.Shape().Size()
+	packed := graph.IdentityWithCustomGradient(graph.Concatenate(flat, 0), func(_, v *graph.Node) *graph.Node {
+		dy := graph.Reshape(graph.Slice(v, graph.AxisRange(0, ny)), yShape...)
+		dzs := tape.backward(dy)
+		kernelT := graph.Transpose(ws.kernel, 0, 1)
+		var dWU, db *graph.Node
+		dx := make([]*graph.Node, len(dzs))
+		for i, dz := range dzs {
+			t0, t1 := tape.chunks[i], tape.chunks[i+1]
+			n := (t1 - t0) * batch
+			dz = graph.Reshape(dz, n, 4*units)
+			// The kernels' gradients in one product: [x, h_prev]ᵀ · dz.
+			xh := graph.Concatenate([]*graph.Node{
+				graph.Reshape(rows(xs, t0, t1), n, features),
+				graph.Reshape(tape.hiddens(i), n, units),
+			}, 1)
+			dWU = sum(dWU, graph.DotGeneral(xh, []int{0}, nil, dz, []int{0}, nil)) // [F+U, 4U]
+			db = sum(db, graph.ReduceSum(dz, 0))
+			dx[i] = graph.MatMul(dz, kernelT) // [n, F]
+		}
+		grads := []*graph.Node{
+			graph.Zeros(g, shapes.Make(dt, ny)),
+			graph.Concatenate(dx, 0),                       // dx [T·B, F]
+			graph.Slice(dWU, graph.AxisRange(0, features)), // dkernel [F, 4U]
+			graph.Slice(dWU, graph.AxisRange(features, features+units)),
+		}
+		if w.bias != nil {
+			grads = append(grads, db)
+		}
+		for i, gr := range grads {
+			grads[i] = graph.Reshape(gr, -1)
+		}
+		return graph.Concatenate(grads, 0)
+	})
+	return graph.Reshape(graph.Slice(packed, graph.AxisRange(0, ny)), yShape...)
+}
+
+// Orthogonal creates (on first use) a rows x cols variable with orthonormal
+// rows or columns (whichever are fewer), Keras' Orthogonal initialiser: the
+// Q factor of the QR decomposition of a standard normal matrix, with the
+// signs of R's diagonal folded in (Gram-Schmidt gives that Q directly).
+func (b *Builder) Orthogonal(name string, rows, cols int) *graph.Node {
+	r := b.rng(name)
+	// Orthonormalise the columns of an n x m matrix, n >= m.
+	n, m := max(rows, cols), min(rows, cols)
+	a := make([]float64, n*m) // column-major: column j is a[j*n:(j+1)*n]
+	for i := range a {
+		a[i] = r.NormFloat64()
+	}
+	for j := 0; j < m; j++ {
+		cj := a[j*n : (j+1)*n]
+		for k := 0; k < j; k++ { // modified Gram-Schmidt
+			ck := a[k*n : (k+1)*n]
+			dot := 0.0
+			for i := range cj {
+				dot += cj[i] * ck[i]
+			}
+			for i := range cj {
+				cj[i] -= dot * ck[i]
+			}
+		}
+		norm := 0.0
+		for _, v := range cj {
+			norm += v * v
+		}
+		norm = math.Sqrt(norm)
+		for i := range cj {
+			cj[i] /= norm
+		}
+	}
+	data := make([]float32, rows*cols)
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			if rows >= cols {
+				data[i*cols+j] = float32(a[j*n+i]) // Q is rows x cols
+			} else {
+				data[i*cols+j] = float32(a[i*n+j]) // Q^T: Q is cols x rows
+			}
+		}
+	}
+	return b.variable(name, data, []int{rows, cols})
+}
