@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -26,15 +25,7 @@ func (*ML100k) Folder() string { return "ml-100k" }
 func (*ML100k) Schemas() (x, y Schema) { return RatingSchemas() }
 
 func (l *ML100k) Load(dataDir string) (*Dataset, error) {
-	dir, err := datasetDir(dataDir, "ml-100k")
-	if err != nil {
-		return nil, err
-	}
-	all, err := readUData(filepath.Join(dir, "u.data"), MovieLensScale)
-	if err != nil {
-		return nil, err
-	}
-	return l.BuildRatings(all, MovieLensScale)
+	return l.load(dataDir, l.Folder(), "u.data", readUData, MovieLensScale)
 }
 
 // readUData reads GroupLens' u.data: user_id, item_id, rating, timestamp

@@ -3,6 +3,7 @@ package loaders
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 )
 
@@ -32,6 +33,20 @@ func DefaultRatingSplit() RatingSplit { return RatingSplit{TestFraction: 0.3, Sp
 // RatingSchemas are the schemas every ratings loader declares.
 func RatingSchemas() (x, y Schema) {
 	return Schema{DType: Int32, Shape: []int{2}}, Schema{DType: Float32, Shape: []int{}}
+}
+
+// load reads the ratings file of a loader's folder with read, then samples
+// and splits them: the Load of every ratings loader.
+func (p RatingSplit) load(dataDir, folder, file string, read func(path string, scale [2]float32) ([]Rating, error), scale [2]float32) (*Dataset, error) {
+	dir, err := datasetDir(dataDir, folder)
+	if err != nil {
+		return nil, err
+	}
+	all, err := read(filepath.Join(dir, file), scale)
+	if err != nil {
+		return nil, err
+	}
+	return p.BuildRatings(all, scale)
 }
 
 // Rating is one (user, item, value) triple with external ids.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -40,15 +39,7 @@ func (*Jester5k) Folder() string { return "jester5k" }
 func (*Jester5k) Schemas() (x, y Schema) { return RatingSchemas() }
 
 func (l *Jester5k) Load(dataDir string) (*Dataset, error) {
-	dir, err := datasetDir(dataDir, "jester5k")
-	if err != nil {
-		return nil, err
-	}
-	all, err := readRatingsCSV(filepath.Join(dir, "ratings.csv"), JesterScale)
-	if err != nil {
-		return nil, err
-	}
-	return l.BuildRatings(all, JesterScale)
+	return l.load(dataDir, l.Folder(), "ratings.csv", readRatingsCSV, JesterScale)
 }
 
 // MovieLense reads DATA/movielense/ratings.csv; items are movie titles.
@@ -65,15 +56,7 @@ func (*MovieLense) Folder() string { return "movielense" }
 func (*MovieLense) Schemas() (x, y Schema) { return RatingSchemas() }
 
 func (l *MovieLense) Load(dataDir string) (*Dataset, error) {
-	dir, err := datasetDir(dataDir, "movielense")
-	if err != nil {
-		return nil, err
-	}
-	all, err := readRatingsCSV(filepath.Join(dir, "ratings.csv"), MovieLensScale)
-	if err != nil {
-		return nil, err
-	}
-	return l.BuildRatings(all, MovieLensScale)
+	return l.load(dataDir, l.Folder(), "ratings.csv", readRatingsCSV, MovieLensScale)
 }
 
 // maxRatingLine bounds one line of a ratings file: a corrupt file without
