@@ -32,6 +32,9 @@ func NewBackend(config string) (compute.Backend, error) {
 		err = fmt.Errorf("%v", exc)
 	}
 	if err != nil {
+		if name == "xla" {
+			return nil, fmt.Errorf("backend %q: %w (install the PJRT plugin: see the README, \"Running on XLA\")", config, err)
+		}
 		return nil, fmt.Errorf("backend %q: %w", config, err)
 	}
 	return b, nil
