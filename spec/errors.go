@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -77,23 +78,41 @@ func (l ErrorList) Err() error {
 // Suggest returns the candidate closest to name, or "" when none is close
 // enough to be a plausible misspelling.
 func Suggest(name string, candidates []string) string {
-	best, bestDist := "", len(name)/2+2
+	if best := closest(name, candidates); len(best) > 0 {
+		return best[0]
+	}
+	return ""
+}
+
+// closest returns the candidates at the smallest edit distance from name,
+// sorted, when that distance makes a plausible misspelling.
+func closest(name string, candidates []string) []string {
+	var best []string
+	bestDist := len(name)/2 + 2
 	for _, c := range candidates {
-		if d := editDistance(name, c); d < bestDist {
-			best, bestDist = c, d
+		switch d := editDistance(name, c); {
+		case d < bestDist:
+			best, bestDist = []string{c}, d
+		case d == bestDist && len(best) > 0:
+			best = append(best, c)
 		}
 	}
+	sort.Strings(best)
 	return best
 }
 
-// DidYouMean formats Suggest's answer as the tail of an error message:
+// DidYouMean formats the closest names as the tail of an error message:
 // ` (did you mean "x"?)`, or the list of valid names.
 func DidYouMean(name string, candidates []string) string { return didYouMean(name, candidates) }
 
 // didYouMean formats Suggest's answer as the tail of an error message.
 func didYouMean(name string, candidates []string) string {
-	if s := Suggest(name, candidates); s != "" {
-		return fmt.Sprintf(" (did you mean %q?)", s)
+	if best := closest(name, candidates); len(best) > 0 {
+		quoted := make([]string, len(best))
+		for i, b := range best {
+			quoted[i] = strconv.Quote(b)
+		}
+		return fmt.Sprintf(" (did you mean %s?)", strings.Join(quoted, " or "))
 	}
 	if len(candidates) == 0 {
 		return " (it takes no params)"

@@ -26,7 +26,7 @@ func TestBadSpecs(t *testing.T) {
 	}{
 		{"invalid_yaml", []string{"invalid_yaml.yaml:4:1: invalid YAML: mapping values are not allowed"}},
 		{"empty", []string{"empty.yaml: the spec is empty"}},
-		{"unknown_layer", []string{`unknown_layer.yaml:11:7: model.layers[0]: unknown layer "conv3d" (did you mean "conv2d"?)`}},
+		{"unknown_layer", []string{`unknown_layer.yaml:11:7: model.layers[0]: unknown layer "conv3d" (did you mean "conv1d" or "conv2d"?)`}},
 		{"misspelled_key", []string{`misspelled_key.yaml:11:16: model.layers[0].filtrs: unknown field "filtrs" for layer conv2d (did you mean "filters"?)`}},
 		{"wrong_type", []string{`wrong_type.yaml:14:22: model.layers[3].units: want an integer, got the string "ten"`}},
 		{"negative_units", []string{"negative_units.yaml:14:22: model.layers[3].units: must be at least 1, got -5"}},
