@@ -53,6 +53,7 @@ func Produce(p *pipeline.Plan, opt pipeline.Options) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer res.Close()
 	f := &File{
 		Spec:      p.Spec.Name,
 		Run:       Run{Seed: g.Spec.Seed, Train: g.Spec.Data.TrainLimit, Test: g.Spec.Data.TestLimit, Epochs: g.Spec.Train.Epochs},

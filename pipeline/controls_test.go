@@ -54,6 +54,7 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer res.Close()
 	val := series(res.History, "val_loss")
 	if len(val) == 10 {
 		t.Fatalf("no early stop: %v", val)

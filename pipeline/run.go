@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gomlx/compute"
+
 	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/spec"
@@ -37,6 +39,8 @@ type Result struct {
 	// Fallbacks counts test predictions of a rating model that used its
 	// fallback (a user or item without training ratings).
 	Fallbacks int
+	model     *Model          // the trained layer stack, saved as the run's checkpoint
+	backend   compute.Backend // where model's variables live, until Close
 	// Predictions are the rows of predictions.arrow; nil when the model's
 	// outputs have no per-example prediction (whole rating vectors).
 	Predictions  *PredictionRows
@@ -101,19 +105,29 @@ func (p *Plan) preprocessed(dataDir, cacheDir string) (*loaders.Dataset, io.Clos
 	return ds, closeAll(nil), nil
 }
 
+// Close releases the backend that holds the trained model.
+func (r *Result) Close() {
+	if r.backend != nil {
+		r.backend.Finalize()
+		r.backend, r.model = nil, nil
+	}
+}
+
 // Run trains and evaluates the plan and writes its run directory.
 func Run(p *Plan, opt Options) (*Result, error) {
 	res, err := Train(p, opt)
 	if err != nil {
 		return nil, err
 	}
+	defer res.Close()
 	if res.Dir, err = p.writeRun(opt.RunsDir, res); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// Train trains and evaluates the plan and writes nothing.
+// Train trains and evaluates the plan and writes nothing. Close the
+// result when done with it.
 func Train(p *Plan, opt Options) (*Result, error) {
 	logf := func(format string, args ...any) {
 		if opt.Log != nil {
@@ -131,7 +145,14 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer backend.Finalize()
+	// The trained variables live on the backend: it stays up until the
+	// result is closed, after its checkpoint is written.
+	keep := false
+	defer func() {
+		if !keep {
+			backend.Finalize()
+		}
+	}()
 
 	ds, closer, err := p.Data(opt.DataDir, opt.CacheDir)
 	if err != nil {
@@ -170,7 +191,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{History: hist, Seconds: time.Since(start).Seconds()}
+	res := &Result{History: hist, Seconds: time.Since(start).Seconds(), model: m, backend: backend}
 	if res.Test, err = m.Evaluate(&ds.Test); err != nil {
 		return nil, fmt.Errorf("test evaluation: %w", err)
 	}
@@ -182,6 +203,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if rows, ok := predictionRows(outputs, &ds.Test.Y, ds.Classes); ok {
 		res.Predictions = &rows
 	}
+	keep = true
 	return res, nil
 }
 
@@ -249,6 +271,11 @@ func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
 	}
 	if err := writeHistoryPlot(filepath.Join(tmp, "history.png"), p.Spec.Name, res.History); err != nil {
 		return "", fmt.Errorf("history.png: %w", err)
+	}
+	if res.model != nil {
+		if err := res.model.saveCheckpoint(tmp); err != nil {
+			return "", fmt.Errorf("checkpoint: %w", err)
+		}
 	}
 	if res.Predictions != nil {
 		if err := writePredictionsArrow(filepath.Join(tmp, "predictions.arrow"), *res.Predictions); err != nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pipe-ml/pipe/internal/testdata"
 )
 
 // pipeCmd runs the CLI in-process and returns its exit code and output.
@@ -168,5 +170,28 @@ func TestBadData(t *testing.T) {
 				t.Errorf("a failed run wrote %v", entries)
 			}
 		})
+	}
+}
+
+// TestEvaluateRun: `pipe evaluate RUN_DIR` measures the saved model and
+// finds the test metrics the run reported.
+func TestEvaluateRun(t *testing.T) {
+	data := testdata.Dir(t, "mnist")
+	runs := t.TempDir()
+	code, out, stderr := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "testdata/good.yaml",
+		"--set", "data.train_limit=300", "--set", "data.test_limit=200")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	dir := strings.TrimSpace(out[strings.LastIndex(out, "-> ")+3:])
+	code, again, stderr := pipeCmd(t, "evaluate", "--no-cache", "--data-dir", data, dir)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if want := strings.SplitN(out, " (", 2)[0]; strings.TrimSpace(again) != want {
+		t.Errorf("evaluate: %q, the run said %q", again, want)
+	}
+	if code, _, _ := pipeCmd(t, "evaluate", t.TempDir()); code != exitSpec {
+		t.Errorf("evaluate of a folder that is no run: exit %d", code)
 	}
 }

@@ -1,0 +1,70 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
+)
+
+// checkpointDir is where a run directory keeps the trained model: GoMLX's
+// checkpoint format (JSON index and binary values) of every variable,
+// optimizer state included; the resolved spec sits beside it in spec.yaml.
+const checkpointDir = "checkpoint"
+
+// saveCheckpoint writes m's variables under dir/checkpoint.
+func (m *Model) saveCheckpoint(dir string) error {
+	h, err := checkpoint.Build(m.store).Dir(filepath.Join(dir, checkpointDir)).Done()
+	if err != nil {
+		return err
+	}
+	return h.Save()
+}
+
+// LoadRun rebuilds the plan and model of a finished run directory: its
+// resolved spec and its checkpoint, on backend config (the spec's when "").
+func LoadRun(runDir, backendConfig string) (*Plan, *Model, error) {
+	p, err := Load(filepath.Join(runDir, "spec.yaml"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Recommender != nil {
+		return nil, nil, fmt.Errorf("%s: rating models keep no checkpoint; run the spec again", runDir)
+	}
+	if _, err := os.Stat(filepath.Join(runDir, checkpointDir)); err != nil {
+		return nil, nil, fmt.Errorf("%s has no checkpoint: %w", runDir, err)
+	}
+	if backendConfig == "" {
+		backendConfig = p.Spec.Backend
+	}
+	backend, err := NewBackend(backendConfig)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := NewModel(p, backend)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Attached before any graph is built, the checkpoint gives the
+	// variables their saved values when the graphs create them.
+	if _, err := checkpoint.Build(m.store).Dir(filepath.Join(runDir, checkpointDir)).Immediate().Done(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", runDir, err)
+	}
+	return p, m, nil
+}
+
+// EvaluateRun measures a finished run's model on its spec's test split.
+func EvaluateRun(runDir string, opt Options) (*Plan, map[string]float64, error) {
+	p, m, err := LoadRun(runDir, opt.Backend)
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, closer, err := p.Data(opt.DataDir, opt.CacheDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closer.Close()
+	res, err := m.Evaluate(&ds.Test)
+	return p, res, err
+}
