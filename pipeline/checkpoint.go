@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
+
+	"github.com/pipe-ml/pipe/loaders"
 )
 
 // checkpointDir is where a run directory keeps the trained model: GoMLX's
@@ -67,4 +69,48 @@ func EvaluateRun(runDir string, opt Options) (*Plan, map[string]float64, error) 
 	defer closer.Close()
 	res, err := m.Evaluate(&ds.Test)
 	return p, res, err
+}
+
+// Prediction is a trained model's answer for one input file.
+type Prediction struct {
+	Input   string
+	Outputs []float32 // the model's output: class probabilities, or values
+}
+
+// PredictRun applies a finished run's model to input files that its
+// loader can decode (images for mnist and cifar10), after the spec's
+// feature transforms.
+func PredictRun(runDir string, inputs []string, backendConfig string) (*Plan, []Prediction, error) {
+	p, m, err := LoadRun(runDir, backendConfig)
+	if err != nil {
+		return nil, nil, err
+	}
+	dec, ok := p.Spec.Data.Loader.Config.(loaders.InputDecoder)
+	if !ok {
+		return nil, nil, fmt.Errorf("loader %s cannot read input files for predict", p.Spec.Data.Loader.Kind)
+	}
+	var transforms []loaders.Transform
+	for _, c := range p.Spec.Data.Transforms {
+		if t, ok := c.Config.(loaders.Transform); ok {
+			transforms = append(transforms, t)
+		}
+	}
+	var out []Prediction
+	for _, path := range inputs {
+		x, err := dec.DecodeInput(path)
+		if err == nil {
+			x, err = loaders.ApplyToInput(transforms, x)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		// A label column of the right length, unused by Outputs.
+		split := loaders.Split{X: x, Y: loaders.Array{Schema: p.Y, Int: []int32{0}, Float: []float32{0}}}
+		o, err := m.Outputs(&split)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, Prediction{Input: path, Outputs: o})
+	}
+	return p, out, nil
 }

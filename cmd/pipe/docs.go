@@ -182,3 +182,31 @@ func evaluateCmd(g *globalFlags) *cobra.Command {
 		},
 	}
 }
+
+func predictCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "predict RUN_DIR INPUT...",
+		Short: "Apply a finished run's model to new inputs (images for mnist and cifar10 specs) and print the prediction",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, preds, err := pipeline.PredictRun(args[0], args[1:], g.backend)
+			if err != nil {
+				return err
+			}
+			for _, p := range preds {
+				best := 0
+				for i, v := range p.Outputs {
+					if v > p.Outputs[best] {
+						best = i
+					}
+				}
+				if len(p.Outputs) > 1 {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: class %d (p=%.4f)\n", p.Input, best, p.Outputs[best])
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: %.4f\n", p.Input, p.Outputs[0])
+				}
+			}
+			return nil
+		},
+	}
+}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pipe-ml/pipe/internal/testdata"
+	"github.com/pipe-ml/pipe/loaders"
 )
 
 // pipeCmd runs the CLI in-process and returns its exit code and output.
@@ -193,5 +196,42 @@ func TestEvaluateRun(t *testing.T) {
 	}
 	if code, _, _ := pipeCmd(t, "evaluate", t.TempDir()); code != exitSpec {
 		t.Errorf("evaluate of a folder that is no run: exit %d", code)
+	}
+}
+
+// TestPredict trains briefly, then predicts PNG digits written from the
+// MNIST test set: a class for each; a wrong-size image is a data error.
+func TestPredict(t *testing.T) {
+	data := testdata.Dir(t, "mnist")
+	runs := t.TempDir()
+	code, out, stderr := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "testdata/good.yaml",
+		"--set", "data.train_limit=2000", "--set", "data.test_limit=100", "--set", "train.epochs=2")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	dir := strings.TrimSpace(out[strings.LastIndex(out, "-> ")+3:])
+	ds, err := (&loaders.MNIST{}).Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewGray(image.Rect(0, 0, 28, 28))
+	for i, v := range ds.Test.X.Float[:784] {
+		img.Pix[i] = uint8(v)
+	}
+	digit := filepath.Join(t.TempDir(), "seven.png")
+	f, _ := os.Create(digit)
+	png.Encode(f, img)
+	f.Close()
+	code, out, stderr = pipeCmd(t, "predict", dir, digit)
+	// The first test digit is a 7, which two epochs on 2,000 digits learn.
+	if code != 0 || !strings.Contains(out, "seven.png: class 7 (p=") {
+		t.Errorf("predict: exit %d, %q %s", code, out, stderr)
+	}
+	small := filepath.Join(t.TempDir(), "small.png")
+	f, _ = os.Create(small)
+	png.Encode(f, image.NewGray(image.Rect(0, 0, 8, 8)))
+	f.Close()
+	if code, _, stderr := pipeCmd(t, "predict", dir, small); code != exitData || !strings.Contains(stderr, "image is 8x8, the model takes 28x28") {
+		t.Errorf("a wrong-size image: exit %d, %s", code, stderr)
 	}
 }

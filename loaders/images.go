@@ -1,0 +1,71 @@
+package loaders
+
+import (
+	"image"
+	_ "image/jpeg" // pipe predict accepts JPEG
+	_ "image/png"  // and PNG images
+	"os"
+)
+
+// InputDecoder is a loader that can turn a file a user gives to
+// `pipe predict` into one example of its raw features, before transforms.
+type InputDecoder interface {
+	DecodeInput(path string) (Array, error)
+}
+
+// DecodeInput reads a 28x28 image as MNIST's raw pixels (grey levels 0..255).
+func (*MNIST) DecodeInput(path string) (Array, error) {
+	px, err := readImage(path, 28, 28, 1)
+	return Array{Schema: Schema{DType: Float32, Shape: []int{28, 28}}, Float: px}, err
+}
+
+// DecodeInput reads a 32x32 image as CIFAR-10's raw pixels (RGB 0..255, HWC).
+func (*CIFAR10) DecodeInput(path string) (Array, error) {
+	px, err := readImage(path, cifarSide, cifarSide, 3)
+	return Array{Schema: Schema{DType: Float32, Shape: []int{cifarSide, cifarSide, 3}}, Float: px}, err
+}
+
+// readImage decodes a PNG or JPEG of exactly w x h pixels into channels
+// (1: grey, 3: RGB) per pixel, row by row, as float32 values 0..255.
+func readImage(path string, w, h, channels int) ([]float32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &DataError{Path: path, Err: err}
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, dataErr(path, "not a PNG or JPEG image: %v", err)
+	}
+	b := img.Bounds()
+	if b.Dx() != w || b.Dy() != h {
+		return nil, dataErr(path, "image is %dx%d, the model takes %dx%d", b.Dx(), b.Dy(), w, h)
+	}
+	out := make([]float32, 0, w*h*channels)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA() // 16-bit channels
+			if channels == 1 {
+				// ITU-R 601 luma, as image/color's Gray model.
+				out = append(out, float32((19595*r+38470*g+7471*bl+1<<15)>>24))
+			} else {
+				out = append(out, float32(r>>8), float32(g>>8), float32(bl>>8))
+			}
+		}
+	}
+	return out, nil
+}
+
+// ApplyToInput runs the spec's column transforms of x over one decoded input.
+func ApplyToInput(transforms []Transform, a Array) (Array, error) {
+	for _, t := range transforms {
+		if t.Column() != "x" {
+			continue
+		}
+		var err error
+		if a, err = t.Apply(a); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
