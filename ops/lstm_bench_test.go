@@ -155,7 +155,7 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 			bench.batches = append(bench.batches, ds.Train.Slice(i*batch, (i+1)*batch))
 		}
 		start := time.Now()
-		if _, err := m.Fit(&bench.batches[0], nil, 1, nil, nil); err != nil {
+		if _, err := m.Fit(&bench.batches[0], nil, 1, pipeline.FitOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("%s T=%d batch=%d backend %q: first step (compiles) %.1fs, peak RSS so far %.0f MiB",
@@ -172,7 +172,7 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := range b.N {
-		h, err := bench.model.Fit(&bench.batches[(i+1)%len(bench.batches)], nil, 1, nil, nil)
+		h, err := bench.model.Fit(&bench.batches[(i+1)%len(bench.batches)], nil, 1, pipeline.FitOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,12 +1,14 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
 
+	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/loaders"
 )
 
@@ -113,4 +115,38 @@ func PredictRun(runDir string, inputs []string, backendConfig string) (*Plan, []
 		out = append(out, Prediction{Input: path, Outputs: o})
 	}
 	return p, out, nil
+}
+
+// resume loads the checkpoint of runDir into m and returns its history,
+// the epochs already trained, in the order Fit writes the series.
+func resume(p *Plan, m *Model, runDir string) (*evaluators.History, error) {
+	b, err := os.ReadFile(filepath.Join(runDir, "history.json"))
+	if err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	var series map[string][]float64
+	if err := json.Unmarshal(b, &series); err != nil {
+		return nil, fmt.Errorf("resume: %s: %w", filepath.Join(runDir, "history.json"), err)
+	}
+	h := &evaluators.History{}
+	names := metricNames(p.Metrics)
+	if p.Spec.Train.Validation.Split != "none" {
+		for _, n := range metricNames(p.Metrics) {
+			names = append(names, "val_"+n)
+		}
+	}
+	for _, n := range names {
+		v, ok := series[n]
+		if !ok || len(v) != len(series[names[0]]) || len(v) == 0 {
+			return nil, fmt.Errorf("resume: %s/history.json lacks a whole %s series", runDir, n)
+		}
+		h.Names, h.Values = append(h.Names, n), append(h.Values, v)
+	}
+	if done := len(h.Values[0]); done >= p.Spec.Train.Epochs {
+		return nil, fmt.Errorf("resume: %s already trained %d of %d epochs (raise train.epochs with --set)", runDir, done, p.Spec.Train.Epochs)
+	}
+	if _, err := checkpoint.Build(m.store).Dir(filepath.Join(runDir, checkpointDir)).Immediate().Done(); err != nil {
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	return h, nil
 }

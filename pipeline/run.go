@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,12 @@ type Options struct {
 	RunsDir  string    // parent of the run directories; default "runs"
 	Backend  string    // overrides the spec's backend when not empty
 	Log      io.Writer // one line per epoch; nil for none
+	// Context, when canceled (Ctrl-C), ends training after the current
+	// step; the run is written with its whole epochs, marked interrupted.
+	Context context.Context
+	// Resume names an interrupted (or finished) run directory whose
+	// checkpoint and history training continues from.
+	Resume string
 	// Progress, when not nil, gets a progress bar within each epoch (a
 	// terminal: the CLI sets it only when stderr is one).
 	Progress io.Writer
@@ -36,6 +43,8 @@ type Result struct {
 	History *evaluators.History
 	Test    map[string]float64 // final metrics on the test split
 	Seconds float64            // training time
+	// Interrupted runs stopped early (Ctrl-C); Test is empty.
+	Interrupted bool
 	// Fallbacks counts test predictions of a rating model that used its
 	// fallback (a user or item without training ratings).
 	Fallbacks int
@@ -178,16 +187,31 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	fo := FitOptions{Context: opt.Context}
+	if opt.Resume != "" {
+		if fo.Resume, err = resume(p, m, opt.Resume); err != nil {
+			return nil, err
+		}
+		logf("resuming %s after epoch %d\n", opt.Resume, len(fo.Resume.Values[0]))
+	}
 	start := time.Now()
 	bar := newProgress(opt.Progress)
-	hist, err := m.Fit(&train, val, p.Spec.Train.Epochs, bar.step, func(r EpochReport) {
+	fo.Step = bar.step
+	fo.Report = func(r EpochReport) {
 		bar.done()
 		logf("epoch %d/%d - %.1fs - %.0f samples/s", r.Epoch, r.Epochs, r.Duration.Seconds(), float64(r.Samples)/r.Duration.Seconds())
 		for _, n := range r.Names {
 			logf(" - %s: %.4f", n, r.Metrics[n])
 		}
 		logf("\n")
-	})
+	}
+	hist, err := m.Fit(&train, val, p.Spec.Train.Epochs, fo)
+	if errors.Is(err, ErrInterrupted) && hist != nil {
+		// Keep what the whole epochs learned: the run directory is written,
+		// marked interrupted, and `pipe run --resume` continues it.
+		keep = true
+		return &Result{History: hist, Seconds: time.Since(start).Seconds(), model: m, backend: backend, Interrupted: true}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +270,10 @@ func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
 		"spec": p.Spec.Name, "params": p.Params(), "epochs": p.Spec.Train.Epochs,
 		"train_seconds": res.Seconds, "test": res.Test, "final_epoch": res.History.Last(),
 		"test_examples": res.TestExamples,
+	}
+	if res.Interrupted {
+		metrics["interrupted"] = true
+		metrics["epochs_done"] = len(res.History.Values[0])
 	}
 	if p.Recommender != nil {
 		metrics["model"] = p.Spec.Model.Name.Kind

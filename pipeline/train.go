@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -30,16 +32,42 @@ type StepReport struct {
 	Names          []string
 }
 
+// FitOptions are the optional parts of Fit.
+type FitOptions struct {
+	// Context, when canceled (Ctrl-C), stops training after the current
+	// step, with the model as it was at the end of the last whole epoch;
+	// Fit then returns ErrInterrupted and the history of those epochs.
+	Context context.Context
+	// Resume continues a run whose history this is, its model already
+	// loaded: training starts at the next epoch.
+	Resume *evaluators.History
+	Step   func(StepReport)  // after each step
+	Report func(EpochReport) // after each epoch
+}
+
+// ErrInterrupted is Fit's answer to a canceled context.
+var ErrInterrupted = errors.New("interrupted")
+
 // Fit trains m for the plan's epochs on train, measuring on val after each
 // epoch when val has examples. Batches are drawn in an order shuffled by a
-// generator seeded from the spec, so runs repeat exactly. step and report,
-// when not nil, hear of each step and each epoch.
-func (m *Model) Fit(train, val *loaders.Split, epochs int, step func(StepReport), report func(EpochReport)) (*evaluators.History, error) {
-	h := &evaluators.History{}
+// generator seeded from the spec, so runs repeat exactly, and a resumed run
+// ends as the uninterrupted one would.
+func (m *Model) Fit(train, val *loaders.Split, epochs int, o FitOptions) (*evaluators.History, error) {
+	h, first := &evaluators.History{}, 1
+	if o.Resume != nil {
+		h = o.Resume
+		if len(h.Values) > 0 {
+			first = len(h.Values[0]) + 1
+		}
+	}
 	rng := rand.New(rand.NewPCG(uint64(m.plan.Spec.Seed), 0x5eed))
+	for range first - 1 { // the shuffles of the epochs already done
+		rng.Perm(train.Len())
+	}
 	batch := m.plan.Spec.Train.BatchSize
 	stop := newStopper(m.plan.Spec.Train.EarlyStopping)
-	for epoch := 1; epoch <= epochs; epoch++ {
+	var lastEpoch map[string]*tensors.Tensor // every variable at the end of the last whole epoch
+	for epoch := first; epoch <= epochs; epoch++ {
 		if err := m.setLRScale(epoch, epochs, h); err != nil {
 			return h, err
 		}
@@ -47,6 +75,12 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, step func(StepReport)
 		order := rng.Perm(train.Len())
 		sums := make([]float64, 2*len(m.plan.Metrics))
 		for from := 0; from < len(order); from += batch {
+			if o.Context != nil && o.Context.Err() != nil {
+				if lastEpoch == nil && first == 1 {
+					return nil, fmt.Errorf("%w before the first epoch ended", ErrInterrupted)
+				}
+				return h, errors.Join(ErrInterrupted, m.restoreVars(lastEpoch))
+			}
 			idx := order[from:min(from+batch, len(order))]
 			s, err := run(m.trainStep, train, idx)
 			if err != nil {
@@ -58,8 +92,8 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, step func(StepReport)
 			if loss := s[0] / s[1]; math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return h, fmt.Errorf("epoch %d, step %d: the loss is %v; lower the learning rate or check the data", epoch, from/batch+1, loss)
 			}
-			if step != nil {
-				step(StepReport{Epoch: epoch, Epochs: epochs, Done: from + len(idx), Examples: len(order), Running: finish(m.plan.Metrics, sums), Names: metricNames(m.plan.Metrics)})
+			if o.Step != nil {
+				o.Step(StepReport{Epoch: epoch, Epochs: epochs, Done: from + len(idx), Examples: len(order), Running: finish(m.plan.Metrics, sums), Names: metricNames(m.plan.Metrics)})
 			}
 		}
 		rep := EpochReport{Epoch: epoch, Epochs: epochs, Metrics: map[string]float64{}, Samples: len(order)}
@@ -81,8 +115,14 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, step func(StepReport)
 			}
 		}
 		rep.Duration = time.Since(start)
-		if report != nil {
-			report(rep)
+		if o.Report != nil {
+			o.Report(rep)
+		}
+		if o.Context != nil {
+			var err error
+			if lastEpoch, err = m.snapshotVars(); err != nil {
+				return h, err
+			}
 		}
 		if done, err := stop.after(m, h); err != nil || done {
 			return h, err
@@ -110,7 +150,7 @@ type stopper struct {
 	cfg  *spec.EarlyStopping
 	best float64
 	wait int
-	keep map[string]*tensors.Tensor // the best epoch's trainable variables
+	keep map[string]*tensors.Tensor // the best epoch's variables
 }
 
 func newStopper(cfg *spec.EarlyStopping) *stopper { return &stopper{cfg: cfg, best: math.Inf(1)} }
@@ -128,15 +168,9 @@ func (s *stopper) after(m *Model, h *evaluators.History) (bool, error) {
 	if v < s.best-s.cfg.MinDelta {
 		s.best, s.wait = v, 0
 		if s.cfg.RestoreBest {
-			s.keep = map[string]*tensors.Tensor{}
-			for v := range m.store.IterVariables() {
-				if v.Trainable {
-					t, err := v.MustValue().LocalClone()
-					if err != nil {
-						return false, err
-					}
-					s.keep[v.Path()] = t
-				}
+			var err error
+			if s.keep, err = m.snapshotVars(); err != nil {
+				return false, err
 			}
 		}
 		return false, nil
@@ -150,18 +184,9 @@ func (s *stopper) after(m *Model, h *evaluators.History) (bool, error) {
 
 // restore puts back the best epoch's weights, when kept.
 func (s *stopper) restore(m *Model) error {
-	if s.keep == nil {
-		return nil
-	}
-	for v := range m.store.IterVariables() {
-		if t, ok := s.keep[v.Path()]; ok {
-			if err := v.SetValue(t); err != nil {
-				return err
-			}
-		}
-	}
+	err := m.restoreVars(s.keep)
 	s.keep = nil
-	return nil
+	return err
 }
 
 // evalBatch is the batch size of evaluation: no gradients are kept, so it
@@ -204,4 +229,30 @@ func metricNames(metrics []NamedMetric) []string {
 		names[i] = m.Name
 	}
 	return names
+}
+
+// snapshotVars copies every variable of the model (weights, optimizer
+// state, step counter, random state) to host memory.
+func (m *Model) snapshotVars() (map[string]*tensors.Tensor, error) {
+	snap := map[string]*tensors.Tensor{}
+	for v := range m.store.IterVariables() {
+		t, err := v.MustValue().LocalClone()
+		if err != nil {
+			return nil, err
+		}
+		snap[v.Path()] = t
+	}
+	return snap, nil
+}
+
+// restoreVars puts back a snapshot (nothing for nil).
+func (m *Model) restoreVars(snap map[string]*tensors.Tensor) error {
+	for v := range m.store.IterVariables() {
+		if t, ok := snap[v.Path()]; ok {
+			if err := v.SetValue(t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,4 +85,56 @@ func entryDirs(cache string) []string {
 		}
 	}
 	return dirs
+}
+
+// TestInterruptAndResume stops a run with SIGINT after its first epoch,
+// resumes it, and checks that it ends with the same metrics as a run that
+// was never interrupted.
+func TestInterruptAndResume(t *testing.T) {
+	data := testdata.Dir(t, "mnist")
+	runs := t.TempDir()
+	args := []string{"run", "--no-cache", "--data-dir", data, "--runs-dir", runs, "testdata/good.yaml",
+		"--set", "data.train_limit=3000", "--set", "data.test_limit=200", "--set", "train.epochs=3"}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PIPE_TEST_AS_CLI=1")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	var seen string
+	for !strings.Contains(seen, "epoch 1/3") {
+		n, err := stdout.Read(buf)
+		if err != nil {
+			t.Fatalf("the run ended before its first epoch: %s %s", seen, stderr.String())
+		}
+		seen += string(buf[:n])
+	}
+	cmd.Process.Signal(os.Interrupt)
+	go io.Copy(io.Discard, stdout)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitStopped {
+		t.Fatalf("interrupted run: %v, stderr %s", err, stderr.String())
+	}
+	msg := stderr.String()
+	i := strings.Index(msg, "pipe run --resume ")
+	if i < 0 {
+		t.Fatalf("no resume hint: %s", msg)
+	}
+	dir := strings.TrimSpace(msg[i+len("pipe run --resume "):])
+
+	code, resumed, errOut := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "--resume", dir)
+	if code != 0 {
+		t.Fatalf("resume: %s", errOut)
+	}
+	code, straight, errOut := pipeCmd(t, append(args, "--quiet")...)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	metrics := func(out string) string { return strings.SplitN(out, " (", 2)[0] }
+	if metrics(resumed) != metrics(straight) {
+		t.Errorf("resumed run: %q; uninterrupted: %q", metrics(resumed), metrics(straight))
+	}
 }

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -20,11 +23,12 @@ import (
 // Exit codes, documented in the README.
 const (
 	exitOK      = 0
-	exitRuntime = 1 // training or evaluation failed, or an internal error
-	exitUsage   = 2 // bad command line
-	exitSpec    = 3 // the spec is invalid
-	exitData    = 4 // data files missing or corrupt
-	exitGolden  = 5 // pipe test: a result moved from its golden file
+	exitRuntime = 1   // training or evaluation failed, or an internal error
+	exitUsage   = 2   // bad command line
+	exitSpec    = 3   // the spec is invalid
+	exitData    = 4   // data files missing or corrupt
+	exitGolden  = 5   // pipe test: a result moved from its golden file
+	exitStopped = 130 // interrupted (Ctrl-C, SIGTERM); finished epochs saved
 )
 
 func main() {
@@ -57,7 +61,10 @@ func exitCode(err error) int {
 	var data *loaders.DataError
 	var use usageError
 	var moved goldenError
+	var stopped interruptedError
 	switch {
+	case errors.As(err, &stopped):
+		return exitStopped
 	case errors.As(err, &use):
 		return exitUsage
 	case errors.As(err, &moved):
@@ -133,18 +140,40 @@ func specArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// interruptedError is a run stopped by Ctrl-C or SIGTERM; its whole
+// epochs are saved.
+type interruptedError struct{ dir string }
+
+func (e interruptedError) Error() string {
+	return fmt.Sprintf("interrupted: the finished epochs are saved in %s; continue with: pipe run --resume %s", e.dir, e.dir)
+}
+
 func runCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "run SPEC...",
+	var resumeDir string
+	cmd := &cobra.Command{
+		Use:   "run SPEC... | run --resume RUN_DIR",
 		Short: "Train and evaluate each spec, writing a run directory per spec",
-		Args:  specArgs,
+		Long: "Train and evaluate each spec, writing a run directory per spec. Ctrl-C (or SIGTERM) stops after the " +
+			"current step and saves the run with its finished epochs; --resume continues such a run (or a finished " +
+			"one, with more epochs given by --set train.epochs=N) into a new run directory.",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if resumeDir != "" {
+				if len(args) > 0 {
+					return usageError{fmt.Errorf("--resume takes the run directory, not a spec")}
+				}
+				args = []string{filepath.Join(resumeDir, "spec.yaml")}
+			} else if err := specArgs(cmd, args); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			for _, path := range args {
 				plan, err := g.load(path)
 				if err != nil {
 					return err
 				}
 				opt := g.options()
+				opt.Context, opt.Resume = ctx, resumeDir
 				if !g.quiet {
 					opt.Log = cmd.OutOrStdout()
 					if term.IsTerminal(int(os.Stderr.Fd())) {
@@ -155,6 +184,9 @@ func runCmd(g *globalFlags) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
+				if res.Interrupted {
+					return interruptedError{res.Dir}
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: test", plan.Spec.Name)
 				for _, m := range plan.Metrics {
 					fmt.Fprintf(cmd.OutOrStdout(), " %s %.4f", m.Name, res.Test[m.Name])
@@ -164,6 +196,8 @@ func runCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&resumeDir, "resume", "", "continue the run in this directory")
+	return cmd
 }
 
 func summaryCmd(g *globalFlags) *cobra.Command {
