@@ -1,8 +1,12 @@
 package pipeline
 
 import (
+	"errors"
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/internal/testdata"
@@ -65,5 +69,51 @@ func TestEarlyStoppingRestoresBest(t *testing.T) {
 	}
 	if math.Abs(res.Test["loss"]-best) > 1e-9 {
 		t.Errorf("final test loss %v, want the best epoch's %v (history %v)", res.Test["loss"], best, val)
+	}
+}
+
+// TestDivergedLossKeepsLastEpoch makes the loss blow up in epoch 2 (a
+// learning rate of 1e30 from then on) and checks that training stops there,
+// names the epoch and step, and leaves the model as it was after epoch 1.
+func TestDivergedLossKeepsLastEpoch(t *testing.T) {
+	data := testdata.Dir(t, "mnist")
+	p, err := Load("../specs/mnist_cnn.yaml", "data.train_limit=512", "data.test_limit=128", "train.epochs=3",
+		"train.optimizer={name: sgd, learning_rate: 0.1}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend, err := NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	ds, closer, err := p.Data(data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	m, err := NewModel(p, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := m.Fit(&ds.Train, &ds.Test, 3, FitOptions{Report: func(r EpochReport) {
+		if r.Epoch == 1 {
+			m.store.Scope("/train").GetVariable(lrScaleVar).SetValue(tensors.FromValue(float32(1e30)))
+		}
+	}})
+	// Step 1 of epoch 2 measures the loss before its (huge) update; step 2
+	// sees the result.
+	if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "at epoch 2, step 2") {
+		t.Fatalf("want a divergence at epoch 2, step 2: %v", err)
+	}
+	if len(series(h, "loss")) != 1 {
+		t.Fatalf("history should hold epoch 1 only: %v", h.Values)
+	}
+	got, err := m.Evaluate(&ds.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := series(h, "val_loss")[0]; got["loss"] != want {
+		t.Errorf("the model after the divergence measures %v; after epoch 1 it measured %v", got["loss"], want)
 	}
 }

@@ -43,8 +43,10 @@ type Result struct {
 	History *evaluators.History
 	Test    map[string]float64 // final metrics on the test split
 	Seconds float64            // training time
-	// Interrupted runs stopped early (Ctrl-C); Test is empty.
+	// Interrupted runs stopped early (Ctrl-C, or a diverged loss: Stopped
+	// says which); Test is empty and the run keeps the last whole epoch.
 	Interrupted bool
+	Stopped     error
 	// Fallbacks counts test predictions of a rating model that used its
 	// fallback (a user or item without training ratings).
 	Fallbacks int
@@ -206,11 +208,11 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		logf("\n")
 	}
 	hist, err := m.Fit(&train, val, p.Spec.Train.Epochs, fo)
-	if errors.Is(err, ErrInterrupted) && hist != nil {
+	if (errors.Is(err, ErrInterrupted) || errors.Is(err, ErrDiverged)) && hist != nil {
 		// Keep what the whole epochs learned: the run directory is written,
 		// marked interrupted, and `pipe run --resume` continues it.
 		keep = true
-		return &Result{History: hist, Seconds: time.Since(start).Seconds(), model: m, backend: backend, Interrupted: true}, nil
+		return &Result{History: hist, Seconds: time.Since(start).Seconds(), model: m, backend: backend, Interrupted: true, Stopped: err}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -272,7 +274,7 @@ func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
 		"test_examples": res.TestExamples,
 	}
 	if res.Interrupted {
-		metrics["interrupted"] = true
+		metrics["interrupted"] = res.Stopped.Error()
 		metrics["epochs_done"] = len(res.History.Values[0])
 	}
 	if p.Recommender != nil {

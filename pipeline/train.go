@@ -37,6 +37,8 @@ type FitOptions struct {
 	// Context, when canceled (Ctrl-C), stops training after the current
 	// step, with the model as it was at the end of the last whole epoch;
 	// Fit then returns ErrInterrupted and the history of those epochs.
+	// (The model is copied to host memory after every epoch for this and
+	// for a loss that diverges.)
 	Context context.Context
 	// Resume continues a run whose history this is, its model already
 	// loaded: training starts at the next epoch.
@@ -45,8 +47,13 @@ type FitOptions struct {
 	Report func(EpochReport) // after each epoch
 }
 
-// ErrInterrupted is Fit's answer to a canceled context.
-var ErrInterrupted = errors.New("interrupted")
+// ErrInterrupted is Fit's answer to a canceled context, and ErrDiverged to
+// a loss that became NaN or infinite. Both come with the history of the
+// whole epochs before, and the model restored to the end of the last one.
+var (
+	ErrInterrupted = errors.New("interrupted")
+	ErrDiverged    = errors.New("training diverged")
+)
 
 // Fit trains m for the plan's epochs on train, measuring on val after each
 // epoch when val has examples. Batches are drawn in an order shuffled by a
@@ -90,7 +97,11 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, o FitOptions) (*evalu
 				sums[i] += s[i]
 			}
 			if loss := s[0] / s[1]; math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return h, fmt.Errorf("epoch %d, step %d: the loss is %v; lower the learning rate or check the data", epoch, from/batch+1, loss)
+				err := fmt.Errorf("%w at epoch %d, step %d: the loss is %v; lower the learning rate or check the data", ErrDiverged, epoch, from/batch+1, loss)
+				if lastEpoch == nil && first == 1 {
+					return nil, err
+				}
+				return h, errors.Join(err, m.restoreVars(lastEpoch))
 			}
 			if o.Step != nil {
 				o.Step(StepReport{Epoch: epoch, Epochs: epochs, Done: from + len(idx), Examples: len(order), Running: finish(m.plan.Metrics, sums), Names: metricNames(m.plan.Metrics)})
@@ -118,11 +129,9 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, o FitOptions) (*evalu
 		if o.Report != nil {
 			o.Report(rep)
 		}
-		if o.Context != nil {
-			var err error
-			if lastEpoch, err = m.snapshotVars(); err != nil {
-				return h, err
-			}
+		var err error
+		if lastEpoch, err = m.snapshotVars(); err != nil {
+			return h, err
 		}
 		if done, err := stop.after(m, h); err != nil || done {
 			return h, err

@@ -63,6 +63,8 @@ func exitCode(err error) int {
 	var moved goldenError
 	var stopped interruptedError
 	switch {
+	case errors.As(err, &stopped) && errors.Is(stopped.cause, pipeline.ErrDiverged):
+		return exitRuntime
 	case errors.As(err, &stopped):
 		return exitStopped
 	case errors.As(err, &use):
@@ -140,12 +142,15 @@ func specArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// interruptedError is a run stopped by Ctrl-C or SIGTERM; its whole
-// epochs are saved.
-type interruptedError struct{ dir string }
+// interruptedError is a run stopped by Ctrl-C or SIGTERM, or by a loss
+// that diverged; its whole epochs are saved.
+type interruptedError struct {
+	dir   string
+	cause error
+}
 
 func (e interruptedError) Error() string {
-	return fmt.Sprintf("interrupted: the finished epochs are saved in %s; continue with: pipe run --resume %s", e.dir, e.dir)
+	return fmt.Sprintf("%v: the finished epochs are saved in %s; continue with: pipe run --resume %s", e.cause, e.dir, e.dir)
 }
 
 func runCmd(g *globalFlags) *cobra.Command {
@@ -185,7 +190,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 					return fmt.Errorf("%s: %w", path, err)
 				}
 				if res.Interrupted {
-					return interruptedError{res.Dir}
+					return interruptedError{res.Dir, res.Stopped}
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: test", plan.Spec.Name)
 				for _, m := range plan.Metrics {
