@@ -25,6 +25,15 @@ func (h *History) Add(name string, v float64) {
 	h.Values = append(h.Values, []float64{v})
 }
 
+// Clone returns a copy that later Adds do not change.
+func (h *History) Clone() *History {
+	c := &History{Names: append([]string(nil), h.Names...)}
+	for _, v := range h.Values {
+		c.Values = append(c.Values, append([]float64(nil), v...))
+	}
+	return c
+}
+
 // Last returns the last value of every series.
 func (h *History) Last() map[string]float64 {
 	out := map[string]float64{}

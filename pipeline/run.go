@@ -32,6 +32,9 @@ type Options struct {
 	// Resume names an interrupted (or finished) run directory whose
 	// checkpoint and history training continues from.
 	Resume string
+	// checkpoint writes the run so far (Run sets it; train.checkpoint_every
+	// says when).
+	checkpoint func(interim *Result) error
 	// Progress, when not nil, gets a progress bar within each epoch (a
 	// terminal: the CLI sets it only when stderr is one).
 	Progress io.Writer
@@ -126,12 +129,18 @@ func (r *Result) Close() {
 
 // Run trains and evaluates the plan and writes its run directory.
 func Run(p *Plan, opt Options) (*Result, error) {
+	var dir string // where the checkpoints of train.checkpoint_every went
+	opt.checkpoint = func(interim *Result) error {
+		var err error
+		dir, err = p.writeRun(opt.RunsDir, interim, dir)
+		return err
+	}
 	res, err := Train(p, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Close()
-	if res.Dir, err = p.writeRun(opt.RunsDir, res); err != nil {
+	if res.Dir, err = p.writeRun(opt.RunsDir, res, dir); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -199,6 +208,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	start := time.Now()
 	bar := newProgress(opt.Progress)
 	fo.Step = bar.step
+	var checkpointErr error
 	fo.Report = func(r EpochReport) {
 		bar.done()
 		logf("epoch %d/%d - %.1fs - %.0f samples/s", r.Epoch, r.Epochs, r.Duration.Seconds(), float64(r.Samples)/r.Duration.Seconds())
@@ -206,8 +216,15 @@ func Train(p *Plan, opt Options) (*Result, error) {
 			logf(" - %s: %.4f", n, r.Metrics[n])
 		}
 		logf("\n")
+		if every := p.Spec.Train.CheckpointEvery; every > 0 && r.Epoch%every == 0 && r.Epoch < r.Epochs && opt.checkpoint != nil && checkpointErr == nil {
+			checkpointErr = opt.checkpoint(&Result{History: r.History.Clone(), model: m, Interrupted: true,
+				Stopped: fmt.Errorf("checkpoint after epoch %d", r.Epoch)})
+		}
 	}
 	hist, err := m.Fit(&train, val, p.Spec.Train.Epochs, fo)
+	if checkpointErr != nil {
+		return nil, fmt.Errorf("checkpoint: %w", checkpointErr)
+	}
 	if (errors.Is(err, ErrInterrupted) || errors.Is(err, ErrDiverged)) && hist != nil {
 		// Keep what the whole epochs learned: the run directory is written,
 		// marked interrupted, and `pipe run --resume` continues it.
@@ -244,11 +261,12 @@ func (p *Plan) GoldenRun() *Plan {
 	return &q
 }
 
-// writeRun writes the run directory. Files go to a hidden temporary
+// writeRun writes the run directory (or replaces replace, the same run's
+// earlier checkpoint). Files go to a hidden temporary
 // directory first, renamed into place only when complete, so an
 // interrupted run leaves no half-written directory that looks finished,
 // and an earlier run's directory is never reused.
-func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
+func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, error) {
 	if runsDir == "" {
 		runsDir = "runs"
 	}
@@ -311,6 +329,19 @@ func (p *Plan) writeRun(runsDir string, res *Result) (string, error) {
 		if err := writePredictionsArrow(filepath.Join(tmp, "predictions.arrow"), *res.Predictions); err != nil {
 			return "", err
 		}
+	}
+	if replace != "" {
+		// This run's own earlier checkpoint directory: moved aside, then
+		// replaced, then removed, so a crash leaves one of the two whole.
+		old := filepath.Join(parent, ".replaced-"+filepath.Base(tmp))
+		if err := os.Rename(replace, old); err != nil {
+			return "", err
+		}
+		if err := os.Rename(tmp, replace); err != nil {
+			os.Rename(old, replace)
+			return "", err
+		}
+		return replace, os.RemoveAll(old)
 	}
 	stamp := time.Now().Format("20060102-150405")
 	for i := 1; ; i++ {

@@ -22,6 +22,7 @@ type EpochReport struct {
 	Names         []string           // their report order
 	Duration      time.Duration
 	Samples       int
+	History       *evaluators.History // every epoch so far
 }
 
 // StepReport is what a progress bar learns after each training step.
@@ -125,7 +126,7 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, o FitOptions) (*evalu
 				rep.Names = append(rep.Names, "val_"+metric.Name)
 			}
 		}
-		rep.Duration = time.Since(start)
+		rep.Duration, rep.History = time.Since(start), h
 		if o.Report != nil {
 			o.Report(rep)
 		}

@@ -71,6 +71,8 @@ type Train struct {
 	EarlyStopping *EarlyStopping `pipe:"early_stopping" doc:"stop when a monitored metric stops improving"`
 	LRSchedule    Component      `pipe:"lr_schedule,registry=schedule" doc:"learning-rate schedule: a factor on the optimizer's learning rate, set before each epoch"`
 	ClipNorm      float64        `pipe:"clip_norm,min=0" doc:"scale the gradients so that their global L2 norm is at most this (0: off)"`
+	// CheckpointEvery saves the run so far, resumable, every N epochs.
+	CheckpointEvery int `pipe:"checkpoint_every,min=0" doc:"every N epochs, write the run directory so far (checkpoint, history), marked unfinished and resumable with pipe run --resume; the finished run replaces it (0: only at the end)"`
 }
 
 // EarlyStopping is Keras' EarlyStopping callback.

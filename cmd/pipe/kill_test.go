@@ -138,3 +138,48 @@ func TestInterruptAndResume(t *testing.T) {
 		t.Errorf("resumed run: %q; uninterrupted: %q", metrics(resumed), metrics(straight))
 	}
 }
+
+// TestCheckpointEveryResumesAfterKill kills (SIGKILL) a run that saves a
+// checkpoint every epoch, resumes from what it saved, and ends with the
+// metrics of an uninterrupted run.
+func TestCheckpointEveryResumesAfterKill(t *testing.T) {
+	data := testdata.Dir(t, "mnist")
+	runs := t.TempDir()
+	args := []string{"run", "--no-cache", "--data-dir", data, "--runs-dir", runs, "testdata/good.yaml",
+		"--set", "data.train_limit=3000", "--set", "data.test_limit=200", "--set", "train.epochs=3", "--set", "train.checkpoint_every=1"}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PIPE_TEST_AS_CLI=1")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	var seen string
+	for !strings.Contains(seen, "epoch 2/3") {
+		n, err := stdout.Read(buf)
+		if err != nil {
+			t.Fatalf("the run ended early: %s", seen)
+		}
+		seen += string(buf[:n])
+	}
+	time.Sleep(200 * time.Millisecond) // let the epoch-2 checkpoint land, or not: either is resumable
+	cmd.Process.Signal(syscall.SIGKILL)
+	go io.Copy(io.Discard, stdout)
+	cmd.Wait()
+	dirs := entryDirs(filepath.Join(runs, "bad"))
+	if len(dirs) != 1 {
+		t.Fatalf("want the one checkpointed run directory, got %v", dirs)
+	}
+	code, resumed, errOut := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "--resume", filepath.Join(runs, "bad", dirs[0]))
+	if code != 0 {
+		t.Fatalf("resume: %s", errOut)
+	}
+	code, straight, errOut := pipeCmd(t, append(args, "--quiet")...)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	metrics := func(out string) string { return strings.SplitN(out, " (", 2)[0] }
+	if metrics(resumed) != metrics(straight) {
+		t.Errorf("resumed after kill: %q; uninterrupted: %q", metrics(resumed), metrics(straight))
+	}
+}
