@@ -9,18 +9,20 @@ import (
 
 // InputDecoder is a loader that can turn a file a user gives to
 // `pipe predict` into one example of its raw features, before transforms.
+// dataDir is there for what the decoding needs from the dataset (a
+// vocabulary).
 type InputDecoder interface {
-	DecodeInput(path string) (Array, error)
+	DecodeInput(dataDir, path string) (Array, error)
 }
 
 // DecodeInput reads a 28x28 image as MNIST's raw pixels (grey levels 0..255).
-func (*MNIST) DecodeInput(path string) (Array, error) {
+func (*MNIST) DecodeInput(_, path string) (Array, error) {
 	px, err := readImage(path, 28, 28, 1)
 	return Array{Schema: Schema{DType: Float32, Shape: []int{28, 28}}, Float: px}, err
 }
 
 // DecodeInput reads a 32x32 image as CIFAR-10's raw pixels (RGB 0..255, HWC).
-func (*CIFAR10) DecodeInput(path string) (Array, error) {
+func (*CIFAR10) DecodeInput(_, path string) (Array, error) {
 	px, err := readImage(path, cifarSide, cifarSide, 3)
 	return Array{Schema: Schema{DType: Float32, Shape: []int{cifarSide, cifarSide, 3}}, Float: px}, err
 }

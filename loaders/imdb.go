@@ -235,3 +235,42 @@ func readKerasWordIndex(path string, vocab *textVocab) ([]int32, error) {
 	}
 	return ranks, nil
 }
+
+// DecodeInput reads a review (a text file) as word indices with the
+// dataset's vocabulary: Keras' word index, or the training reviews' ranks
+// (which reads the archive).
+func (t *IMDB) DecodeInput(dataDir, path string) (Array, error) {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return Array{}, &DataError{Path: path, Err: err}
+	}
+	dir, err := datasetDir(dataDir, "imdb")
+	if err != nil {
+		return Array{}, err
+	}
+	vocab := newTextVocab()
+	var ranks []int32
+	var words []int32
+	if t.WordIndex == "keras" {
+		words = vocab.tokens(text, t.StripBR, nil)
+		if ranks, err = readKerasWordIndex(filepath.Join(dir, imdbWordIndex), vocab); err != nil {
+			return Array{}, err
+		}
+	} else {
+		reviews, err := readIMDBArchive(filepath.Join(dir, imdbArchive), vocab, t.StripBR)
+		if err != nil {
+			return Array{}, err
+		}
+		var train [][]int32
+		for _, r := range reviews {
+			if !r.test {
+				train = append(train, r.words)
+			}
+		}
+		ranks = textFrequencyRanks(len(vocab.words), train)
+		words = vocab.tokens(text, t.StripBR, nil)
+		ranks = append(ranks, make([]int32, len(vocab.words)-len(ranks))...) // words new to the dataset: no rank
+	}
+	x := textIndices(nil, words, ranks, t.NumWords)
+	return Array{Schema: Schema{DType: Int32, Shape: []int{-1}, Classes: t.NumWords}, Int: x, Offsets: []int{0, len(x)}}, nil
+}

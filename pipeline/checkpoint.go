@@ -80,10 +80,10 @@ type Prediction struct {
 }
 
 // PredictRun applies a finished run's model to input files that its
-// loader can decode (images for mnist and cifar10), after the spec's
-// feature transforms.
-func PredictRun(runDir string, inputs []string, backendConfig string) (*Plan, []Prediction, error) {
-	p, m, err := LoadRun(runDir, backendConfig)
+// loader can decode (images for mnist and cifar10, reviews for imdb),
+// after the spec's feature transforms.
+func PredictRun(runDir string, inputs []string, opt Options) (*Plan, []Prediction, error) {
+	p, m, err := LoadRun(runDir, opt.Backend)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -99,7 +99,7 @@ func PredictRun(runDir string, inputs []string, backendConfig string) (*Plan, []
 	}
 	var out []Prediction
 	for _, path := range inputs {
-		x, err := dec.DecodeInput(path)
+		x, err := dec.DecodeInput(opt.DataDir, path)
 		if err == nil {
 			x, err = loaders.ApplyToInput(transforms, x)
 		}

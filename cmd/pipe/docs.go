@@ -186,10 +186,10 @@ func evaluateCmd(g *globalFlags) *cobra.Command {
 func predictCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "predict RUN_DIR INPUT...",
-		Short: "Apply a finished run's model to new inputs (images for mnist and cifar10 specs) and print the prediction",
+		Short: "Apply a finished run's model to new inputs (images for mnist and cifar10, text reviews for imdb) and print the prediction",
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, preds, err := pipeline.PredictRun(args[0], args[1:], g.backend)
+			_, preds, err := pipeline.PredictRun(args[0], args[1:], g.options())
 			if err != nil {
 				return err
 			}

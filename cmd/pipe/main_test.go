@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -233,5 +234,28 @@ func TestPredict(t *testing.T) {
 	f.Close()
 	if code, _, stderr := pipeCmd(t, "predict", dir, small); code != exitData || !strings.Contains(stderr, "image is 8x8, the model takes 28x28") {
 		t.Errorf("a wrong-size image: exit %d, %s", code, stderr)
+	}
+}
+
+// TestPredictReview runs the IMDB model briefly, then predicts a review
+// from a text file: one sentiment probability.
+func TestPredictReview(t *testing.T) {
+	data := testdata.Dir(t, "imdb")
+	runs := t.TempDir()
+	code, out, stderr := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "../../specs/imdb_lstm.yaml",
+		"--set", "data.train_limit=128", "--set", "data.test_limit=64", "--set", "train.epochs=1")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	dir := strings.TrimSpace(out[strings.LastIndex(out, "-> ")+3:])
+	review := filepath.Join(t.TempDir(), "review.txt")
+	os.WriteFile(review, []byte("A wonderful film: brilliant acting, and a story I loved.<br /><br />See it."), 0o644)
+	code, out, stderr = pipeCmd(t, "predict", "--data-dir", data, dir, review)
+	var p float64
+	if code != 0 || !strings.HasPrefix(out, review+": ") {
+		t.Fatalf("predict: exit %d, %q %s", code, out, stderr)
+	}
+	if _, err := fmt.Sscanf(strings.TrimPrefix(out, review+": "), "%f", &p); err != nil || p < 0 || p > 1 {
+		t.Errorf("want a probability, got %q", out)
 	}
 }
