@@ -95,25 +95,8 @@ func TestInterruptAndResume(t *testing.T) {
 	runs := t.TempDir()
 	args := []string{"run", "--no-cache", "--data-dir", data, "--runs-dir", runs, "testdata/good.yaml",
 		"--set", "data.train_limit=3000", "--set", "data.test_limit=200", "--set", "train.epochs=3"}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "PIPE_TEST_AS_CLI=1")
-	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 4096)
-	var seen string
-	for !strings.Contains(seen, "epoch 1/3") {
-		n, err := stdout.Read(buf)
-		if err != nil {
-			t.Fatalf("the run ended before its first epoch: %s %s", seen, stderr.String())
-		}
-		seen += string(buf[:n])
-	}
+	cmd, stderr := startPipe(t, "epoch 1/3", args...)
 	cmd.Process.Signal(os.Interrupt)
-	go io.Copy(io.Discard, stdout)
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitStopped {
 		t.Fatalf("interrupted run: %v, stderr %s", err, stderr.String())
@@ -123,20 +106,7 @@ func TestInterruptAndResume(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("no resume hint: %s", msg)
 	}
-	dir := strings.TrimSpace(msg[i+len("pipe run --resume "):])
-
-	code, resumed, errOut := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "--resume", dir)
-	if code != 0 {
-		t.Fatalf("resume: %s", errOut)
-	}
-	code, straight, errOut := pipeCmd(t, append(args, "--quiet")...)
-	if code != 0 {
-		t.Fatal(errOut)
-	}
-	metrics := func(out string) string { return strings.SplitN(out, " (", 2)[0] }
-	if metrics(resumed) != metrics(straight) {
-		t.Errorf("resumed run: %q; uninterrupted: %q", metrics(resumed), metrics(straight))
-	}
+	sameEnd(t, data, runs, strings.TrimSpace(msg[i+len("pipe run --resume "):]), args)
 }
 
 // TestCheckpointEveryResumesAfterKill kills (SIGKILL) a run that saves a
@@ -147,30 +117,45 @@ func TestCheckpointEveryResumesAfterKill(t *testing.T) {
 	runs := t.TempDir()
 	args := []string{"run", "--no-cache", "--data-dir", data, "--runs-dir", runs, "testdata/good.yaml",
 		"--set", "data.train_limit=3000", "--set", "data.test_limit=200", "--set", "train.epochs=3", "--set", "train.checkpoint_every=1"}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "PIPE_TEST_AS_CLI=1")
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 4096)
-	var seen string
-	for !strings.Contains(seen, "epoch 2/3") {
-		n, err := stdout.Read(buf)
-		if err != nil {
-			t.Fatalf("the run ended early: %s", seen)
-		}
-		seen += string(buf[:n])
-	}
+	cmd, _ := startPipe(t, "epoch 2/3", args...)
 	time.Sleep(200 * time.Millisecond) // let the epoch-2 checkpoint land, or not: either is resumable
 	cmd.Process.Signal(syscall.SIGKILL)
-	go io.Copy(io.Discard, stdout)
 	cmd.Wait()
 	dirs := entryDirs(filepath.Join(runs, "bad"))
 	if len(dirs) != 1 {
 		t.Fatalf("want the one checkpointed run directory, got %v", dirs)
 	}
-	code, resumed, errOut := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "--resume", filepath.Join(runs, "bad", dirs[0]))
+	sameEnd(t, data, runs, filepath.Join(runs, "bad", dirs[0]), args)
+}
+
+// startPipe starts this test binary as pipe with args and returns the
+// process once its stdout has shown want; stderr collects its stderr.
+func startPipe(t *testing.T, want string, args ...string) (cmd *exec.Cmd, stderr *strings.Builder) {
+	cmd = exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PIPE_TEST_AS_CLI=1")
+	stdout, _ := cmd.StdoutPipe()
+	stderr = &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	var seen string
+	for !strings.Contains(seen, want) {
+		n, err := stdout.Read(buf)
+		if err != nil {
+			t.Fatalf("pipe ended before printing %q: %s %s", want, seen, stderr.String())
+		}
+		seen += string(buf[:n])
+	}
+	go io.Copy(io.Discard, stdout)
+	return cmd, stderr
+}
+
+// sameEnd resumes runDir and checks that it ends with the metrics of the
+// uninterrupted run args.
+func sameEnd(t *testing.T, data, runs, runDir string, args []string) {
+	code, resumed, errOut := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "--resume", runDir)
 	if code != 0 {
 		t.Fatalf("resume: %s", errOut)
 	}
@@ -180,6 +165,6 @@ func TestCheckpointEveryResumesAfterKill(t *testing.T) {
 	}
 	metrics := func(out string) string { return strings.SplitN(out, " (", 2)[0] }
 	if metrics(resumed) != metrics(straight) {
-		t.Errorf("resumed after kill: %q; uninterrupted: %q", metrics(resumed), metrics(straight))
+		t.Errorf("resumed run: %q; uninterrupted: %q", metrics(resumed), metrics(straight))
 	}
 }

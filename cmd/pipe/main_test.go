@@ -139,9 +139,9 @@ func TestSummaryCourseModel(t *testing.T) {
 	}
 }
 
-// TestBadData runs specs on corrupt or malformed data files in
-// testdata/baddata: each is a data error (exit 4) naming the file, and
-// where it applies the line, and what is wrong; nothing is written.
+// TestBadData runs specs on corrupt or malformed data files (badData): each
+// is a data error (exit 4) naming the file, and where it applies the line,
+// and what is wrong; nothing is written.
 func TestBadData(t *testing.T) {
 	cases := []struct{ dir, spec, want string }{
 		{"mnist_truncated", "testdata/good.yaml", "mnist/train-images-idx3-ubyte: truncated: header promises 47040000 bytes of data for [60000 28 28], file has 100"},
@@ -157,10 +157,13 @@ func TestBadData(t *testing.T) {
 		{"movielense_duplicate", "../../specs/cf/movielense_knn.yaml", `movielense/ratings.csv:3: duplicate rating of item "Toy Story (1995)" by user "1" (first on line 2)`},
 		{"ml100k_bad_fields", "testdata/ml100k.yaml", "ml-100k/u.data:2: 3 tab-separated fields, want 4"},
 	}
+	if len(cases) != len(badData()) {
+		t.Errorf("%d bad data folders, %d cases: each needs its expected message", len(badData()), len(cases))
+	}
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {
 			runs := t.TempDir()
-			code, _, stderr := pipeCmd(t, "run", "--no-cache", "--runs-dir", runs, "--data-dir", filepath.Join("testdata", "baddata", c.dir), c.spec)
+			code, _, stderr := pipeCmd(t, "run", "--no-cache", "--runs-dir", runs, "--data-dir", writeBadData(t, c.dir), c.spec)
 			if code != exitData {
 				t.Errorf("exit code %d, want %d (data error); stderr: %s", code, exitData, stderr)
 			}
