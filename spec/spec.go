@@ -57,6 +57,7 @@ type Input struct {
 type Report struct {
 	Method  string `pipe:"method" doc:"row label; default: the spec name"`
 	Dataset string `pipe:"dataset" doc:"column label; default: the loader name"`
+	Row     int    `pipe:"row,min=0" doc:"position of the row in the table (rows without one follow, in the order given)"`
 }
 
 // Train says how to fit the model. Rating models named by model.name

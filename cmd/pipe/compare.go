@@ -52,7 +52,7 @@ func compareCmd(g *globalFlags) *cobra.Command {
 				if dataset == "" {
 					dataset = plan.Spec.Data.Loader.Kind
 				}
-				t.set(method, dataset, v)
+				t.set(method, dataset, v, plan.Spec.Report.Row)
 			}
 			return t.write(cmd.OutOrStdout(), format, metric)
 		},
@@ -94,14 +94,18 @@ func latestTest(runsDir, name string) (map[string]float64, error) {
 type table struct {
 	methods, datasets []string
 	cells             map[[2]string]float64
+	rank              map[string]int // report.row of a method; 0 sorts last
 }
 
-func (t *table) set(method, dataset string, v float64) {
+func (t *table) set(method, dataset string, v float64, row int) {
 	if t.cells == nil {
-		t.cells = map[[2]string]float64{}
+		t.cells, t.rank = map[[2]string]float64{}, map[string]int{}
 	}
 	if !slices.Contains(t.methods, method) {
 		t.methods = append(t.methods, method)
+	}
+	if row > 0 && (t.rank[method] == 0 || row < t.rank[method]) {
+		t.rank[method] = row
 	}
 	if !slices.Contains(t.datasets, dataset) {
 		t.datasets = append(t.datasets, dataset)
@@ -110,6 +114,18 @@ func (t *table) set(method, dataset string, v float64) {
 }
 
 func (t *table) rows() [][]string {
+	slices.SortStableFunc(t.methods, func(a, b string) int {
+		ra, rb := t.rank[a], t.rank[b]
+		switch {
+		case ra == rb:
+			return 0
+		case ra == 0:
+			return 1
+		case rb == 0:
+			return -1
+		}
+		return ra - rb
+	})
 	rows := [][]string{append([]string{"method"}, t.datasets...)}
 	for _, m := range t.methods {
 		row := []string{m}
