@@ -205,6 +205,7 @@ func writeCache(dir string, key cacheKey, ds *loaders.Dataset) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
+	removeStalePartials(filepath.Dir(dir))
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".partial-")
 	if err != nil {
 		return err
@@ -308,3 +309,14 @@ func ListCache(cacheDir string) ([]CacheEntry, error) {
 
 // ClearCache removes cacheDir and everything in it.
 func ClearCache(cacheDir string) error { return os.RemoveAll(cacheDir) }
+
+// removeStalePartials deletes what killed writers left in dir: hidden
+// .partial-* folders more than a day old (a live writer's is younger).
+func removeStalePartials(dir string) {
+	old, _ := filepath.Glob(filepath.Join(dir, ".partial-*"))
+	for _, p := range old {
+		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > 24*time.Hour {
+			os.RemoveAll(p)
+		}
+	}
+}

@@ -274,6 +274,7 @@ func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, er
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", err
 	}
+	removeStalePartials(parent)
 	tmp, err := os.MkdirTemp(parent, ".partial-")
 	if err != nil {
 		return "", err
