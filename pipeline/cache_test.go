@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/pipe-ml/pipe/internal/testdata"
 )
@@ -163,4 +164,23 @@ func BenchmarkMNISTLoad(b *testing.B) {
 			c.Close()
 		}
 	})
+}
+
+// TestStalePartialsRemoved: a killed writer's leftover older than a day
+// is removed when the next entry is written; a fresh one (a live writer's)
+// is not touched.
+func TestStalePartialsRemoved(t *testing.T) {
+	data, cache := copyMNIST(t), t.TempDir()
+	stale, fresh := filepath.Join(cache, ".partial-stale"), filepath.Join(cache, ".partial-fresh")
+	os.Mkdir(stale, 0o755)
+	os.Mkdir(fresh, 0o755)
+	old := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(stale, old, old)
+	loadMNIST(t, data, cache)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale partial entry is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a fresh partial entry was removed: %v", err)
+	}
 }
