@@ -39,15 +39,7 @@ func TestRBMMovieLenseSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum float64
-	for _, v := range ds.Train.Y.Float {
-		sum += float64(v)
-	}
-	base := make([]float32, ds.Test.Len())
-	for i := range base {
-		base[i] = float32(sum / float64(ds.Train.Len()))
-	}
-	baseRMSE, _ := rmseMAE(base, ds.Test.Y.Float)
+	baseRMSE := globalMeanRMSE(ds)
 	for _, by := range []string{"user", "item"} {
 		fit := func(seed uint64, procs int) ([]float32, int, []float64) {
 			prev := runtime.GOMAXPROCS(procs)

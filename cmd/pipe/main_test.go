@@ -184,13 +184,7 @@ func TestBadData(t *testing.T) {
 // finds the test metrics the run reported.
 func TestEvaluateRun(t *testing.T) {
 	data := testdata.Dir(t, "mnist")
-	runs := t.TempDir()
-	code, out, stderr := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "testdata/good.yaml",
-		"--set", "data.train_limit=300", "--set", "data.test_limit=200")
-	if code != 0 {
-		t.Fatal(stderr)
-	}
-	dir := strings.TrimSpace(out[strings.LastIndex(out, "-> ")+3:])
+	dir, out := trainedRun(t, data, "testdata/good.yaml", "--set", "data.train_limit=300", "--set", "data.test_limit=200")
 	code, again, stderr := pipeCmd(t, "evaluate", "--no-cache", "--data-dir", data, dir)
 	if code != 0 {
 		t.Fatal(stderr)
@@ -207,13 +201,7 @@ func TestEvaluateRun(t *testing.T) {
 // MNIST test set: a class for each; a wrong-size image is a data error.
 func TestPredict(t *testing.T) {
 	data := testdata.Dir(t, "mnist")
-	runs := t.TempDir()
-	code, out, stderr := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "testdata/good.yaml",
-		"--set", "data.train_limit=2000", "--set", "data.test_limit=100", "--set", "train.epochs=2")
-	if code != 0 {
-		t.Fatal(stderr)
-	}
-	dir := strings.TrimSpace(out[strings.LastIndex(out, "-> ")+3:])
+	dir, _ := trainedRun(t, data, "testdata/good.yaml", "--set", "data.train_limit=2000", "--set", "data.test_limit=100", "--set", "train.epochs=2")
 	ds, err := (&loaders.MNIST{}).Load(data)
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +214,7 @@ func TestPredict(t *testing.T) {
 	f, _ := os.Create(digit)
 	png.Encode(f, img)
 	f.Close()
-	code, out, stderr = pipeCmd(t, "predict", dir, digit)
+	code, out, stderr := pipeCmd(t, "predict", dir, digit)
 	// The first test digit is a 7, which two epochs on 2,000 digits learn.
 	if code != 0 || !strings.Contains(out, "seven.png: class 7 (p=") {
 		t.Errorf("predict: exit %d, %q %s", code, out, stderr)
@@ -244,16 +232,10 @@ func TestPredict(t *testing.T) {
 // from a text file: one sentiment probability.
 func TestPredictReview(t *testing.T) {
 	data := testdata.Dir(t, "imdb")
-	runs := t.TempDir()
-	code, out, stderr := pipeCmd(t, "run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", runs, "../../specs/imdb_lstm.yaml",
-		"--set", "data.train_limit=128", "--set", "data.test_limit=64", "--set", "train.epochs=1")
-	if code != 0 {
-		t.Fatal(stderr)
-	}
-	dir := strings.TrimSpace(out[strings.LastIndex(out, "-> ")+3:])
+	dir, _ := trainedRun(t, data, "../../specs/imdb_lstm.yaml", "--set", "data.train_limit=128", "--set", "data.test_limit=64", "--set", "train.epochs=1")
 	review := filepath.Join(t.TempDir(), "review.txt")
 	os.WriteFile(review, []byte("A wonderful film: brilliant acting, and a story I loved.<br /><br />See it."), 0o644)
-	code, out, stderr = pipeCmd(t, "predict", "--data-dir", data, dir, review)
+	code, out, stderr := pipeCmd(t, "predict", "--data-dir", data, dir, review)
 	var p float64
 	if code != 0 || !strings.HasPrefix(out, review+": ") {
 		t.Fatalf("predict: exit %d, %q %s", code, out, stderr)
@@ -292,4 +274,16 @@ func TestCompareTable(t *testing.T) {
 	if code != 0 || out != "method,MovieLense\nmatrix factorisation,0.9200\n" {
 		t.Errorf("csv: %q", out)
 	}
+}
+
+// trainedRun runs spec quietly with the --set overrides sets and returns
+// its run directory and what it printed.
+func trainedRun(t *testing.T, data, spec string, sets ...string) (dir, out string) {
+	t.Helper()
+	args := append([]string{"run", "--quiet", "--no-cache", "--data-dir", data, "--runs-dir", t.TempDir(), spec}, sets...)
+	code, out, stderr := pipeCmd(t, args...)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	return strings.TrimSpace(out[strings.LastIndex(out, "-> ")+3:]), out
 }
