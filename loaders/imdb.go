@@ -37,6 +37,8 @@ type IMDB struct {
 	NumWords  int    `pipe:"num_words,min=0" doc:"keep words whose index (rank + 3) is below num_words; the others become 2 (out of vocabulary), as Keras' num_words does; 0 keeps every word"`
 	WordIndex string `pipe:"word_index,oneof=train|keras" doc:"word ranks: train (by frequency in the training reviews, ties to the word seen first) or keras (the ranks of DATA/imdb/imdb_word_index.json)"`
 	StripBR   bool   `pipe:"strip_br" doc:"turn the HTML line breaks <br /> into spaces before tokenizing; false keeps them as the word br, as Keras' own imdb.npz and word index do"`
+
+	trainRanks map[string]int32 // word -> rank in the training reviews, read once for DecodeInput
 }
 
 const (
@@ -249,28 +251,46 @@ func (t *IMDB) DecodeInput(dataDir, path string) (Array, error) {
 		return Array{}, err
 	}
 	vocab := newTextVocab()
+	words := vocab.tokens(text, t.StripBR, nil)
 	var ranks []int32
-	var words []int32
 	if t.WordIndex == "keras" {
-		words = vocab.tokens(text, t.StripBR, nil)
 		if ranks, err = readKerasWordIndex(filepath.Join(dir, imdbWordIndex), vocab); err != nil {
 			return Array{}, err
 		}
 	} else {
-		reviews, err := readIMDBArchive(filepath.Join(dir, imdbArchive), vocab, t.StripBR)
-		if err != nil {
-			return Array{}, err
-		}
-		var train [][]int32
-		for _, r := range reviews {
-			if !r.test {
-				train = append(train, r.words)
+		if t.trainRanks == nil { // the archive is read once, however many reviews are predicted
+			if t.trainRanks, err = imdbTrainRanks(filepath.Join(dir, imdbArchive), t.StripBR); err != nil {
+				return Array{}, err
 			}
 		}
-		ranks = textFrequencyRanks(len(vocab.words), train)
-		words = vocab.tokens(text, t.StripBR, nil)
-		ranks = append(ranks, make([]int32, len(vocab.words)-len(ranks))...) // words new to the dataset: no rank
+		ranks = make([]int32, len(vocab.words))
+		for i, w := range vocab.words {
+			ranks[i] = t.trainRanks[w] // 0, no rank, for a word new to the dataset
+		}
 	}
 	x := textIndices(nil, words, ranks, t.NumWords)
 	return Array{Schema: Schema{DType: Int32, Shape: []int{-1}, Classes: t.NumWords}, Int: x, Offsets: []int{0, len(x)}}, nil
+}
+
+// imdbTrainRanks is every training word's frequency rank.
+func imdbTrainRanks(archive string, stripBR bool) (map[string]int32, error) {
+	vocab := newTextVocab()
+	reviews, err := readIMDBArchive(archive, vocab, stripBR)
+	if err != nil {
+		return nil, err
+	}
+	var train [][]int32
+	for _, r := range reviews {
+		if !r.test {
+			train = append(train, r.words)
+		}
+	}
+	ranks := textFrequencyRanks(len(vocab.words), train)
+	out := make(map[string]int32, len(ranks))
+	for i, w := range vocab.words {
+		if ranks[i] > 0 {
+			out[w] = ranks[i]
+		}
+	}
+	return out, nil
 }

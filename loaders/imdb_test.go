@@ -395,3 +395,36 @@ func TestIMDBMatchesKerasWordIndex(t *testing.T) {
 	}
 	t.Logf("%d of %d ranks equal Keras'; the others differ only within ties", same, nTrain)
 }
+
+// TestIMDBDecodeInput: a review given to pipe predict gets the indices the
+// same text gets in the dataset (here the training review "Bad acting.",
+// third in loader order: neg 0, pos 0, neg 1), and a word the dataset
+// never saw is out of vocabulary (2).
+func TestIMDBDecodeInput(t *testing.T) {
+	index := `{"the": 1, "bad": 2, "movie": 3, "acting": 4}`
+	dataDir := writeIMDBData(t, tinyIMDB, index)
+	review := filepath.Join(t.TempDir(), "review.txt")
+	for _, cfg := range []IMDB{{WordIndex: "train", StripBR: true}, {WordIndex: "keras", StripBR: true}} {
+		ds, err := cfg.Load(dataDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := sequences(ds.Train.X)[2]
+		for _, c := range []struct {
+			text string
+			want []int32
+		}{
+			{"Bad acting.", want},
+			{"Bad acting, zyzzyva.", append(slices.Clone(want), textOOV)},
+		} {
+			os.WriteFile(review, []byte(c.text), 0o644)
+			got, err := cfg.DecodeInput(dataDir, review)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Int, c.want) || !slices.Equal(got.Offsets, []int{0, len(c.want)}) {
+				t.Errorf("%s: %q gives %v, want %v", cfg.WordIndex, c.text, got.Int, c.want)
+			}
+		}
+	}
+}
