@@ -1,0 +1,108 @@
+package ops
+
+import (
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// bandedConv computes a convolution with few channels and filters as one
+// matrix multiplication, so that the work runs on the backend's SIMD matmul
+// instead of its generic (scalar) convolution kernel.
+//
+// Output row y of one example is the sum over kernel rows dy of input row
+// y*sh+dy, its first in = (ow-1)*sw+kw columns flattened to (in*cin), times
+// a banded matrix B_dy of shape (in*cin, ow*filters) with
+// B_dy[xin*cin+c, x*filters+f] = kernel[dy, xin-x*sw, c, f] inside the
+// window and 0 outside. The kh input rows sit side by side, so one product
+// with the stacked bands gives the row. The band does in/kw times the
+// multiply-adds of a direct convolution, which the SIMD matmul more than
+// pays back while in*cin*ow*filters stays small; it is gathered from the
+// kernel, so its gradient flows to the kernel. It is built transposed, for
+// transposedProduct. x is already padded; the result is [batch, oh, ow,
+// filters].
+func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *graph.Node {
+	dims := x.Shape().Dimensions
+	batch, cin := dims[0], dims[3]
+	g := x.Graph()
+	in := (ow-1)*sw + kw // the input columns that the windows read
+	size := kh * kw * cin * filters
+	// The kernel flattened, followed by one zero that the band's empty cells point at.
+	flat := graph.Concatenate([]*graph.Node{graph.Reshape(kernel, size), graph.Zeros(g, shapes.Make(kernel.DType(), 1))}, 0)
+	idx := make([]int32, 0, ow*filters*kh*in*cin)
+	for xo := 0; xo < ow; xo++ {
+		for f := 0; f < filters; f++ {
+			for dy := 0; dy < kh; dy++ {
+				for xin := 0; xin < in; xin++ {
+					for c := 0; c < cin; c++ {
+						at := int32(size)
+						if dx := xin - xo*sw; dx >= 0 && dx < kw {
+							at = int32(((dy*kw+dx)*cin+c)*filters + f)
+						}
+						idx = append(idx, at)
+					}
+				}
+			}
+		}
+	}
+	band := graph.Gather(flat, graph.Const(g, tensors.FromFlatDataAndDimensions(idx, ow*filters, kh*in*cin, 1)))
+	// The kh input rows of every output row, gathered as contiguous runs:
+	// the backend's Gather copies them with memmove (and its gradient adds
+	// them with SIMD), where Slice would copy element by element.
+	at := make([]int32, 0, batch*oh*kh*3)
+	for e := 0; e < batch; e++ {
+		for y := 0; y < oh; y++ {
+			for dy := 0; dy < kh; dy++ {
+				at = append(at, int32(e), int32(y*sh+dy), 0)
+			}
+		}
+	}
+	starts := graph.Const(g, tensors.FromFlatDataAndDimensions(at, batch, oh, kh, 3))
+	rows := graph.Reshape(graph.GatherSlices(x, []int{0, 1, 2}, starts, []int{1, 1, in}, true), batch*oh, kh*in*cin)
+	return graph.Reshape(transposedProduct(rows, band), batch, oh, ow, filters)
+}
+
+// im2colConv computes a convolution as patches times the kernel: the
+// kh*kw*cin window of every output position, gathered into
+// [batch*oh*ow, kh*kw*cin], times the kernel reshaped to [kh*kw*cin,
+// filters]. Each window is gathered as kh runs of kw*cin contiguous values.
+func im2colConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *graph.Node {
+	dims := x.Shape().Dimensions
+	batch, cin := dims[0], dims[3]
+	at := make([]int32, 0, batch*oh*ow*kh*3)
+	for e := 0; e < batch; e++ {
+		for y := 0; y < oh; y++ {
+			for xo := 0; xo < ow; xo++ {
+				for dy := 0; dy < kh; dy++ {
+					at = append(at, int32(e), int32(y*sh+dy), int32(xo*sw))
+				}
+			}
+		}
+	}
+	starts := graph.Const(x.Graph(), tensors.FromFlatDataAndDimensions(at, batch, oh, ow, kh, 3))
+	cols := graph.Reshape(graph.GatherSlices(x, []int{0, 1, 2}, starts, []int{1, 1, kw}, true), batch*oh*ow, kh*kw*cin)
+	return graph.Reshape(matMul(cols, graph.Reshape(kernel, kh*kw*cin, filters)), batch, oh, ow, filters)
+}
+
+// matMul is rows [m, k] times w [k, n] in the orientation that copies less
+// on the Go backend: transposedProduct when n is small next to k (it
+// transposes [m, n] three times where the plain product's gradient
+// transposes [m, k] and [m, n] once each), else the plain product.
+func matMul(rows, w *graph.Node) *graph.Node {
+	k, n := w.Shape().Dimensions[0], w.Shape().Dimensions[1]
+	if 2*n < k {
+		return transposedProduct(rows, graph.Transpose(w, 0, 1))
+	}
+	return graph.MatMul(rows, w)
+}
+
+// transposedProduct is rows [m, k] times wT [n, k] transposed, computed as
+// (wT·rowsᵀ)ᵀ. The backend's matmul wants the contracted axis last on its
+// left operand; for the weights' gradient, a contraction over the m rows,
+// rows·w would make it transpose both rows and the output's gradient, while
+// this orientation transposes only [m, n] arrays: the product forward and
+// its gradient back (and once more for the rows' gradient). That is less
+// copying when n is small next to k, as in convolutions.
+func transposedProduct(rows, wT *graph.Node) *graph.Node {
+	return graph.Transpose(graph.DotGeneral(wT, []int{1}, nil, rows, []int{1}, nil), 0, 1)
+}
