@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -40,6 +41,8 @@ type MatrixFactorization struct {
 	nUsers, nItems int
 	trainedUser    []bool
 	trainedItem    []bool
+	itemRatings    []float32  // training ratings per item
+	scaleRange     [2]float32 // the rating scale, to clip predictions
 }
 
 // normalise fills the per-user shift and scale of the chosen normalisation.
@@ -70,7 +73,7 @@ func (m *MatrixFactorization) Fit(ctx *FitContext, train *loaders.Split) (*evalu
 	if err != nil {
 		return nil, err
 	}
-	m.data, m.nUsers, m.nItems = d, d.nUsers, d.nItems
+	m.data, m.nUsers, m.nItems, m.scaleRange = d, d.nUsers, d.nItems, d.scale
 	m.normalise()
 	n := len(train.Y.Float)
 	users, items, target := make([]int32, n), make([]int32, n), make([]float32, n)
@@ -83,8 +86,10 @@ func (m *MatrixFactorization) Fit(ctx *FitContext, train *loaders.Split) (*evalu
 	}
 	m.mu = sum / float64(n)
 	m.trainedUser, m.trainedItem = make([]bool, d.nUsers), make([]bool, d.nItems)
+	m.itemRatings = make([]float32, d.nItems)
 	for k := range n {
 		m.trainedUser[users[k]], m.trainedItem[items[k]] = true, true
+		m.itemRatings[items[k]]++
 	}
 
 	rng := rand.New(rand.NewPCG(ctx.Seed, 0x3f))
@@ -229,4 +234,174 @@ func (m *MatrixFactorization) Predict(x *loaders.Array) ([]float32, int, error) 
 		pred[k] = m.data.clip(v*m.scale[u] + m.shift[u])
 	}
 	return pred, fallbacks, nil
+}
+
+// NewUsers: a new user's factors and bias are fitted to their ratings with
+// the item side fixed (fold-in, see PredictUser).
+func (m *MatrixFactorization) NewUsers() error { return nil }
+
+// State is the item side of the model, all that fold-in needs: the item
+// factors q, item biases bi, the normalised global mean mu and how many
+// training ratings each item had (items with none keep their random
+// initial factors and get the fallback).
+func (m *MatrixFactorization) State() (map[string]*tensors.Tensor, error) {
+	if m.q == nil {
+		return nil, fmt.Errorf("matrix_factorization: no state before fit")
+	}
+	return map[string]*tensors.Tensor{
+		"q":            tensors.FromFlatDataAndDimensions(slices.Clone(m.q), m.nItems, m.Factors),
+		"bi":           tensors.FromFlatDataAndDimensions(slices.Clone(m.bi), m.nItems),
+		"mu":           tensors.FromScalar(m.mu), // float64, as fitted
+		"item_ratings": tensors.FromFlatDataAndDimensions(slices.Clone(m.itemRatings), m.nItems),
+	}, nil
+}
+
+func (m *MatrixFactorization) LoadState(info *loaders.RatingInfo, state map[string]*tensors.Tensor) error {
+	n := len(info.Items)
+	mu, err := stateTensor[float64](state, "mu")
+	if err != nil {
+		return fmt.Errorf("matrix_factorization: %w", err)
+	}
+	for _, t := range []struct {
+		name string
+		dst  *[]float32
+		dims []int
+	}{{"q", &m.q, []int{n, m.Factors}}, {"bi", &m.bi, []int{n}}, {"item_ratings", &m.itemRatings, []int{n}}} {
+		if *t.dst, err = stateTensor[float32](state, t.name, t.dims...); err != nil {
+			return fmt.Errorf("matrix_factorization: %w", err)
+		}
+	}
+	m.data, m.nItems, m.nUsers, m.mu, m.scaleRange = nil, n, 0, mu[0], info.Scale
+	m.trainedItem = make([]bool, n)
+	for i, c := range m.itemRatings {
+		m.trainedItem[i] = c > 0
+	}
+	return nil
+}
+
+// PredictUser folds a new user into the fitted model: with the item
+// factors and biases fixed, the user's factors p and bias b minimise the
+// training objective restricted to that user,
+//
+//	Σ_i (mu + b + bi_i + p·q_i - t_i)² + reg·n·(|p|² + b²)
+//
+// over the n rated items that had training ratings, t_i the rating
+// normalised with the user's own mean (and standard deviation) as the
+// model's normalize says. The penalty is reg·n because training applies it
+// once per rating, as Surprise's per-rating SGD rule does. This is a ridge
+// regression of F (+1 with biases) unknowns, solved exactly (at least
+// 1e-9 on the diagonal, so that it has one solution when regularization is
+// 0). Items without training ratings, or every item when none of the
+// user's items has any, get the user's mean.
+func (m *MatrixFactorization) PredictUser(ratings map[int32]float32) ([]float32, int, error) {
+	if m.q == nil {
+		return nil, 0, fmt.Errorf("matrix_factorization: PredictUser before fit")
+	}
+	if err := checkItems(m.nItems, ratings); err != nil {
+		return nil, 0, fmt.Errorf("matrix_factorization: %w", err)
+	}
+	items := sortedItems(ratings)
+	mean, sd := userStats(ratings, items)
+	shift, scale := 0.0, 1.0
+	if m.Normalize != "none" {
+		shift = mean
+		if m.Normalize == "zscore" && sd > 1e-6 {
+			scale = sd
+		}
+	}
+	f := m.Factors
+	dim := f
+	if m.Biases {
+		dim++
+	}
+	a, rhs, row := make([]float64, dim*dim), make([]float64, dim), make([]float64, dim)
+	n := 0
+	for _, i := range items {
+		if !m.trainedItem[i] {
+			continue
+		}
+		n++
+		for j := range f {
+			row[j] = float64(m.q[int(i)*f+j])
+		}
+		y := (float64(ratings[i])-shift)/scale - m.mu
+		if m.Biases {
+			row[f] = 1
+			y -= float64(m.bi[i])
+		}
+		for r := range dim {
+			rhs[r] += row[r] * y
+			for c := range dim {
+				a[r*dim+c] += row[r] * row[c]
+			}
+		}
+	}
+	pred, fallbacks := make([]float32, m.nItems), 0
+	if n == 0 {
+		for i := range pred {
+			pred[i] = clipTo(m.scaleRange, mean)
+		}
+		return pred, m.nItems - len(ratings), nil
+	}
+	for r := range dim {
+		a[r*dim+r] += max(m.Regularization*float64(n), 1e-9)
+	}
+	x, err := solveSPD(a, rhs, dim)
+	if err != nil {
+		return nil, 0, fmt.Errorf("matrix_factorization: fold-in: %w", err)
+	}
+	for i := range m.nItems {
+		if !m.trainedItem[i] {
+			pred[i] = clipTo(m.scaleRange, mean)
+			if _, rated := ratings[int32(i)]; !rated {
+				fallbacks++
+			}
+			continue
+		}
+		v := m.mu
+		for j := range f {
+			v += x[j] * float64(m.q[i*f+j])
+		}
+		if m.Biases {
+			v += x[f] + float64(m.bi[i])
+		}
+		pred[i] = clipTo(m.scaleRange, v*scale+shift)
+	}
+	return pred, fallbacks, nil
+}
+
+// solveSPD solves a x = b for a symmetric positive definite n x n matrix a
+// (row-major, overwritten) by Cholesky decomposition.
+func solveSPD(a, b []float64, n int) ([]float64, error) {
+	for j := range n {
+		d := a[j*n+j]
+		for k := range j {
+			d -= a[j*n+k] * a[j*n+k]
+		}
+		if !(d > 0) {
+			return nil, fmt.Errorf("the system is not positive definite")
+		}
+		a[j*n+j] = math.Sqrt(d)
+		for i := j + 1; i < n; i++ {
+			s := a[i*n+j]
+			for k := range j {
+				s -= a[i*n+k] * a[j*n+k]
+			}
+			a[i*n+j] = s / a[j*n+j]
+		}
+	}
+	x := slices.Clone(b)
+	for i := range n { // L y = b
+		for k := range i {
+			x[i] -= a[i*n+k] * x[k]
+		}
+		x[i] /= a[i*n+i]
+	}
+	for i := n - 1; i >= 0; i-- { // Lᵀ x = y
+		for k := i + 1; k < n; k++ {
+			x[i] -= a[k*n+i] * x[k]
+		}
+		x[i] /= a[i*n+i]
+	}
+	return x, nil
 }

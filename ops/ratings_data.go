@@ -167,6 +167,25 @@ func (d *ratingData) fallback(u, i int32) float64 {
 	return d.global
 }
 
-func (d *ratingData) clip(v float64) float32 {
-	return float32(min(max(v, float64(d.scale[0])), float64(d.scale[1])))
+func (d *ratingData) clip(v float64) float32 { return clipTo(d.scale, v) }
+
+// clipTo clips a rating to scale.
+func clipTo(scale [2]float32, v float64) float32 {
+	return float32(min(max(v, float64(scale[0])), float64(scale[1])))
+}
+
+// checkItems validates the item indices of a new user's ratings.
+func checkItems(nItems int, ratings map[int32]float32) error {
+	if len(ratings) == 0 {
+		return fmt.Errorf("no ratings")
+	}
+	for i, r := range ratings {
+		if i < 0 || int(i) >= nItems {
+			return fmt.Errorf("item %d is outside the %d items", i, nItems)
+		}
+		if math.IsNaN(float64(r)) || math.IsInf(float64(r), 0) {
+			return fmt.Errorf("the rating of item %d is %v", i, r)
+		}
+	}
+	return nil
 }

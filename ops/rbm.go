@@ -5,7 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
+
+	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/loaders"
@@ -78,15 +81,20 @@ type RBMCF struct {
 	nCols  int
 	w, bv  []float32 // W[(c*K+k)*F+j], b[c*K+k]
 	bh     []float32
+	scale  [2]float32
+	// entryRatings counts the training ratings of each entry (column); an
+	// entry with none gets the fallback.
+	entryRatings []float32
 }
 
 const rbmShards = 2
 
 func (m *RBMCF) k() int { return len(m.levels) }
 
-// setLevels fixes the rating levels and bins the training ratings.
+// setLevels fixes the rating levels of scale and bins the training ratings.
 func (m *RBMCF) setLevels(scale [2]float32) error {
 	lo, hi := float64(scale[0]), float64(scale[1])
+	m.scale, m.levels = scale, nil
 	switch {
 	case m.Bins == 0:
 		if lo != math.Round(lo) || hi != math.Round(hi) || hi <= lo || hi-lo > 254 {
@@ -102,16 +110,28 @@ func (m *RBMCF) setLevels(scale [2]float32) error {
 	default:
 		return fmt.Errorf("bins must be 0 or 2..255, got %d (scale [%g, %g])", m.Bins, lo, hi)
 	}
+	if m.rows == nil { // restored from a saved state: no training ratings
+		return nil
+	}
 	m.level = make([]uint8, len(m.rows.val))
 	for j, r := range m.rows.val {
-		x := (float64(r) - lo) / (hi - lo) * float64(m.k()-1)
-		k := math.Round(x)
-		if m.Bins == 0 && math.Abs(float64(r)-math.Round(float64(r))) > 1e-6 {
-			return fmt.Errorf("rating %g is not an integer; set bins to bin a continuous scale", r)
+		var err error
+		if m.level[j], err = m.levelOf(r); err != nil {
+			return err
 		}
-		m.level[j] = uint8(min(max(k, 0), float64(m.k()-1)))
 	}
 	return nil
+}
+
+// levelOf is the level of a rating: the nearest one.
+func (m *RBMCF) levelOf(r float32) (uint8, error) {
+	lo, hi := float64(m.scale[0]), float64(m.scale[1])
+	x := (float64(r) - lo) / (hi - lo) * float64(m.k()-1)
+	k := math.Round(x)
+	if m.Bins == 0 && math.Abs(float64(r)-math.Round(float64(r))) > 1e-6 {
+		return 0, fmt.Errorf("rating %g is not an integer; set bins to bin a continuous scale", r)
+	}
+	return uint8(min(max(k, 0), float64(m.k()-1))), nil
 }
 
 func (m *RBMCF) Fit(ctx *FitContext, train *loaders.Split) (*evaluators.History, error) {
@@ -140,6 +160,10 @@ func (m *RBMCF) Fit(ctx *FitContext, train *loaders.Split) (*evaluators.History,
 	}
 	m.init(ctx.Seed)
 	m.data = d
+	m.entryRatings = make([]float32, m.nCols)
+	for _, c := range m.rows.col {
+		m.entryRatings[c]++
+	}
 	var val *loaders.Split
 	if ctx.Val != nil && ctx.Val.Len() > 0 {
 		if err := checkPairCounts(d.nUsers, d.nItems, &ctx.Val.X); err != nil {
@@ -525,4 +549,104 @@ func (m *RBMCF) Predict(x *loaders.Array) ([]float32, int, error) {
 		total += f
 	}
 	return pred, total, nil
+}
+
+// NewUsers: by user, a new user is one more case over the same visible
+// units; by item the users are the visible units, and a new user is a unit
+// with no weights.
+func (m *RBMCF) NewUsers() error {
+	if m.By != "user" {
+		return fmt.Errorf("rbm_cf by: %s has a visible unit per training user and no weights for a new one; rating for a new user needs by: user", m.By)
+	}
+	return nil
+}
+
+// State is the trained RBM: weights W [entries, levels, hidden], visible
+// biases b [entries, levels], hidden biases a [hidden] and the training
+// ratings per entry.
+func (m *RBMCF) State() (map[string]*tensors.Tensor, error) {
+	if m.w == nil || m.levels == nil {
+		return nil, fmt.Errorf("rbm_cf: no state before fit")
+	}
+	K, F := m.k(), m.Hidden
+	return map[string]*tensors.Tensor{
+		"w":             tensors.FromFlatDataAndDimensions(slices.Clone(m.w), m.nCols, K, F),
+		"bv":            tensors.FromFlatDataAndDimensions(slices.Clone(m.bv), m.nCols, K),
+		"bh":            tensors.FromFlatDataAndDimensions(slices.Clone(m.bh), F),
+		"entry_ratings": tensors.FromFlatDataAndDimensions(slices.Clone(m.entryRatings), m.nCols),
+	}, nil
+}
+
+func (m *RBMCF) LoadState(info *loaders.RatingInfo, state map[string]*tensors.Tensor) error {
+	m.data, m.rows, m.nCols = nil, nil, len(info.Items)
+	if m.By == "item" {
+		m.nCols = len(info.Users)
+	}
+	if err := m.setLevels(info.Scale); err != nil {
+		return fmt.Errorf("rbm_cf: %w", err)
+	}
+	K, F := m.k(), m.Hidden
+	for _, t := range []struct {
+		name string
+		dst  *[]float32
+		dims []int
+	}{{"w", &m.w, []int{m.nCols, K, F}}, {"bv", &m.bv, []int{m.nCols, K}}, {"bh", &m.bh, []int{F}}, {"entry_ratings", &m.entryRatings, []int{m.nCols}}} {
+		var err error
+		if *t.dst, err = stateTensor[float32](state, t.name, t.dims...); err != nil {
+			return fmt.Errorf("rbm_cf: %w", err)
+		}
+	}
+	return nil
+}
+
+// PredictUser (by: user) makes a new user one more case: the hidden
+// probabilities from the levels of their ratings, then for every item the
+// expected level under the visible softmax, as Predict does for a training
+// user (and equal to it for a user with that user's training ratings).
+// Ratings of items without training ratings are left out of the hidden
+// units' input: their weights learned nothing. Those items, and every item
+// when no rated item had training ratings, get the user's mean.
+func (m *RBMCF) PredictUser(ratings map[int32]float32) ([]float32, int, error) {
+	if err := m.NewUsers(); err != nil {
+		return nil, 0, err
+	}
+	if m.w == nil || m.levels == nil {
+		return nil, 0, fmt.Errorf("rbm_cf: PredictUser before Fit")
+	}
+	if err := checkItems(m.nCols, ratings); err != nil {
+		return nil, 0, fmt.Errorf("rbm_cf: %w", err)
+	}
+	var cols []int32
+	var levels []uint8
+	items := sortedItems(ratings)
+	for _, i := range items {
+		k, err := m.levelOf(ratings[i])
+		if err != nil {
+			return nil, 0, fmt.Errorf("rbm_cf: item %d: %w", i, err)
+		}
+		if m.entryRatings[i] > 0 {
+			cols, levels = append(cols, i), append(levels, k)
+		}
+	}
+	mean, _ := userStats(ratings, items)
+	K, F := m.k(), m.Hidden
+	h, probs := make([]float32, F), make([]float32, K)
+	m.hiddenFrom(h, cols, levels)
+	pred, fallbacks := make([]float32, m.nCols), 0
+	for c := range m.nCols {
+		if len(cols) == 0 || m.entryRatings[c] == 0 {
+			pred[c] = clipTo(m.scale, mean)
+			if _, rated := ratings[int32(c)]; !rated {
+				fallbacks++
+			}
+			continue
+		}
+		m.visibleProbs(probs, c, h)
+		var e float64
+		for k := range K {
+			e += float64(probs[k]) * m.levels[k]
+		}
+		pred[c] = clipTo(m.scale, e)
+	}
+	return pred, fallbacks, nil
 }

@@ -218,10 +218,30 @@ func (m *UserKNN) predictUser(s *knnScratch, u int32, xs []int32, pairs []int32,
 		}
 		return len(pairs)
 	}
-	// Similarities of u to every user who shares an item with it.
-	for j := d.byUser.start[u]; j < d.byUser.start[u+1]; j++ {
-		su := m.sUser[j]
-		i := d.byUser.col[j]
+	lo, hi := d.byUser.start[u], d.byUser.start[u+1]
+	m.similarities(s, d.byUser.col[lo:hi], m.sUser[lo:hi], u)
+	for _, p := range pairs {
+		i := xs[2*p+1]
+		r, ok := m.neighbourMean(s, i)
+		if !ok {
+			pred[p] = d.clip(d.fallback(u, i))
+			fallbacks++
+			continue
+		}
+		pred[p] = d.clip(m.denormalise(r, d.userMean[u], m.userSD[u]))
+	}
+	s.reset()
+	return fallbacks
+}
+
+// similarities sets s.sim to the similarity of a user to every training
+// user who shares an item with it. The user rated items (ascending), whose
+// values in the similarity are sv; self is its own training index, skipped
+// (-1 for a new user).
+func (m *UserKNN) similarities(s *knnScratch, items []int32, sv []float64, self int32) {
+	d := m.data
+	for x, i := range items {
+		su := sv[x]
 		for k := d.byItem.start[i]; k < d.byItem.start[i+1]; k++ {
 			a := &s.acc[d.byItem.col[k]]
 			if a.cnt == 0 {
@@ -235,54 +255,109 @@ func (m *UserKNN) predictUser(s *knnScratch, u int32, xs []int32, pairs []int32,
 		}
 	}
 	for _, v := range s.touched {
-		if a := &s.acc[v]; v != u && int(a.cnt) >= m.MinSupport && a.nu > 0 && a.nv > 0 {
+		if a := &s.acc[v]; v != self && int(a.cnt) >= m.MinSupport && a.nu > 0 && a.nv > 0 {
 			n := float64(a.cnt)
 			s.sim[v] = a.dot / math.Sqrt(a.nu*a.nv) * n / (n + m.Shrinkage)
 		}
 	}
-	for _, p := range pairs {
-		i := xs[2*p+1]
-		h := s.heap[:0]
-		for k := d.byItem.start[i]; k < d.byItem.start[i+1]; k++ {
-			v := d.byItem.col[k]
-			sim := s.sim[v]
-			if sim <= 0 {
-				continue
-			}
-			c := knnNeighbour{sim: sim, v: v, j: k}
-			if len(h) < m.K {
-				h = append(h, c)
-				heapUp(h, len(h)-1)
-			} else if h[0].worse(c) {
-				h[0] = c
-				heapDown(h, 0)
-			}
-		}
-		s.heap = h
-		if len(h) == 0 {
-			pred[p] = d.clip(d.fallback(u, i))
-			fallbacks++
+}
+
+// neighbourMean is the similarity-weighted average of the normalised
+// ratings of item i by the k raters most similar to the user whose
+// similarities s holds; false when no rater is positively similar.
+func (m *UserKNN) neighbourMean(s *knnScratch, i int32) (float64, bool) {
+	d := m.data
+	h := s.heap[:0]
+	for k := d.byItem.start[i]; k < d.byItem.start[i+1]; k++ {
+		v := d.byItem.col[k]
+		sim := s.sim[v]
+		if sim <= 0 {
 			continue
 		}
-		var num, den float64
-		for _, c := range h {
-			num += c.sim * m.pItem[c.j]
-			den += c.sim
+		c := knnNeighbour{sim: sim, v: v, j: k}
+		if len(h) < m.K {
+			h = append(h, c)
+			heapUp(h, len(h)-1)
+		} else if h[0].worse(c) {
+			h[0] = c
+			heapDown(h, 0)
 		}
-		r := num / den
-		switch m.Normalize {
-		case "center":
-			r += d.userMean[u]
-		case "zscore":
-			r = d.userMean[u] + m.userSD[u]*r
-		}
-		pred[p] = d.clip(r)
 	}
+	s.heap = h
+	if len(h) == 0 {
+		return 0, false
+	}
+	var num, den float64
+	for _, c := range h {
+		num += c.sim * m.pItem[c.j]
+		den += c.sim
+	}
+	return num / den, true
+}
+
+// denormalise maps a neighbour average back to the rating scale of a user
+// with the given mean and standard deviation.
+func (m *UserKNN) denormalise(r, mean, sd float64) float64 {
+	switch m.Normalize {
+	case "center":
+		return r + mean
+	case "zscore":
+		return mean + sd*r
+	}
+	return r
+}
+
+// reset clears s for the next user.
+func (s *knnScratch) reset() {
 	for _, v := range s.touched {
 		s.acc[v], s.sim[v] = knnAcc{}, 0
 	}
 	s.touched = s.touched[:0]
-	return fallbacks
+}
+
+// NewUsers: a new user's neighbours are found among the training users
+// exactly as a training user's are.
+func (m *UserKNN) NewUsers() error { return nil }
+
+// PredictUser rates every item for a user outside the training data: the
+// same similarities (over the items the user and a training user both
+// rated), neighbours and normalisation as Predict, with the user's mean and
+// standard deviation taken over the given ratings. An item with no
+// positively similar rater gets the user's mean. Because a user never
+// counts as their own neighbour, this equals Predict for a training user
+// with these ratings who rated nothing else.
+func (m *UserKNN) PredictUser(ratings map[int32]float32) ([]float32, int, error) {
+	d := m.data
+	if d == nil {
+		return nil, 0, fmt.Errorf("user_knn: PredictUser before Fit")
+	}
+	if err := checkItems(d.nItems, ratings); err != nil {
+		return nil, 0, fmt.Errorf("user_knn: %w", err)
+	}
+	items := sortedItems(ratings)
+	mean, sd := userStats(ratings, items)
+	sv := make([]float64, len(items))
+	for x, i := range items {
+		sv[x] = float64(ratings[i])
+		if m.Similarity == "pearson" {
+			sv[x] -= mean
+		}
+	}
+	s := &knnScratch{acc: make([]knnAcc, d.nUsers), sim: make([]float64, d.nUsers)}
+	m.similarities(s, items, sv, -1)
+	pred, fallbacks := make([]float32, d.nItems), 0
+	for i := range int32(d.nItems) {
+		r, ok := m.neighbourMean(s, i)
+		if !ok {
+			pred[i] = d.clip(mean)
+			if _, rated := ratings[i]; !rated {
+				fallbacks++
+			}
+			continue
+		}
+		pred[i] = d.clip(m.denormalise(r, mean, sd))
+	}
+	return pred, fallbacks, nil
 }
 
 func heapUp(h []knnNeighbour, i int) {

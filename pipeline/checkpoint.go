@@ -34,28 +34,35 @@ func LoadRun(runDir, backendConfig string) (*Plan, *Model, error) {
 		return nil, nil, err
 	}
 	if p.Recommender != nil {
-		return nil, nil, fmt.Errorf("%s: rating models keep no checkpoint; run the spec again", runDir)
+		return nil, nil, fmt.Errorf("%s: %s is a rating model, measured on its test ratings when it ran (see its metrics.json); evaluate takes a layer stack's run", runDir, p.Spec.Model.Name.Kind)
 	}
+	m, err := p.loadModel(runDir, backendConfig)
+	return p, m, err
+}
+
+// loadModel builds the plan's layer stack with the variables of runDir's
+// checkpoint.
+func (p *Plan) loadModel(runDir, backendConfig string) (*Model, error) {
 	if _, err := os.Stat(filepath.Join(runDir, checkpointDir)); err != nil {
-		return nil, nil, fmt.Errorf("%s has no checkpoint: %w", runDir, err)
+		return nil, fmt.Errorf("%s has no checkpoint: %w", runDir, err)
 	}
 	if backendConfig == "" {
 		backendConfig = p.Spec.Backend
 	}
 	backend, err := NewBackend(backendConfig)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m, err := NewModel(p, backend)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// Attached before any graph is built, the checkpoint gives the
 	// variables their saved values when the graphs create them.
 	if _, err := checkpoint.Build(m.store).Dir(filepath.Join(runDir, checkpointDir)).Immediate().Done(); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", runDir, err)
+		return nil, fmt.Errorf("%s: %w", runDir, err)
 	}
-	return p, m, nil
+	return m, nil
 }
 
 // EvaluateRun measures a finished run's model on its spec's test split.
@@ -77,19 +84,35 @@ func EvaluateRun(runDir string, opt Options) (*Plan, map[string]float64, error) 
 type Prediction struct {
 	Input   string
 	Outputs []float32 // the model's output: class probabilities, or values
+	// For a user's ratings file (a run on rating data): the items the user
+	// did not rate, best first, Outputs holding their predicted ratings in
+	// the same order; how many ratings the file gave; and how many of the
+	// predictions are the model's fallback (the user's mean rating).
+	Items     []string
+	Rated     int
+	Fallbacks int
 }
 
 // PredictRun applies a finished run's model to input files that its
 // loader can decode (images for mnist and cifar10, reviews for imdb),
-// after the spec's feature transforms.
+// after the spec's feature transforms; on rating data, to files of one
+// user's ratings each (see predictUsers).
 func PredictRun(runDir string, inputs []string, opt Options) (*Plan, []Prediction, error) {
-	p, m, err := LoadRun(runDir, opt.Backend)
+	p, err := Load(filepath.Join(runDir, "spec.yaml"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.ratingData() {
+		out, err := p.predictUsers(runDir, inputs, opt)
+		return p, out, err
+	}
+	m, err := p.loadModel(runDir, opt.Backend)
 	if err != nil {
 		return nil, nil, err
 	}
 	dec, ok := p.Spec.Data.Loader.Config.(loaders.InputDecoder)
 	if !ok {
-		return nil, nil, fmt.Errorf("loader %s cannot read input files for predict", p.Spec.Data.Loader.Kind)
+		return nil, nil, &PredictError{fmt.Errorf("loader %s cannot read input files for predict", p.Spec.Data.Loader.Kind)}
 	}
 	var transforms []loaders.Transform
 	for _, c := range p.Spec.Data.Transforms {

@@ -30,7 +30,7 @@ func (p *Plan) fitRecommender(backend compute.Backend, ds *loaders.Dataset, trai
 	if hist == nil {
 		hist = &evaluators.History{}
 	}
-	res := &Result{History: hist, Seconds: time.Since(start).Seconds()}
+	res := &Result{History: hist, Seconds: time.Since(start).Seconds(), recommender: p.Recommender}
 	pred, fallbacks, err := p.Recommender.Predict(&ds.Test.X)
 	if err != nil {
 		return nil, fmt.Errorf("predicting the test ratings: %w", err)

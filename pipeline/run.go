@@ -16,6 +16,7 @@ import (
 
 	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/ops"
 	"github.com/pipe-ml/pipe/spec"
 )
 
@@ -55,6 +56,9 @@ type Result struct {
 	Fallbacks int
 	model     *Model          // the trained layer stack, saved as the run's checkpoint
 	backend   compute.Backend // where model's variables live, until Close
+	// recommender is the fitted rating model; its state, when it has one
+	// (ops.StateSaver), is saved as the run's checkpoint.
+	recommender ops.Recommender
 	// Predictions are the rows of predictions.arrow; nil when the model's
 	// outputs have no per-example prediction (whole rating vectors).
 	Predictions  *PredictionRows
@@ -179,15 +183,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		return nil, err
 	}
 	defer closer.Close()
-	train, val := ds.Train, &ds.Test
-	switch v := p.Spec.Train.Validation; v.Split {
-	case "none":
-		val = nil
-	case "fraction":
-		// Keras' validation_split: the last fraction of the training data, before shuffling.
-		cut := train.Len() - int(float64(train.Len())*v.Fraction)
-		train, val = ds.Train.Slice(0, cut), new(ds.Train.Slice(cut, ds.Train.Len()))
-	}
+	train, val := p.fitSplits(ds)
 	if p.Recommender != nil {
 		logf("%s: %d training and %d test ratings, model %s, backend %s\n", p.Spec.Name, train.Len(), ds.Test.Len(), p.Spec.Model.Name.Kind, backendName)
 		return p.fitRecommender(backend, ds, &train, val, logf)
@@ -248,6 +244,21 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	}
 	keep = true
 	return res, nil
+}
+
+// fitSplits are the data the model is fitted on and the validation data
+// (nil for none), as train.validation says.
+func (p *Plan) fitSplits(ds *loaders.Dataset) (train loaders.Split, val *loaders.Split) {
+	train, val = ds.Train, &ds.Test
+	switch v := p.Spec.Train.Validation; v.Split {
+	case "none":
+		val = nil
+	case "fraction":
+		// Keras' validation_split: the last fraction of the training data, before shuffling.
+		cut := train.Len() - int(float64(train.Len())*v.Fraction)
+		train, val = ds.Train.Slice(0, cut), new(ds.Train.Slice(cut, ds.Train.Len()))
+	}
+	return train, val
 }
 
 // GoldenRun returns the plan of the spec's golden run: its subsets and
@@ -323,6 +334,11 @@ func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, er
 	}
 	if res.model != nil {
 		if err := res.model.saveCheckpoint(tmp); err != nil {
+			return "", fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	if s, ok := res.recommender.(ops.StateSaver); ok {
+		if err := saveState(tmp, s); err != nil {
 			return "", fmt.Errorf("checkpoint: %w", err)
 		}
 	}

@@ -62,12 +62,13 @@ func exitCode(err error) int {
 	var use usageError
 	var moved goldenError
 	var stopped interruptedError
+	var cannot *pipeline.PredictError
 	switch {
 	case errors.As(err, &stopped) && errors.Is(stopped.cause, pipeline.ErrDiverged):
 		return exitRuntime
 	case errors.As(err, &stopped):
 		return exitStopped
-	case errors.As(err, &use):
+	case errors.As(err, &use), errors.As(err, &cannot):
 		return exitUsage
 	case errors.As(err, &moved):
 		return exitGolden

@@ -1,0 +1,229 @@
+package pipeline
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/checkpoint"
+
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/ops"
+)
+
+// PredictError is a run whose model cannot take the inputs given to
+// predict: the command asks for what the run cannot do.
+type PredictError struct{ Err error }
+
+func (e *PredictError) Error() string { return e.Err.Error() }
+func (e *PredictError) Unwrap() error { return e.Err }
+
+// userPredictor rates every item (by dense index) for one user's ratings
+// and says how many of the unrated items got a fallback.
+type userPredictor func(ratings map[int32]float32) (pred []float32, fallbacks int, err error)
+
+// ratingData reports whether the plan's loader gives rating data.
+func (p *Plan) ratingData() bool {
+	x, _ := p.Spec.Data.Loader.Config.(loaders.Loader).Schemas()
+	want, _ := loaders.RatingSchemas()
+	return x.DType == want.DType && slices.Equal(x.Shape, want.Shape)
+}
+
+// predictUsers applies a run on rating data to files of one user's ratings
+// each (loaders.ReadUserRatings) and returns, per file, the items the user
+// did not rate with their predicted ratings, best first. The models that
+// can rate for a user outside the training data: U-AutoRec (a layer stack
+// on rating_matrix by: user), and the rating models that implement
+// ops.UserPredictor. The dataset is loaded for its item ids, and for
+// user_knn for its training ratings.
+func (p *Plan) predictUsers(runDir string, inputs []string, opt Options) ([]Prediction, error) {
+	// What needs no data is checked first.
+	var after []loaders.Transform
+	if p.Recommender != nil {
+		up, ok := p.Recommender.(ops.UserPredictor)
+		if !ok {
+			return nil, &PredictError{fmt.Errorf("%s: model %s cannot rate items for a user outside its training data", runDir, p.Spec.Model.Name.Kind)}
+		}
+		if err := up.NewUsers(); err != nil {
+			return nil, &PredictError{fmt.Errorf("%s: %w", runDir, err)}
+		}
+	} else {
+		var err error
+		if after, err = p.userVectorTransforms(); err != nil {
+			return nil, &PredictError{fmt.Errorf("%s: %w", runDir, err)}
+		}
+	}
+	ds, closer, err := p.Data(opt.DataDir, opt.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	info := ds.Ratings
+	if info == nil {
+		return nil, fmt.Errorf("loader %s gives no rating info", p.Spec.Data.Loader.Kind)
+	}
+	var predict userPredictor
+	if p.Recommender != nil {
+		predict, err = p.restoreRecommender(runDir, ds)
+	} else {
+		predict, err = p.autoRecPredictor(runDir, opt.Backend, info, after)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Prediction
+	for _, path := range inputs {
+		ratings, err := loaders.ReadUserRatings(path, info)
+		if err != nil {
+			return nil, err
+		}
+		pred, fallbacks, err := predict(ratings)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if len(pred) != len(info.Items) {
+			return nil, fmt.Errorf("%s: the model rated %d items, the data has %d", path, len(pred), len(info.Items))
+		}
+		// Unrated items, best first; ties in item order.
+		var unrated []int
+		for i := range info.Items {
+			if _, ok := ratings[int32(i)]; !ok {
+				unrated = append(unrated, i)
+			}
+		}
+		slices.SortStableFunc(unrated, func(a, b int) int { return cmp.Compare(pred[b], pred[a]) })
+		pr := Prediction{Input: path, Rated: len(ratings), Fallbacks: fallbacks}
+		for _, i := range unrated {
+			pr.Items, pr.Outputs = append(pr.Items, info.Items[i]), append(pr.Outputs, pred[i])
+		}
+		out = append(out, pr)
+	}
+	return out, nil
+}
+
+// userVectorTransforms checks that the layer stack takes a user's rating
+// vector (U-AutoRec: rating_matrix by: user) and returns the feature
+// transforms after rating_matrix, which a new user's vector goes through.
+func (p *Plan) userVectorTransforms() ([]loaders.Transform, error) {
+	var after []loaders.Transform
+	var matrix *loaders.RatingMatrix
+	for _, c := range p.Spec.Data.Transforms {
+		switch t := c.Config.(type) {
+		case *loaders.RatingMatrix:
+			matrix = t
+		case loaders.Transform:
+			if matrix != nil {
+				after = append(after, t)
+			}
+		default:
+			if matrix != nil {
+				return nil, fmt.Errorf("predict cannot apply transform %s to a user's ratings", c.Kind)
+			}
+		}
+	}
+	switch {
+	case matrix == nil:
+		return nil, fmt.Errorf("this layer stack takes (user, item) pairs, not a user's ratings; predict for a user's ratings takes U-AutoRec (transform rating_matrix by: user) or a rating model")
+	case matrix.By != "user":
+		return nil, fmt.Errorf("rating_matrix by: %s (I-AutoRec) has one example per item over the training users, and no input for a new user; predict for a user's ratings takes rating_matrix by: user (U-AutoRec)", matrix.By)
+	}
+	return after, nil
+}
+
+// autoRecPredictor loads U-AutoRec's checkpoint. A user's input is their
+// rating vector over all items, 0 where they rated nothing, as the
+// rating_matrix transform builds it for training users; the output is a
+// predicted rating per item, clipped to the scale as every rating model's.
+func (p *Plan) autoRecPredictor(runDir, backend string, info *loaders.RatingInfo, after []loaders.Transform) (userPredictor, error) {
+	m, err := p.loadModel(runDir, backend)
+	if err != nil {
+		return nil, err
+	}
+	n := len(info.Items)
+	return func(ratings map[int32]float32) ([]float32, int, error) {
+		x := loaders.Array{Schema: loaders.Schema{DType: loaders.Float32, Shape: []int{n}}, Float: make([]float32, n)}
+		for i, r := range ratings {
+			x.Float[i] = r
+		}
+		x, err := loaders.ApplyToInput(after, x)
+		if err != nil {
+			return nil, 0, err
+		}
+		out, err := m.Outputs(&loaders.Split{X: x, Y: x}) // Outputs reads no labels
+		if err != nil {
+			return nil, 0, err
+		}
+		for i, v := range out {
+			out[i] = min(max(v, info.Scale[0]), info.Scale[1])
+		}
+		return out, 0, nil
+	}, nil
+}
+
+// restoreRecommender gives the plan's rating model its trained state: the
+// run's checkpoint for a StateSaver, else a fit on the run's training
+// ratings, which for a memory-based model (user_knn) is the model itself.
+func (p *Plan) restoreRecommender(runDir string, ds *loaders.Dataset) (userPredictor, error) {
+	up := p.Recommender.(ops.UserPredictor)
+	if s, ok := p.Recommender.(ops.StateSaver); ok {
+		state, err := loadState(runDir)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.LoadState(ds.Ratings, state); err != nil {
+			return nil, fmt.Errorf("%s: %w", runDir, err)
+		}
+		return up.PredictUser, nil
+	}
+	train, _ := p.fitSplits(ds)
+	if _, err := p.Recommender.Fit(&ops.FitContext{Info: ds.Ratings, Seed: uint64(p.Spec.Seed)}, &train); err != nil {
+		return nil, err
+	}
+	return up.PredictUser, nil
+}
+
+// saveState writes a rating model's state under dir/checkpoint in GoMLX's
+// checkpoint format, one variable per tensor, as a layer stack's are.
+func saveState(dir string, s ops.StateSaver) error {
+	state, err := s.State()
+	if err != nil {
+		return err
+	}
+	store := model.NewStore()
+	for _, name := range slices.Sorted(maps.Keys(state)) {
+		if _, err := store.CreateVariable("/"+name, state[name]); err != nil {
+			return err
+		}
+	}
+	h, err := checkpoint.Build(store).Dir(filepath.Join(dir, checkpointDir)).Done()
+	if err != nil {
+		return err
+	}
+	return h.Save()
+}
+
+// loadState reads saveState's tensors back by name.
+func loadState(runDir string) (map[string]*tensors.Tensor, error) {
+	dir := filepath.Join(runDir, checkpointDir)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("%s has no checkpoint of the fitted model (runs of rating models written before pipe saved one have none; run the spec again): %w", runDir, err)
+	}
+	store := model.NewStore()
+	if _, err := checkpoint.Build(store).Dir(dir).Immediate().Done(); err != nil {
+		return nil, fmt.Errorf("%s: %w", runDir, err)
+	}
+	state := map[string]*tensors.Tensor{}
+	for v := range store.IterVariables() {
+		t, err := v.Value()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", runDir, err)
+		}
+		state[v.Name()] = t
+	}
+	return state, nil
+}
