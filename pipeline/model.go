@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"fmt"
-
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -20,7 +18,9 @@ type Model struct {
 	store     *model.Store
 	trainStep *model.Exec
 	evaluate  *model.Exec
-	predict   *model.Exec // built on first use by Outputs
+	predict   *model.Exec   // built on first use by Outputs
+	parallel  *dataParallel // the training step across devices; nil on one device
+	mode      string        // how training uses several devices, for the log; "" on one device
 }
 
 // NewModel creates the variables' store and the computations. Variables
@@ -36,6 +36,15 @@ func NewModel(plan *Plan, backend compute.Backend) (*Model, error) {
 	}
 	if m.evaluate, err = model.NewExec(backend, m.store, m.evalGraph); err != nil {
 		return nil, err
+	}
+	// A backend with several devices trains data-parallel (parallel.go);
+	// evaluation and predictions stay on the first device.
+	var parallel bool
+	devices := backend.NumDevices()
+	if parallel, m.mode = parallelMode(devices, plan.Spec.Train.BatchSize); parallel {
+		if m.parallel, err = newDataParallel(m, devices); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -160,15 +169,7 @@ func run(exec *model.Exec, split *loaders.Split, idx []int) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	sums, err := tensors.CopyFlatData[float32](out)
-	if err != nil {
-		return nil, fmt.Errorf("reading metrics: %w", err)
-	}
-	res := make([]float64, len(sums))
-	for i, s := range sums {
-		res[i] = float64(s)
-	}
-	return res, nil
+	return metricValues(out)
 }
 
 // Outputs returns the model's output for every example of split, without

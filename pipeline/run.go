@@ -194,7 +194,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	fo := FitOptions{Context: opt.Context}
+	fo := FitOptions{Context: opt.Context, Log: logf}
 	if opt.Resume != "" {
 		if fo.Resume, err = resume(p, m, opt.Resume); err != nil {
 			return nil, err

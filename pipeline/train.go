@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -46,6 +47,10 @@ type FitOptions struct {
 	Resume *evaluators.History
 	Step   func(StepReport)  // after each step
 	Report func(EpochReport) // after each epoch
+	// Log receives the one line that says how training uses a backend
+	// with several devices (nothing on one device); nil writes it to
+	// standard error.
+	Log func(format string, args ...any)
 }
 
 // ErrInterrupted is Fit's answer to a canceled context, and ErrDiverged to
@@ -75,6 +80,12 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, o FitOptions) (*evalu
 	batch := m.plan.Spec.Train.BatchSize
 	stop := newStopper(m.plan.Spec.Train.EarlyStopping)
 	var lastEpoch map[string]*tensors.Tensor // every variable at the end of the last whole epoch
+	if m.mode != "" {
+		if o.Log == nil {
+			o.Log = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format, args...) }
+		}
+		o.Log("%s\n", m.mode)
+	}
 	for epoch := first; epoch <= epochs; epoch++ {
 		if err := m.setLRScale(epoch, epochs, h); err != nil {
 			return h, err
@@ -90,7 +101,7 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, o FitOptions) (*evalu
 				return h, errors.Join(ErrInterrupted, m.restoreVars(lastEpoch))
 			}
 			idx := order[from:min(from+batch, len(order))]
-			s, err := run(m.trainStep, train, idx)
+			s, err := m.step(train, idx)
 			if err != nil {
 				return h, fmt.Errorf("epoch %d, step %d: %w", epoch, from/batch+1, err)
 			}
