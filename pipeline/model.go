@@ -51,18 +51,40 @@ func NewModel(plan *Plan, backend compute.Backend) (*Model, error) {
 
 // forward builds the layer stack on x. It returns the output and the
 // regularisation penalties that layers added to the loss.
+//
+// With train.shards > 1 the stack is built once per part of the batch, on
+// the same variables: the parts are independent branches of the graph,
+// which the Go backend's executor runs side by side on its cores, and the
+// gradients of the parts add up as autodiff sums over the whole batch.
 func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) (*graph.Node, []*graph.Node) {
 	// The Go backend compiles the variables of graphs that are not marked as
 	// training into constants, so an evaluation graph would keep the weights
 	// it first saw. Every graph of pipe is marked as training to keep
 	// variables as parameters; dropout reads Builder.Training instead.
 	scope.SetTraining(x.Graph(), true)
-	var penalties []*graph.Node
-	for i, st := range m.plan.Stages {
-		b := &ops.Builder{Graph: x.Graph(), Scope: scope.In("%s", st.Name), Training: training, Seed: uint64(m.plan.Spec.Seed), Index: i, Penalties: &penalties}
-		x = st.Layer.Build(b, x)
+	n := x.Shape().Dimensions[0]
+	shards := max(1, min(m.plan.Spec.Train.Shards, n))
+	var penalties, again []*graph.Node // the weights' penalties, counted once
+	parts := make([]*graph.Node, shards)
+	for k := range parts {
+		part := x
+		if shards > 1 {
+			part = graph.Slice(x, graph.AxisRange(k*n/shards, (k+1)*n/shards))
+		}
+		for i, st := range m.plan.Stages {
+			in, pen := scope.In, &penalties
+			if k > 0 {
+				in, pen = scope.Shared, &again
+			}
+			b := &ops.Builder{Graph: x.Graph(), Scope: in("%s", st.Name), Training: training, Seed: uint64(m.plan.Spec.Seed), Index: i, Penalties: pen}
+			part = st.Layer.Build(b, part)
+		}
+		parts[k] = part
 	}
-	return x, penalties
+	if shards == 1 {
+		return parts[0], penalties
+	}
+	return graph.Concatenate(parts, 0), penalties
 }
 
 // metricSums returns, for each metric of the plan, its ΣValue and ΣWeight

@@ -66,6 +66,7 @@ type Train struct {
 	Loss       Component  `pipe:"loss,registry=loss" doc:"loss function (layer stacks)"`
 	Optimizer  Component  `pipe:"optimizer,registry=optimizer" doc:"optimizer and its params (layer stacks)"`
 	BatchSize  int        `pipe:"batch_size,min=1,max=1048576" doc:"examples per training step"`
+	Shards     int        `pipe:"shards,min=1,max=1024" doc:"split every batch into this many parts computed side by side, so that the Go backend runs them on separate cores (its convolution and LSTM work is mostly single-threaded); the gradients add up as for the whole batch, dropout draws per part"`
 	Epochs     int        `pipe:"epochs,min=1,max=100000" doc:"passes over the training data"`
 	Validation Validation `pipe:"validation" doc:"test (the test split), none, or a fraction in (0,1) of the training data held out"`
 	// Training controls.
@@ -146,7 +147,7 @@ func (v Validation) String() string {
 func defaults() *Spec {
 	return &Spec{
 		Backend: "go",
-		Train:   Train{BatchSize: 32, Epochs: 1, Validation: Validation{Split: "test"}},
+		Train:   Train{BatchSize: 32, Shards: 1, Epochs: 1, Validation: Validation{Split: "test"}},
 	}
 }
 
