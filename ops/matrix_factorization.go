@@ -240,15 +240,17 @@ func (m *MatrixFactorization) Predict(x *loaders.Array) ([]float32, int, error) 
 // the item side fixed (fold-in, see PredictUser).
 func (m *MatrixFactorization) NewUsers() error { return nil }
 
-// State is the item side of the model, all that fold-in needs: the item
-// factors q, item biases bi, the normalised global mean mu and how many
-// training ratings each item had (items with none keep their random
-// initial factors and get the fallback).
+// State is the fitted factors and biases of users (p, bu) and items (q,
+// bi), the normalised global mean mu and how many training ratings each
+// item had (items with none keep their random initial factors and get the
+// fallback). Fold-in (PredictUser) needs only the item side.
 func (m *MatrixFactorization) State() (map[string]*tensors.Tensor, error) {
 	if m.q == nil {
 		return nil, fmt.Errorf("matrix_factorization: no state before fit")
 	}
 	return map[string]*tensors.Tensor{
+		"p":            tensors.FromFlatDataAndDimensions(slices.Clone(m.p), m.nUsers, m.Factors),
+		"bu":           tensors.FromFlatDataAndDimensions(slices.Clone(m.bu), m.nUsers),
 		"q":            tensors.FromFlatDataAndDimensions(slices.Clone(m.q), m.nItems, m.Factors),
 		"bi":           tensors.FromFlatDataAndDimensions(slices.Clone(m.bi), m.nItems),
 		"mu":           tensors.FromScalar(m.mu), // float64, as fitted
@@ -256,23 +258,34 @@ func (m *MatrixFactorization) State() (map[string]*tensors.Tensor, error) {
 	}, nil
 }
 
-func (m *MatrixFactorization) LoadState(info *loaders.RatingInfo, state map[string]*tensors.Tensor) error {
-	n := len(info.Items)
+func (m *MatrixFactorization) LoadState(info *loaders.RatingInfo, train *loaders.Split, state map[string]*tensors.Tensor) error {
+	d, err := newRatingData(info, train)
+	if err != nil {
+		return fmt.Errorf("matrix_factorization: %w", err)
+	}
+	m.data, m.nUsers, m.nItems, m.scaleRange = d, d.nUsers, d.nItems, d.scale
+	m.normalise()
 	mu, err := stateTensor[float64](state, "mu")
 	if err != nil {
 		return fmt.Errorf("matrix_factorization: %w", err)
 	}
+	m.mu = mu[0]
 	for _, t := range []struct {
 		name string
 		dst  *[]float32
 		dims []int
-	}{{"q", &m.q, []int{n, m.Factors}}, {"bi", &m.bi, []int{n}}, {"item_ratings", &m.itemRatings, []int{n}}} {
+	}{
+		{"p", &m.p, []int{m.nUsers, m.Factors}}, {"bu", &m.bu, []int{m.nUsers}},
+		{"q", &m.q, []int{m.nItems, m.Factors}}, {"bi", &m.bi, []int{m.nItems}}, {"item_ratings", &m.itemRatings, []int{m.nItems}},
+	} {
 		if *t.dst, err = stateTensor[float32](state, t.name, t.dims...); err != nil {
 			return fmt.Errorf("matrix_factorization: %w", err)
 		}
 	}
-	m.data, m.nItems, m.nUsers, m.mu, m.scaleRange = nil, n, 0, mu[0], info.Scale
-	m.trainedItem = make([]bool, n)
+	m.trainedUser, m.trainedItem = make([]bool, m.nUsers), make([]bool, m.nItems)
+	for k := range len(train.X.Int) / 2 {
+		m.trainedUser[train.X.Int[2*k]] = true
+	}
 	for i, c := range m.itemRatings {
 		m.trainedItem[i] = c > 0
 	}

@@ -110,9 +110,6 @@ func (m *RBMCF) setLevels(scale [2]float32) error {
 	default:
 		return fmt.Errorf("bins must be 0 or 2..255, got %d (scale [%g, %g])", m.Bins, lo, hi)
 	}
-	if m.rows == nil { // restored from a saved state: no training ratings
-		return nil
-	}
 	m.level = make([]uint8, len(m.rows.val))
 	for j, r := range m.rows.val {
 		var err error
@@ -577,10 +574,14 @@ func (m *RBMCF) State() (map[string]*tensors.Tensor, error) {
 	}, nil
 }
 
-func (m *RBMCF) LoadState(info *loaders.RatingInfo, state map[string]*tensors.Tensor) error {
-	m.data, m.rows, m.nCols = nil, nil, len(info.Items)
+func (m *RBMCF) LoadState(info *loaders.RatingInfo, train *loaders.Split, state map[string]*tensors.Tensor) error {
+	d, err := newRatingData(info, train)
+	if err != nil {
+		return fmt.Errorf("rbm_cf: %w", err)
+	}
+	m.rows, m.nCols = &d.byUser, d.nItems
 	if m.By == "item" {
-		m.nCols = len(info.Users)
+		m.rows, m.nCols = &d.byItem, d.nUsers
 	}
 	if err := m.setLevels(info.Scale); err != nil {
 		return fmt.Errorf("rbm_cf: %w", err)
@@ -591,11 +592,11 @@ func (m *RBMCF) LoadState(info *loaders.RatingInfo, state map[string]*tensors.Te
 		dst  *[]float32
 		dims []int
 	}{{"w", &m.w, []int{m.nCols, K, F}}, {"bv", &m.bv, []int{m.nCols, K}}, {"bh", &m.bh, []int{F}}, {"entry_ratings", &m.entryRatings, []int{m.nCols}}} {
-		var err error
 		if *t.dst, err = stateTensor[float32](state, t.name, t.dims...); err != nil {
 			return fmt.Errorf("rbm_cf: %w", err)
 		}
 	}
+	m.data = d
 	return nil
 }
 

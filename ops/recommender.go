@@ -61,11 +61,12 @@ type UserPredictor interface {
 // training ratings at predict time: that must be cheap and give the same
 // model (user_knn, whose model is the training ratings).
 type StateSaver interface {
-	// State is what PredictUser needs, as named tensors.
+	// State is the fitted model as named tensors: what Predict and
+	// PredictUser need beyond the training ratings.
 	State() (map[string]*tensors.Tensor, error)
 	// LoadState restores State's tensors into a model with the same params,
-	// for the rating data described by info.
-	LoadState(info *loaders.RatingInfo, state map[string]*tensors.Tensor) error
+	// for the rating data described by info and the same training ratings.
+	LoadState(info *loaders.RatingInfo, train *loaders.Split, state map[string]*tensors.Tensor) error
 }
 
 // stateTensor returns the values of state[name], checking its shape (and,

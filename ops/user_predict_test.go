@@ -3,6 +3,7 @@ package ops_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,9 +137,11 @@ func TestUserKNNPredictUserMatchesPredict(t *testing.T) {
 
 // mfState is a matrix_factorization state with one factor:
 // q = (1, -1, 0.5, 2), bi = (0, 0, 0.5, 0), mu = mu, and no training
-// ratings for i3.
+// ratings for i3; one training user, whose factors fold-in does not read.
 func mfState(mu float64) map[string]*tensors.Tensor {
 	return map[string]*tensors.Tensor{
+		"p":            tensors.FromFlatDataAndDimensions([]float32{0.3}, 1, 1),
+		"bu":           tensors.FromFlatDataAndDimensions([]float32{0.1}, 1),
 		"q":            tensors.FromFlatDataAndDimensions([]float32{1, -1, 0.5, 2}, 4, 1),
 		"bi":           tensors.FromFlatDataAndDimensions([]float32{0, 0, 0.5, 0}, 4),
 		"mu":           tensors.FromScalar(mu),
@@ -158,7 +161,8 @@ func mfState(mu float64) map[string]*tensors.Tensor {
 //
 // i3 had no training ratings: the user's mean, 3, a fallback.
 func TestMFFoldInByHand(t *testing.T) {
-	info := &loaders.RatingInfo{Items: names(4), Scale: [2]float32{1, 5}}
+	info := &loaders.RatingInfo{Users: names(1), Items: names(4), Scale: [2]float32{1, 5}}
+	one := &loaders.Split{X: *pairs([2]int32{0, 0}), Y: loaders.Array{Float: []float32{4}}}
 	user := map[int32]float32{0: 5, 1: 1}
 	for _, c := range []struct {
 		normalize string
@@ -169,7 +173,7 @@ func TestMFFoldInByHand(t *testing.T) {
 		{"zscore", 0, [4]float64{3 + 2*(2/2.2), 3 - 2*(2/2.2), 3 + 2*(0.5+1/2.2), 3}},
 	} {
 		m := &ops.MatrixFactorization{Factors: 1, Biases: true, Regularization: 0.1, Normalize: c.normalize}
-		if err := m.LoadState(info, mfState(c.mu)); err != nil {
+		if err := m.LoadState(info, one, mfState(c.mu)); err != nil {
 			t.Fatal(err)
 		}
 		pred, fallbacks, err := m.PredictUser(user)
@@ -186,7 +190,7 @@ func TestMFFoldInByHand(t *testing.T) {
 		}
 	}
 	m := &ops.MatrixFactorization{Factors: 2, Biases: true, Normalize: "none"}
-	if err := m.LoadState(info, mfState(3)); err == nil || !strings.Contains(err.Error(), "the saved q has shape [4 1], the model and data want [4 2]") {
+	if err := m.LoadState(info, one, mfState(3)); err == nil || !strings.Contains(err.Error(), "the saved p has shape [1 1], the model and data want [1 2]") {
 		t.Errorf("a state of another shape: %v", err)
 	}
 }
@@ -217,8 +221,27 @@ func TestStateRoundTrip(t *testing.T) {
 			t.Fatal(name, err)
 		}
 		restored := build()
-		if err := restored.(ops.StateSaver).LoadState(info, state); err != nil {
+		if err := restored.(ops.StateSaver).LoadState(info, train, state); err != nil {
 			t.Fatal(name, err)
+		}
+		// The restored model scores (user, item) pairs as the fitted one:
+		// what pipe evaluate measures.
+		all := make([][2]int32, 0, nUsers*nItems)
+		for u := range int32(nUsers) {
+			for i := range int32(nItems) {
+				all = append(all, [2]int32{u, i})
+			}
+		}
+		wantPairs, wantFallbacks, err := fitted.Predict(pairs(all...))
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		gotPairs, gotFallbacks, err := restored.Predict(pairs(all...))
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		if !slices.Equal(gotPairs, wantPairs) || gotFallbacks != wantFallbacks {
+			t.Errorf("%s: restored Predict differs from the fitted model's (%d vs %d fallbacks)", name, gotFallbacks, wantFallbacks)
 		}
 		want, _, err := fitted.(ops.UserPredictor).PredictUser(user)
 		if err != nil {

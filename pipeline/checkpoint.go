@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -65,18 +66,42 @@ func (p *Plan) loadModel(runDir, backendConfig string) (*Model, error) {
 	return m, nil
 }
 
-// EvaluateRun measures a finished run's model on its spec's test split.
+// EvaluateRun measures a finished run's model on its spec's test split:
+// a layer stack from its checkpoint, a rating model from its saved state
+// (or, memory-based, fitted again on the same training ratings).
 func EvaluateRun(runDir string, opt Options) (*Plan, map[string]float64, error) {
-	p, m, err := LoadRun(runDir, opt.Backend)
+	p, err := Load(filepath.Join(runDir, "spec.yaml"))
 	if err != nil {
 		return nil, nil, err
+	}
+	var m *Model
+	if p.Recommender == nil {
+		if m, err = p.loadModel(runDir, opt.Backend); err != nil {
+			return nil, nil, err
+		}
 	}
 	ds, closer, err := p.Data(opt.DataDir, opt.CacheDir)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer closer.Close()
-	res, err := m.Evaluate(&ds.Test)
+	if m != nil {
+		res, err := m.Evaluate(&ds.Test)
+		return p, res, err
+	}
+	if err := p.restoreFitted(runDir, ds); err != nil {
+		return nil, nil, err
+	}
+	pred, _, err := p.Recommender.Predict(&ds.Test.X)
+	if err != nil {
+		return nil, nil, err
+	}
+	backend, err := NewBackend(cmp.Or(opt.Backend, p.Spec.Backend))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer backend.Finalize()
+	res, err := MeasurePredictions(backend, p.Metrics, pred, ds.Test.Y.Float)
 	return p, res, err
 }
 

@@ -165,26 +165,32 @@ func (p *Plan) autoRecPredictor(runDir, backend string, info *loaders.RatingInfo
 	}, nil
 }
 
-// restoreRecommender gives the plan's rating model its trained state: the
-// run's checkpoint for a StateSaver, else a fit on the run's training
-// ratings, which for a memory-based model (user_knn) is the model itself.
+// restoreRecommender gives the plan's rating model its trained state
+// (restoreFitted) and returns its prediction for a new user.
 func (p *Plan) restoreRecommender(runDir string, ds *loaders.Dataset) (userPredictor, error) {
-	up := p.Recommender.(ops.UserPredictor)
+	if err := p.restoreFitted(runDir, ds); err != nil {
+		return nil, err
+	}
+	return p.Recommender.(ops.UserPredictor).PredictUser, nil
+}
+
+// restoreFitted makes p.Recommender the model fitted in runDir: its saved
+// state, or for a memory-based model (user_knn, whose model is the
+// training ratings) a fit on the same training data.
+func (p *Plan) restoreFitted(runDir string, ds *loaders.Dataset) error {
+	train, _ := p.fitSplits(ds)
 	if s, ok := p.Recommender.(ops.StateSaver); ok {
 		state, err := loadState(runDir)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := s.LoadState(ds.Ratings, state); err != nil {
-			return nil, fmt.Errorf("%s: %w", runDir, err)
+		if err := s.LoadState(ds.Ratings, &train, state); err != nil {
+			return fmt.Errorf("%s: %w", runDir, err)
 		}
-		return up.PredictUser, nil
+		return nil
 	}
-	train, _ := p.fitSplits(ds)
-	if _, err := p.Recommender.Fit(&ops.FitContext{Info: ds.Ratings, Seed: uint64(p.Spec.Seed)}, &train); err != nil {
-		return nil, err
-	}
-	return up.PredictUser, nil
+	_, err := p.Recommender.Fit(&ops.FitContext{Info: ds.Ratings, Seed: uint64(p.Spec.Seed)}, &train)
+	return err
 }
 
 // saveState writes a rating model's state under dir/checkpoint in GoMLX's

@@ -108,7 +108,12 @@ func TestPredictRatingModels(t *testing.T) {
 		for _, s := range c.sets {
 			args = append(args, "--set", s)
 		}
-		dir, _ := trainedRun(t, data, "../../specs/cf/"+c.spec+".yaml", args...)
+		dir, ran := trainedRun(t, data, "../../specs/cf/"+c.spec+".yaml", args...)
+		// evaluate restores the fitted model and finds the run's test metrics.
+		code, again, stderr := pipeCmd(t, "evaluate", "--no-cache", "--data-dir", data, dir)
+		if want := strings.SplitN(ran, " (", 2)[0]; code != 0 || strings.TrimSpace(again) != strings.TrimSpace(want) {
+			t.Errorf("%s: evaluate: exit %d, %q %s; the run said %q", c.spec, code, again, stderr, want)
+		}
 		code, out, stderr := pipeCmd(t, "predict", "--no-cache", "--data-dir", data, "--top", "3", dir, mine)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", c.spec, code, stderr)
