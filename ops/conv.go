@@ -53,13 +53,15 @@ func (l *Conv2D) Params(in []int) int {
 	return n
 }
 
-// Costs on the Go backend (SIMD build) that decide how a conv2d is lowered:
-// gathering one input element into the product's rows against one
-// multiply-add of its AVX-512 matmul. (Its own convolution kernel is
-// generic scalar code, slower than both lowerings: mnist_cnn trained at
-// 2,245 samples/s on it.) Measured: mnist_cnn and cifar10_cnn take a third
-// of the CPU time banded that they take as patches; cifar10_convnet (32 and
-// 64 filters) less than half as patches.
+// Rough costs on the Go backend (SIMD build) that decide how a conv2d is
+// lowered: one input element moved into the product's rows (gathered, and
+// scattered back in the gradient, with the output's transposes), against
+// one multiply-add of its AVX-512 matmul. They are set to agree with what
+// was measured, not timed one by one: mnist_cnn and cifar10_cnn take a
+// third of the CPU time banded that they take as patches; cifar10_convnet
+// (32 and 64 filters) less than half as patches. (The backend's own
+// convolution kernel is generic scalar code, slower than both lowerings:
+// mnist_cnn trained at 2,245 samples/s on it.)
 const (
 	moveNs = 4.0
 	macNs  = 0.022
