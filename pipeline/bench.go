@@ -35,13 +35,13 @@ func Bench(p *Plan, backend compute.Backend, batch, steps int) (*BenchResult, er
 		idx[i] = i
 	}
 	start := time.Now()
-	if _, err := run(m.trainStep, &split, idx); err != nil {
+	if _, err := m.step(&split, idx); err != nil {
 		return nil, err
 	}
 	res := &BenchResult{Batch: batch, Steps: steps, FirstStep: time.Since(start)}
 	start = time.Now()
 	for range steps {
-		if _, err := run(m.trainStep, &split, idx); err != nil {
+		if _, err := m.step(&split, idx); err != nil {
 			return nil, err
 		}
 	}
