@@ -209,9 +209,10 @@ func (m *Model) Outputs(split *loaders.Split) ([]float32, error) {
 	}
 	var all []float32
 	n := split.Len()
-	for from := 0; from < n; from += evalBatch {
-		idx := make([]int, 0, evalBatch)
-		for i := from; i < min(from+evalBatch, n); i++ {
+	batch := m.evalBatch()
+	for from := 0; from < n; from += batch {
+		idx := make([]int, 0, batch)
+		for i := from; i < min(from+batch, n); i++ {
 			idx = append(idx, i)
 		}
 		out, err := m.predict.Call1(batchTensor(&split.X, idx))

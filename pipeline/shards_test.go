@@ -40,3 +40,25 @@ func TestShardsAddUp(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalBatch: evaluation batches are large for small layer outputs and
+// shrink for wide convolutions, never below the training batch.
+func TestEvalBatch(t *testing.T) {
+	for _, c := range []struct {
+		spec     string
+		lo, hi   int
+		override []string
+	}{
+		{"../specs/mnist_cnn.yaml", 500, 500, nil},
+		{"../specs/cifar10_convnet.yaml", 64, 200, nil},
+		{"../specs/cifar10_convnet.yaml", 300, 300, []string{"train.batch_size=300"}},
+	} {
+		p, err := Load(c.spec, c.override...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := (&Model{plan: p}).evalBatch(); b < c.lo || b > c.hi {
+			t.Errorf("%s %v: evaluation batch %d, want %d..%d", c.spec, c.override, b, c.lo, c.hi)
+		}
+	}
+}

@@ -211,17 +211,32 @@ func (s *stopper) restore(m *Model) error {
 }
 
 // evalBatch is the batch size of evaluation: no gradients are kept, so it
-// can be larger than training's.
-const evalBatch = 500
+// can be larger than training's, up to 500 examples, as long as their
+// layer outputs take at most 64 MB (a wide convolution's patches are
+// kh*kw times its input: cifar10_convnet evaluated 500 at a time peaked
+// over 4 GB); never smaller than the training batch, which fits.
+func (m *Model) evalBatch() int {
+	per := int64(4) // bytes of one example's layer outputs
+	for _, s := range m.plan.Stages {
+		n := int64(1)
+		for _, d := range s.Out {
+			n *= int64(d)
+		}
+		per += 4 * n
+	}
+	b := int(min(int64(500), int64(64<<20)/per))
+	return max(b, min(m.plan.Spec.Train.BatchSize, 500), 1)
+}
 
 // Evaluate returns each metric's mean over split, without dropout.
 func (m *Model) Evaluate(split *loaders.Split) (map[string]float64, error) {
 	n := split.Len()
 	sums := make([]float64, 2*len(m.plan.Metrics))
-	idx := make([]int, 0, evalBatch)
-	for from := 0; from < n; from += evalBatch {
+	batch := m.evalBatch()
+	idx := make([]int, 0, batch)
+	for from := 0; from < n; from += batch {
 		idx = idx[:0]
-		for i := from; i < min(from+evalBatch, n); i++ {
+		for i := from; i < min(from+batch, n); i++ {
 			idx = append(idx, i)
 		}
 		s, err := run(m.evaluate, split, idx)
