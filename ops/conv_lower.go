@@ -48,7 +48,8 @@ func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *gra
 	band := graph.Gather(flat, graph.Const(g, tensors.FromFlatDataAndDimensions(idx, ow*filters, kh*in*cin, 1)))
 	// The kh input rows of every output row, gathered as contiguous runs:
 	// the backend's Gather copies them with memmove (and its gradient adds
-	// them with SIMD), where Slice would copy element by element.
+	// them with SIMD), where Slice would copy element by element. The
+	// windows overlap, so the starts are not sorted.
 	at := make([]int32, 0, batch*oh*kh*3)
 	for e := 0; e < batch; e++ {
 		for y := 0; y < oh; y++ {
@@ -58,7 +59,7 @@ func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *gra
 		}
 	}
 	starts := graph.Const(g, tensors.FromFlatDataAndDimensions(at, batch, oh, kh, 3))
-	rows := graph.Reshape(graph.GatherSlices(x, []int{0, 1, 2}, starts, []int{1, 1, in}, true), batch*oh, kh*in*cin)
+	rows := graph.Reshape(graph.GatherSlices(x, []int{0, 1, 2}, starts, []int{1, 1, in}, false), batch*oh, kh*in*cin)
 	return graph.Reshape(transposedProduct(rows, band), batch, oh, ow, filters)
 }
 
@@ -80,7 +81,7 @@ func im2colConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *gra
 		}
 	}
 	starts := graph.Const(x.Graph(), tensors.FromFlatDataAndDimensions(at, batch, oh, ow, kh, 3))
-	cols := graph.Reshape(graph.GatherSlices(x, []int{0, 1, 2}, starts, []int{1, 1, kw}, true), batch*oh*ow, kh*kw*cin)
+	cols := graph.Reshape(graph.GatherSlices(x, []int{0, 1, 2}, starts, []int{1, 1, kw}, false), batch*oh*ow, kh*kw*cin)
 	return graph.Reshape(matMul(cols, graph.Reshape(kernel, kh*kw*cin, filters)), batch, oh, ow, filters)
 }
 
