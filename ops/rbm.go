@@ -140,13 +140,8 @@ func (m *RBMCF) Fit(ctx *FitContext, train *loaders.Split) (*evaluators.History,
 		return nil, fmt.Errorf("rbm_cf: %w", err)
 	}
 	m.data, m.levels = nil, nil // Predict refuses until the weights exist
-	switch m.By {
-	case "user":
-		m.rows, m.nCols = &d.byUser, d.nItems
-	case "item":
-		m.rows, m.nCols = &d.byItem, d.nUsers
-	default:
-		return nil, fmt.Errorf("rbm_cf: by must be user or item, got %q", m.By)
+	if err := m.view(d); err != nil {
+		return nil, err
 	}
 	if err := m.setLevels(d.scale); err != nil {
 		return nil, fmt.Errorf("rbm_cf: %w", err)
@@ -574,14 +569,27 @@ func (m *RBMCF) State() (map[string]*tensors.Tensor, error) {
 	}, nil
 }
 
+// view makes each case of the RBM a user (by: user, over items) or an item
+// (by: item, over users) of the training ratings d.
+func (m *RBMCF) view(d *ratingData) error {
+	switch m.By {
+	case "user":
+		m.rows, m.nCols = &d.byUser, d.nItems
+	case "item":
+		m.rows, m.nCols = &d.byItem, d.nUsers
+	default:
+		return fmt.Errorf("rbm_cf: by must be user or item, got %q", m.By)
+	}
+	return nil
+}
+
 func (m *RBMCF) LoadState(info *loaders.RatingInfo, train *loaders.Split, state map[string]*tensors.Tensor) error {
 	d, err := newRatingData(info, train)
 	if err != nil {
 		return fmt.Errorf("rbm_cf: %w", err)
 	}
-	m.rows, m.nCols = &d.byUser, d.nItems
-	if m.By == "item" {
-		m.rows, m.nCols = &d.byItem, d.nUsers
+	if err := m.view(d); err != nil {
+		return err
 	}
 	if err := m.setLevels(info.Scale); err != nil {
 		return fmt.Errorf("rbm_cf: %w", err)

@@ -14,7 +14,11 @@ import (
 // slots) and every layer's output for a batch three times (forward value,
 // its gradient, and one temporary), all float32.
 func (p *Plan) MemoryEstimate() int64 {
-	params := int64(p.Params())
+	return 4 * (4*int64(p.Params()) + 3*p.outputsPerExample()*int64(p.Spec.Train.BatchSize))
+}
+
+// outputsPerExample is how many values the layers output for one example.
+func (p *Plan) outputsPerExample() int64 {
 	var acts int64
 	for _, s := range p.Stages {
 		n := int64(1)
@@ -23,7 +27,7 @@ func (p *Plan) MemoryEstimate() int64 {
 		}
 		acts += n
 	}
-	return 4 * (4*params + 3*acts*int64(p.Spec.Train.BatchSize))
+	return acts
 }
 
 // checkMemory rejects a plan whose estimate exceeds the machine's memory,

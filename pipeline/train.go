@@ -216,14 +216,7 @@ func (s *stopper) restore(m *Model) error {
 // kh*kw times its input: cifar10_convnet evaluated 500 at a time peaked
 // over 4 GB); never smaller than the training batch, which fits.
 func (m *Model) evalBatch() int {
-	per := int64(4) // bytes of one example's layer outputs
-	for _, s := range m.plan.Stages {
-		n := int64(1)
-		for _, d := range s.Out {
-			n *= int64(d)
-		}
-		per += 4 * n
-	}
+	per := 4 * max(m.plan.outputsPerExample(), 1) // bytes of one example's layer outputs
 	b := int(min(int64(500), int64(64<<20)/per))
 	return max(b, min(m.plan.Spec.Train.BatchSize, 500), 1)
 }
