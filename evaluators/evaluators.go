@@ -4,14 +4,14 @@ package evaluators
 
 import (
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/spec"
 )
 
 // Registries of losses and metrics; each entry registers itself in init().
 var (
-	Losses  = spec.NewRegistry("loss")
-	Metrics = spec.NewRegistry("metric")
+	Losses  = spec.NewRegistry[Loss]("loss")
+	Metrics = spec.NewRegistry[Metric]("metric")
 )
 
 // Measure is a per-example quantity: Value and Weight have shape [batch],
@@ -27,13 +27,13 @@ type Measure struct {
 type Loss interface {
 	// Check says whether the loss applies to a model output of shape out
 	// and labels y (shapes of one example).
-	Check(out []int, y loaders.Schema) error
+	Check(out []int, y data.Schema) error
 	Build(pred, y *graph.Node) Measure
 }
 
 // Metric is a quantity measured per epoch on training and validation data.
 type Metric interface {
-	Check(out []int, y loaders.Schema) error
+	Check(out []int, y data.Schema) error
 	// Build measures the batch; loss is the spec's loss, for the metric
 	// that reports it (nil for rating models without a loss).
 	Build(pred, y *graph.Node, loss Loss) Measure

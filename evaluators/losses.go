@@ -5,19 +5,19 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
 	Losses.Register("categorical_crossentropy", "Cross-entropy of predicted class probabilities (a softmax output) against one-hot labels.",
-		func() any { return &CategoricalCE{} })
+		func() Loss { return &CategoricalCE{} })
 	Losses.Register("sparse_categorical_crossentropy", "Cross-entropy of predicted class probabilities against integer class labels.",
-		func() any { return &SparseCategoricalCE{} })
+		func() Loss { return &SparseCategoricalCE{} })
 	Losses.Register("binary_crossentropy", "Cross-entropy of predicted probabilities (a sigmoid output) against 0/1 labels.",
-		func() any { return &BinaryCE{} })
-	Losses.Register("mse", "Mean squared error.", func() any { return &MSE{} })
+		func() Loss { return &BinaryCE{} })
+	Losses.Register("mse", "Mean squared error.", func() Loss { return &MSE{} })
 	Losses.Register("masked_mse", "Mean squared error over observed labels only; NaN labels are missing (rating vectors for AutoRec).",
-		func() any { return &MaskedMSE{} })
+		func() Loss { return &MaskedMSE{} })
 }
 
 // epsilon clips probabilities away from 0 and 1 before the log, as Keras
@@ -39,7 +39,7 @@ func asFloat(y, like *graph.Node) *graph.Node {
 // sameSize checks that labels can be compared element-wise with the output.
 // A -1 in y (a size known only once the data is read, such as the length
 // of a rating vector) is checked when the data is loaded.
-func sameSize(out []int, y loaders.Schema) error {
+func sameSize(out []int, y data.Schema) error {
 	if slices.Contains(y.Shape, -1) && len(out) == len(y.Shape) {
 		return nil
 	}
@@ -60,8 +60,8 @@ func size(dims []int) int {
 // CategoricalCE is Keras' categorical_crossentropy on probabilities.
 type CategoricalCE struct{}
 
-func (CategoricalCE) Check(out []int, y loaders.Schema) error {
-	if y.DType != loaders.Float32 || !slices.Equal(out, y.Shape) {
+func (CategoricalCE) Check(out []int, y data.Schema) error {
+	if y.DType != data.Float32 || !slices.Equal(out, y.Shape) {
 		return fmt.Errorf("needs one-hot float labels shaped like the output %v, got %s (add a one_hot transform, or use sparse_categorical_crossentropy)", out, y)
 	}
 	return nil
@@ -76,8 +76,8 @@ func (CategoricalCE) Build(pred, y *graph.Node) Measure {
 // SparseCategoricalCE is Keras' sparse_categorical_crossentropy on probabilities.
 type SparseCategoricalCE struct{}
 
-func (SparseCategoricalCE) Check(out []int, y loaders.Schema) error {
-	if y.DType != loaders.Int32 || len(out) != 1 || size(y.Shape) != 1 {
+func (SparseCategoricalCE) Check(out []int, y data.Schema) error {
+	if y.DType != data.Int32 || len(out) != 1 || size(y.Shape) != 1 {
 		return fmt.Errorf("needs integer labels and a vector output, got labels %s and output %v", y, out)
 	}
 	if y.Classes > out[0] {
@@ -95,7 +95,7 @@ func (SparseCategoricalCE) Build(pred, y *graph.Node) Measure {
 // BinaryCE is Keras' binary_crossentropy on probabilities.
 type BinaryCE struct{}
 
-func (BinaryCE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
+func (BinaryCE) Check(out []int, y data.Schema) error { return sameSize(out, y) }
 
 func (BinaryCE) Build(pred, y *graph.Node) Measure {
 	t := asFloat(y, pred)
@@ -107,7 +107,7 @@ func (BinaryCE) Build(pred, y *graph.Node) Measure {
 // MSE is the mean squared error per example.
 type MSE struct{}
 
-func (MSE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
+func (MSE) Check(out []int, y data.Schema) error { return sameSize(out, y) }
 
 func (MSE) Build(pred, y *graph.Node) Measure {
 	return Measure{Value: perExample(graph.Square(graph.Sub(pred, asFloat(y, pred))))}
@@ -119,8 +119,8 @@ func (MSE) Build(pred, y *graph.Node) Measure {
 // without its regularisation, which layers add with their l2 param.
 type MaskedMSE struct{}
 
-func (MaskedMSE) Check(out []int, y loaders.Schema) error {
-	if y.DType != loaders.Float32 {
+func (MaskedMSE) Check(out []int, y data.Schema) error {
+	if y.DType != data.Float32 {
 		return fmt.Errorf("needs float labels with NaN for missing entries, got %s", y)
 	}
 	return sameSize(out, y)

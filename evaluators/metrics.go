@@ -6,21 +6,21 @@ import (
 	"slices"
 
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
-	Metrics.Register("loss", "The training loss, as the spec's train.loss defines it.", func() any { return &LossMetric{} })
+	Metrics.Register("loss", "The training loss, as the spec's train.loss defines it.", func() Metric { return &LossMetric{} })
 	Metrics.Register("accuracy", "Fraction of examples classified right: argmax against one-hot or integer labels, or a 0.5 threshold for a single sigmoid output.",
-		func() any { return &Accuracy{} })
-	Metrics.Register("rmse", "Root mean squared error over observed labels (NaN labels are missing).", func() any { return &RMSE{} })
-	Metrics.Register("mae", "Mean absolute error over observed labels (NaN labels are missing).", func() any { return &MAE{} })
+		func() Metric { return &Accuracy{} })
+	Metrics.Register("rmse", "Root mean squared error over observed labels (NaN labels are missing).", func() Metric { return &RMSE{} })
+	Metrics.Register("mae", "Mean absolute error over observed labels (NaN labels are missing).", func() Metric { return &MAE{} })
 }
 
 // LossMetric reports the spec's loss.
 type LossMetric struct{}
 
-func (LossMetric) Check([]int, loaders.Schema) error { return nil }
+func (LossMetric) Check([]int, data.Schema) error { return nil }
 func (LossMetric) Build(pred, y *graph.Node, loss Loss) Measure {
 	return loss.Build(pred, y)
 }
@@ -28,10 +28,10 @@ func (LossMetric) Build(pred, y *graph.Node, loss Loss) Measure {
 // Accuracy picks Keras' categorical, sparse or binary accuracy from the shapes.
 type Accuracy struct{}
 
-func (Accuracy) Check(out []int, y loaders.Schema) error {
+func (Accuracy) Check(out []int, y data.Schema) error {
 	switch {
 	case size(out) == 1 && size(y.Shape) == 1: // binary
-	case len(out) == 1 && y.DType == loaders.Int32 && size(y.Shape) == 1: // sparse
+	case len(out) == 1 && y.DType == data.Int32 && size(y.Shape) == 1: // sparse
 	case len(out) == 1 && slices.Equal(out, y.Shape): // one-hot
 	default:
 		return fmt.Errorf("needs a class-probability output and matching labels, got output %v and labels %s", out, y)
@@ -60,7 +60,7 @@ func (Accuracy) Build(pred, y *graph.Node, _ Loss) Measure {
 // labels are missing), the rating-prediction error of the course's table.
 type RMSE struct{}
 
-func (RMSE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
+func (RMSE) Check(out []int, y data.Schema) error { return sameSize(out, y) }
 func (RMSE) Build(pred, y *graph.Node, _ Loss) Measure {
 	sq, observed := maskedError(pred, y, graph.Square)
 	return Measure{Value: sumPerExample(sq), Weight: sumPerExample(observed)}
@@ -70,7 +70,7 @@ func (RMSE) Finish(mean float64) float64 { return math.Sqrt(mean) }
 // MAE is the mean absolute error over observed labels.
 type MAE struct{}
 
-func (MAE) Check(out []int, y loaders.Schema) error { return sameSize(out, y) }
+func (MAE) Check(out []int, y data.Schema) error { return sameSize(out, y) }
 func (MAE) Build(pred, y *graph.Node, _ Loss) Measure {
 	abs, observed := maskedError(pred, y, graph.Abs)
 	return Measure{Value: sumPerExample(abs), Weight: sumPerExample(observed)}

@@ -55,13 +55,13 @@ func Produce(p *pipeline.Plan, opt pipeline.Options) (*File, error) {
 	}
 	defer res.Close()
 	f := &File{
-		Spec:      p.Spec.Name,
-		Run:       Run{Seed: g.Spec.Seed, Train: g.Spec.Data.TrainLimit, Test: g.Spec.Data.TestLimit, Epochs: g.Spec.Train.Epochs},
+		Spec:      p.Name,
+		Run:       Run{Seed: g.Seed, Train: g.TrainLimit, Test: g.TestLimit, Epochs: g.Train.Epochs},
 		Layers:    Layers(p),
 		Params:    p.Params(),
 		History:   map[string]Series{},
 		Test:      res.Test,
-		Tolerance: p.Spec.Golden.Tolerance,
+		Tolerance: p.Golden.Tolerance,
 	}
 	for i, name := range res.History.Names {
 		f.History[name] = res.History.Values[i]
@@ -136,13 +136,13 @@ func Check(p *pipeline.Plan, opt pipeline.Options, dir string, update bool) (str
 	if err != nil {
 		return "", err
 	}
-	path := Path(dir, p.Spec.Name)
+	path := Path(dir, p.Name)
 	if update {
 		return "", Write(path, got)
 	}
 	want, err := Read(path)
 	if os.IsNotExist(err) {
-		return "", fmt.Errorf("%s: no golden file; create it with `pipe test --update %s`", path, p.Spec.File)
+		return "", fmt.Errorf("%s: no golden file; create it with `pipe test --update %s`", path, p.SpecFile())
 	} else if err != nil {
 		return "", err
 	}

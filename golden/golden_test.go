@@ -11,6 +11,7 @@ import (
 	"github.com/pipe-ml/pipe/internal/testdata"
 	"github.com/pipe-ml/pipe/ops"
 	"github.com/pipe-ml/pipe/pipeline"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files from fresh runs")
@@ -76,13 +77,17 @@ func TestGoldenDeterministic(t *testing.T) {
 // TestLayerChangeShowsInDiff widens a dense layer and checks that the diff
 // names the layer and both parameter counts.
 func TestLayerChangeShowsInDiff(t *testing.T) {
-	p, err := pipeline.Load("../specs/mnist_cnn.yaml")
+	s, err := spec.Load("../specs/mnist_cnn.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Compile(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &golden.File{Layers: golden.Layers(p), Params: p.Params()}
-	p.Spec.Model.Layers[5].Config.(*ops.Dense).Units = 129
-	changed, err := pipeline.Compile(p.Spec)
+	s.Model.Layers[5].Config.(*ops.Dense).Units = 129
+	changed, err := pipeline.Compile(s)
 	if err != nil {
 		t.Fatal(err)
 	}

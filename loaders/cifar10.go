@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
 	Loaders.Register("cifar10", "CIFAR-10 tiny images from the official binary batches in DATA/cifar10/cifar-10-batches-bin (data_batch_1..5.bin, test_batch.bin, batches.meta.txt): 50,000 train and 10,000 test RGB images of 32x32 pixels (0..255) in HWC order, labels 0..9.",
-		func() any { return &CIFAR10{} })
+		func() Loader { return &CIFAR10{} })
 }
 
 // CIFAR10 has no params: subsets are chosen with data.train_limit and data.test_limit.
@@ -32,11 +34,11 @@ const (
 // Folder is where its files sit under the data directory.
 func (*CIFAR10) Folder() string { return "cifar10" }
 
-func (*CIFAR10) Schemas() (x, y Schema) {
-	return Schema{DType: Float32, Shape: []int{cifarSide, cifarSide, 3}}, Schema{DType: Int32, Shape: []int{}, Classes: cifarClasses}
+func (*CIFAR10) Schemas() (x, y data.Schema) {
+	return data.Schema{DType: data.Float32, Shape: []int{cifarSide, cifarSide, 3}}, data.Schema{DType: data.Int32, Shape: []int{}, Classes: cifarClasses}
 }
 
-func (*CIFAR10) Load(dataDir string) (*Dataset, error) {
+func (*CIFAR10) Load(dataDir string) (*data.Dataset, error) {
 	top, err := datasetDir(dataDir, "cifar10")
 	if err != nil {
 		return nil, err
@@ -46,7 +48,7 @@ func (*CIFAR10) Load(dataDir string) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds := &Dataset{Classes: classes}
+	ds := &data.Dataset{Classes: classes}
 	var trainFiles []string
 	for i := 1; i <= cifarTrainFiles; i++ {
 		trainFiles = append(trainFiles, filepath.Join(dir, "data_batch_"+strconv.Itoa(i)+".bin"))
@@ -75,7 +77,7 @@ func readCIFARMeta(path string) ([]string, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, dataErr(path, "file not found (the class names, one per line)")
 	} else if err != nil {
-		return nil, &DataError{Path: path, Err: err}
+		return nil, &data.DataError{Path: path, Err: err}
 	}
 	var names []string
 	for _, line := range strings.Split(string(raw), "\n") {
@@ -91,11 +93,11 @@ func readCIFARMeta(path string) ([]string, error) {
 
 // readCIFARSplit reads the given batch files, in order, into one split.
 // Files are decoded concurrently, each into its own part of the arrays.
-func readCIFARSplit(paths []string) (Split, error) {
+func readCIFARSplit(paths []string) (data.Split, error) {
 	n := len(paths) * cifarPerFile
-	s := Split{
-		X: Array{Schema: Schema{DType: Float32, Shape: []int{cifarSide, cifarSide, 3}}, Float: make([]float32, n*cifarImage)},
-		Y: Array{Schema: Schema{DType: Int32, Shape: []int{}, Classes: cifarClasses}, Int: make([]int32, n)},
+	s := data.Split{
+		X: data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{cifarSide, cifarSide, 3}}, Float: make([]float32, n*cifarImage)},
+		Y: data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{}, Classes: cifarClasses}, Int: make([]int32, n)},
 	}
 	errs := make([]error, len(paths))
 	var wg sync.WaitGroup
@@ -110,7 +112,7 @@ func readCIFARSplit(paths []string) (Split, error) {
 	wg.Wait()
 	for _, err := range errs { // the first bad file, in file order
 		if err != nil {
-			return Split{}, err
+			return data.Split{}, err
 		}
 	}
 	return s, nil
@@ -122,7 +124,7 @@ func checkCIFARSize(path string) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return dataErr(path, "file not found")
 	} else if err != nil {
-		return &DataError{Path: path, Err: err}
+		return &data.DataError{Path: path, Err: err}
 	}
 	if size := st.Size(); size%cifarRecord != 0 {
 		return dataErr(path, "size %d bytes is not a whole number of %d-byte records (1 label byte + 3072 pixel bytes); the file is truncated or not a CIFAR-10 binary batch", size, cifarRecord)
@@ -137,7 +139,7 @@ func checkCIFARSize(path string) error {
 func readCIFARBatch(path string, x []float32, y []int32) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return &DataError{Path: path, Err: err}
+		return &data.DataError{Path: path, Err: err}
 	}
 	if len(raw) != cifarPerFile*cifarRecord { // changed since Stat
 		return dataErr(path, "read %d bytes, want %d", len(raw), cifarPerFile*cifarRecord)

@@ -2,13 +2,15 @@ package loaders
 
 import (
 	"errors"
-	"github.com/pipe-ml/pipe/internal/testdata"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/internal/testdata"
 )
 
 func TestCIFAR10Real(t *testing.T) {
@@ -21,8 +23,8 @@ func TestCIFAR10Real(t *testing.T) {
 	t.Logf("loaded CIFAR-10 in %v", time.Since(start))
 
 	wantX, wantY := (&CIFAR10{}).Schemas()
-	for name, s := range map[string]*Split{"train": &ds.Train, "test": &ds.Test} {
-		if !slices.Equal(s.X.Shape, wantX.Shape) || !slices.Equal(s.Y.Shape, wantY.Shape) || s.X.DType != Float32 || s.Y.DType != Int32 {
+	for name, s := range map[string]*data.Split{"train": &ds.Train, "test": &ds.Test} {
+		if !slices.Equal(s.X.Shape, wantX.Shape) || !slices.Equal(s.Y.Shape, wantY.Shape) || s.X.DType != data.Float32 || s.Y.DType != data.Int32 {
 			t.Errorf("%s: schemas %s -> %s, declared %s -> %s", name, s.X.Schema, s.Y.Schema, wantX, wantY)
 		}
 	}
@@ -53,7 +55,7 @@ func TestCIFAR10Real(t *testing.T) {
 	dir := filepath.Join(dataDir, "cifar10", "cifar-10-batches-bin")
 	for _, c := range []struct {
 		file                      string
-		split                     *Split
+		split                     *data.Split
 		first                     int // index in the split of the file's record 0
 		record, row, col, channel int
 	}{
@@ -139,7 +141,7 @@ func TestCIFAR10Corrupt(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := (&CIFAR10{}).Load(fakeCIFAR(t, c.file, c.size, c.data, c.at))
-			var de *DataError
+			var de *data.DataError
 			if !errors.As(err, &de) {
 				t.Fatalf("got error %v (%T), want a *DataError", err, err)
 			}
@@ -152,7 +154,7 @@ func TestCIFAR10Corrupt(t *testing.T) {
 
 func TestCIFAR10NoDataDir(t *testing.T) {
 	_, err := (&CIFAR10{}).Load(t.TempDir())
-	var de *DataError
+	var de *data.DataError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "PIPE_DATA") {
 		t.Errorf("got %v, want a DataError that says how to point pipe at the data", err)
 	}

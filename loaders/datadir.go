@@ -7,20 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
-// DataError is a problem with data files rather than with the spec: a
-// missing directory, a corrupt file. The CLI gives it its own exit code.
-type DataError struct {
-	Path string
-	Err  error
-}
-
-func (e *DataError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
-func (e *DataError) Unwrap() error { return e.Err }
-
 func dataErr(path, format string, args ...any) error {
-	return &DataError{Path: path, Err: fmt.Errorf(format, args...)}
+	return &data.DataError{Path: path, Err: fmt.Errorf(format, args...)}
 }
 
 // ResolveDataDir picks the data directory: the flag, then $PIPE_DATA, then
@@ -60,7 +52,7 @@ func openMaybeGzip(dir, name string) (io.ReadCloser, string, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, path, dataErr(path, "file not found (nor %s.gz)", name)
 	} else if err != nil {
-		return nil, gzPath, &DataError{Path: gzPath, Err: err}
+		return nil, gzPath, &data.DataError{Path: gzPath, Err: err}
 	}
 	zr, err := gzip.NewReader(f)
 	if err != nil {

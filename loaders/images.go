@@ -5,6 +5,8 @@ import (
 	_ "image/jpeg" // pipe predict accepts JPEG
 	_ "image/png"  // and PNG images
 	"os"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 // InputDecoder is a loader that can turn a file a user gives to
@@ -12,19 +14,19 @@ import (
 // dataDir is there for what the decoding needs from the dataset (a
 // vocabulary).
 type InputDecoder interface {
-	DecodeInput(dataDir, path string) (Array, error)
+	DecodeInput(dataDir, path string) (data.Array, error)
 }
 
 // DecodeInput reads a 28x28 image as MNIST's raw pixels (grey levels 0..255).
-func (*MNIST) DecodeInput(_, path string) (Array, error) {
+func (*MNIST) DecodeInput(_, path string) (data.Array, error) {
 	px, err := readImage(path, 28, 28, 1)
-	return Array{Schema: Schema{DType: Float32, Shape: []int{28, 28}}, Float: px}, err
+	return data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{28, 28}}, Float: px}, err
 }
 
 // DecodeInput reads a 32x32 image as CIFAR-10's raw pixels (RGB 0..255, HWC).
-func (*CIFAR10) DecodeInput(_, path string) (Array, error) {
+func (*CIFAR10) DecodeInput(_, path string) (data.Array, error) {
 	px, err := readImage(path, cifarSide, cifarSide, 3)
-	return Array{Schema: Schema{DType: Float32, Shape: []int{cifarSide, cifarSide, 3}}, Float: px}, err
+	return data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{cifarSide, cifarSide, 3}}, Float: px}, err
 }
 
 // readImage decodes a PNG or JPEG of exactly w x h pixels into channels
@@ -32,7 +34,7 @@ func (*CIFAR10) DecodeInput(_, path string) (Array, error) {
 func readImage(path string, w, h, channels int) ([]float32, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &DataError{Path: path, Err: err}
+		return nil, &data.DataError{Path: path, Err: err}
 	}
 	defer f.Close()
 	img, _, err := image.Decode(f)
@@ -59,7 +61,7 @@ func readImage(path string, w, h, channels int) ([]float32, error) {
 }
 
 // ApplyToInput runs the spec's column transforms of x over one decoded input.
-func ApplyToInput(transforms []Transform, a Array) (Array, error) {
+func ApplyToInput(transforms []ColumnTransform, a data.Array) (data.Array, error) {
 	for _, t := range transforms {
 		if t.Column() != "x" {
 			continue

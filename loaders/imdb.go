@@ -14,11 +14,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
 	Loaders.Register("imdb", "IMDB movie reviews (Maas et al. 2011) streamed from DATA/imdb/aclImdb_v1.tar.gz: 25,000 train and 25,000 test reviews as ragged int32 word-index sequences in Keras' encoding (1 start, 2 out of vocabulary, word of rank r -> r + 3), labels 0 (neg) and 1 (pos). Pad them with pad_sequences.",
-		func() any { return &IMDB{NumWords: 5000, WordIndex: "train", StripBR: true} })
+		func() Loader { return &IMDB{NumWords: 5000, WordIndex: "train", StripBR: true} })
 }
 
 // IMDB reads the labelled reviews of the official aclImdb archive, without
@@ -50,8 +52,8 @@ const (
 // Folder is where its files sit under the data directory.
 func (*IMDB) Folder() string { return "imdb" }
 
-func (t *IMDB) Schemas() (x, y Schema) {
-	return Schema{DType: Int32, Shape: []int{-1}, Classes: t.NumWords}, Schema{DType: Int32, Shape: []int{}, Classes: 2}
+func (t *IMDB) Schemas() (x, y data.Schema) {
+	return data.Schema{DType: data.Int32, Shape: []int{-1}, Classes: t.NumWords}, data.Schema{DType: data.Int32, Shape: []int{}, Classes: 2}
 }
 
 // imdbReview is one review: where it sits and its words as vocabulary ids.
@@ -62,7 +64,7 @@ type imdbReview struct {
 	words []int32
 }
 
-func (t *IMDB) Load(dataDir string) (*Dataset, error) {
+func (t *IMDB) Load(dataDir string) (*data.Dataset, error) {
 	dir, err := datasetDir(dataDir, "imdb")
 	if err != nil {
 		return nil, err
@@ -94,26 +96,26 @@ func (t *IMDB) Load(dataDir string) (*Dataset, error) {
 		}
 		ranks = textFrequencyRanks(len(vocab.words), train)
 	}
-	return &Dataset{
+	return &data.Dataset{
 		Train:   imdbSplit(reviews[:nTrain], ranks, t.NumWords),
 		Test:    imdbSplit(reviews[nTrain:], ranks, t.NumWords),
 		Classes: []string{"neg", "pos"},
 	}, nil
 }
 
-func imdbSplit(reviews []imdbReview, ranks []int32, numWords int) Split {
+func imdbSplit(reviews []imdbReview, ranks []int32, numWords int) data.Split {
 	n := 0
 	for _, r := range reviews {
 		n += 1 + len(r.words)
 	}
-	x := Array{Schema: Schema{DType: Int32, Shape: []int{-1}, Classes: numWords}, Int: make([]int32, 0, n), Offsets: make([]int, 1, len(reviews)+1)}
-	y := Array{Schema: Schema{DType: Int32, Shape: []int{}, Classes: 2}, Int: make([]int32, len(reviews))}
+	x := data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{-1}, Classes: numWords}, Int: make([]int32, 0, n), Offsets: make([]int, 1, len(reviews)+1)}
+	y := data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{}, Classes: 2}, Int: make([]int32, len(reviews))}
 	for i, r := range reviews {
 		x.Int = textIndices(x.Int, r.words, ranks, numWords)
 		x.Offsets = append(x.Offsets, len(x.Int))
 		y.Int[i] = r.label
 	}
-	return Split{X: x, Y: y}
+	return data.Split{X: x, Y: y}
 }
 
 // readIMDBArchive streams the gzipped tar at path and tokenizes every
@@ -124,7 +126,7 @@ func readIMDBArchive(path string, vocab *textVocab, stripBR bool) ([]imdbReview,
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, dataErr(path, "file not found (the official %s of the Large Movie Review Dataset)", imdbArchive)
 	} else if err != nil {
-		return nil, &DataError{Path: path, Err: err}
+		return nil, &data.DataError{Path: path, Err: err}
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 1<<20))
@@ -218,7 +220,7 @@ func readKerasWordIndex(path string, vocab *textVocab) ([]int32, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, dataErr(path, "file not found (Keras' imdb_word_index.json, needed by word_index: keras)")
 	} else if err != nil {
-		return nil, &DataError{Path: path, Err: err}
+		return nil, &data.DataError{Path: path, Err: err}
 	}
 	var index map[string]int
 	if err := json.Unmarshal(raw, &index); err != nil {
@@ -241,26 +243,26 @@ func readKerasWordIndex(path string, vocab *textVocab) ([]int32, error) {
 // DecodeInput reads a review (a text file) as word indices with the
 // dataset's vocabulary: Keras' word index, or the training reviews' ranks
 // (which reads the archive).
-func (t *IMDB) DecodeInput(dataDir, path string) (Array, error) {
+func (t *IMDB) DecodeInput(dataDir, path string) (data.Array, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return Array{}, &DataError{Path: path, Err: err}
+		return data.Array{}, &data.DataError{Path: path, Err: err}
 	}
 	dir, err := datasetDir(dataDir, "imdb")
 	if err != nil {
-		return Array{}, err
+		return data.Array{}, err
 	}
 	vocab := newTextVocab()
 	words := vocab.tokens(text, t.StripBR, nil)
 	var ranks []int32
 	if t.WordIndex == "keras" {
 		if ranks, err = readKerasWordIndex(filepath.Join(dir, imdbWordIndex), vocab); err != nil {
-			return Array{}, err
+			return data.Array{}, err
 		}
 	} else {
 		if t.trainRanks == nil { // the archive is read once, however many reviews are predicted
 			if t.trainRanks, err = imdbTrainRanks(filepath.Join(dir, imdbArchive), t.StripBR); err != nil {
-				return Array{}, err
+				return data.Array{}, err
 			}
 		}
 		ranks = make([]int32, len(vocab.words))
@@ -269,7 +271,7 @@ func (t *IMDB) DecodeInput(dataDir, path string) (Array, error) {
 		}
 	}
 	x := textIndices(nil, words, ranks, t.NumWords)
-	return Array{Schema: Schema{DType: Int32, Shape: []int{-1}, Classes: t.NumWords}, Int: x, Offsets: []int{0, len(x)}}, nil
+	return data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{-1}, Classes: t.NumWords}, Int: x, Offsets: []int{0, len(x)}}, nil
 }
 
 // imdbTrainRanks is every training word's frequency rank.

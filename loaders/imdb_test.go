@@ -5,13 +5,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
-	"github.com/pipe-ml/pipe/internal/testdata"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/internal/testdata"
 )
 
 func TestTextTokenize(t *testing.T) {
@@ -104,7 +106,7 @@ var tinyIMDB = []tarEntry{
 	{"aclImdb/train/neg/0_1.txt", "The movie was bad. Bad, BAD!<br /><br />Don't watch it."},
 }
 
-func loadTinyIMDB(t *testing.T, cfg IMDB, index string) *Dataset {
+func loadTinyIMDB(t *testing.T, cfg IMDB, index string) *data.Dataset {
 	t.Helper()
 	ds, err := cfg.Load(writeIMDBData(t, tinyIMDB, index))
 	if err != nil {
@@ -114,7 +116,7 @@ func loadTinyIMDB(t *testing.T, cfg IMDB, index string) *Dataset {
 }
 
 // sequences splits a ragged column into its examples.
-func sequences(a Array) [][]int32 {
+func sequences(a data.Array) [][]int32 {
 	var out [][]int32
 	for i := range a.Len() {
 		out = append(out, a.Int[a.Offsets[i]:a.Offsets[i+1]])
@@ -122,9 +124,9 @@ func sequences(a Array) [][]int32 {
 	return out
 }
 
-func checkSequences(t *testing.T, what string, a Array, want [][]int32) {
+func checkSequences(t *testing.T, what string, a data.Array, want [][]int32) {
 	t.Helper()
-	if !slices.Equal(a.Shape, []int{-1}) || a.DType != Int32 || !a.Ragged() {
+	if !slices.Equal(a.Shape, []int{-1}) || a.DType != data.Int32 || !a.Ragged() {
 		t.Errorf("%s: schema %s, ragged %v; want ragged int32[-1]", what, a.Schema, a.Ragged())
 	}
 	got := sequences(a)
@@ -239,7 +241,7 @@ func TestIMDBBadData(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := c.cfg.Load(writeIMDBData(t, c.entries, c.index))
-			var de *DataError
+			var de *data.DataError
 			if !errors.As(err, &de) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("got %v, want a DataError saying %q", err, c.want)
 			}
@@ -269,7 +271,7 @@ func TestIMDBBadData(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := (&IMDB{WordIndex: "train"}).Load(dataDir)
-			var de *DataError
+			var de *data.DataError
 			if !errors.As(err, &de) || de.Path != path || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("got %v, want a DataError on %s saying %q", err, path, c.want)
 			}
@@ -291,7 +293,7 @@ func TestIMDBReal(t *testing.T) {
 		t.Errorf("default num_words %d, want 5000", cfg.NumWords)
 	}
 	wantX, wantY := cfg.Schemas()
-	for name, s := range map[string]*Split{"train": &ds.Train, "test": &ds.Test} {
+	for name, s := range map[string]*data.Split{"train": &ds.Train, "test": &ds.Test} {
 		if n := s.Len(); n != 25000 || s.Y.Len() != 25000 {
 			t.Errorf("%s: %d sequences, %d labels, want 25,000", name, n, s.Y.Len())
 		}

@@ -6,11 +6,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
 	Loaders.Register("ml100k", "MovieLens 100K (GroupLens) from DATA/ml-100k/u.data (tab separated user_id, item_id, rating, timestamp; no header): 100,000 ratings by 943 users of 1,682 movies, integers 1..5. Users and items are named by their numeric ids. X is the (user, item) index pair, Y the rating; test_fraction of the ratings is held out at random.",
-		func() any { return &ML100k{RatingSplit: DefaultRatingSplit()} })
+		func() Loader { return &ML100k{RatingSplit: DefaultRatingSplit()} })
 }
 
 // ML100k reads DATA/ml-100k/u.data as GroupLens publishes it. Titles
@@ -22,9 +24,9 @@ type ML100k struct {
 // Folder is where its files sit under the data directory.
 func (*ML100k) Folder() string { return "ml-100k" }
 
-func (*ML100k) Schemas() (x, y Schema) { return RatingSchemas() }
+func (*ML100k) Schemas() (x, y data.Schema) { return data.RatingSchemas() }
 
-func (l *ML100k) Load(dataDir string) (*Dataset, error) {
+func (l *ML100k) Load(dataDir string) (*data.Dataset, error) {
 	return l.load(dataDir, l.Folder(), "u.data", readUData, MovieLensScale)
 }
 
@@ -36,7 +38,7 @@ func readUData(path string, scale [2]float32) ([]Rating, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, dataErr(path, "file not found")
 	} else if err != nil {
-		return nil, &DataError{Path: path, Err: err}
+		return nil, &data.DataError{Path: path, Err: err}
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -75,7 +77,7 @@ func readUData(path string, scale [2]float32) ([]Rating, error) {
 		if errors.Is(err, bufio.ErrTooLong) {
 			return nil, check.lineErr(line+1, "line longer than %d bytes", maxRatingLine)
 		}
-		return nil, &DataError{Path: path, Err: err}
+		return nil, &data.DataError{Path: path, Err: err}
 	}
 	if len(all) == 0 {
 		return nil, dataErr(path, "no ratings")

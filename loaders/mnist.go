@@ -3,11 +3,13 @@ package loaders
 import (
 	"encoding/binary"
 	"io"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
 	Loaders.Register("mnist", "MNIST handwritten digits from the four IDX files (raw or .gz) in DATA/mnist: 60,000 train and 10,000 test images of 28x28 pixels (0..255), labels 0..9.",
-		func() any { return &MNIST{} })
+		func() Loader { return &MNIST{} })
 }
 
 // MNIST has no params: subsets are chosen with data.train_limit and data.test_limit.
@@ -16,18 +18,18 @@ type MNIST struct{}
 // Folder is where its files sit under the data directory.
 func (*MNIST) Folder() string { return "mnist" }
 
-func (*MNIST) Schemas() (x, y Schema) {
-	return Schema{DType: Float32, Shape: []int{28, 28}}, Schema{DType: Int32, Shape: []int{}, Classes: 10}
+func (*MNIST) Schemas() (x, y data.Schema) {
+	return data.Schema{DType: data.Float32, Shape: []int{28, 28}}, data.Schema{DType: data.Int32, Shape: []int{}, Classes: 10}
 }
 
-func (*MNIST) Load(dataDir string) (*Dataset, error) {
+func (*MNIST) Load(dataDir string) (*data.Dataset, error) {
 	dir, err := datasetDir(dataDir, "mnist")
 	if err != nil {
 		return nil, err
 	}
-	ds := &Dataset{Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
+	ds := &data.Dataset{Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
 	for _, part := range []struct {
-		split  *Split
+		split  *data.Split
 		prefix string
 	}{{&ds.Train, "train"}, {&ds.Test, "t10k"}} {
 		x, err := readIDX(dir, part.prefix+"-images-idx3-ubyte", 3)
@@ -41,11 +43,11 @@ func (*MNIST) Load(dataDir string) (*Dataset, error) {
 		if x.dims[0] != y.dims[0] {
 			return nil, dataErr(dir, "%s images (%d) and labels (%d) differ in count", part.prefix, x.dims[0], y.dims[0])
 		}
-		part.split.X = Array{Schema: Schema{DType: Float32, Shape: x.dims[1:]}, Float: make([]float32, len(x.data))}
+		part.split.X = data.Array{Schema: data.Schema{DType: data.Float32, Shape: x.dims[1:]}, Float: make([]float32, len(x.data))}
 		for i, b := range x.data {
 			part.split.X.Float[i] = float32(b)
 		}
-		part.split.Y = Array{Schema: Schema{DType: Int32, Shape: []int{}, Classes: 10}, Int: make([]int32, len(y.data))}
+		part.split.Y = data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{}, Classes: 10}, Int: make([]int32, len(y.data))}
 		for i, b := range y.data {
 			if b > 9 {
 				return nil, dataErr(y.path, "label %d of example %d is not a digit", b, i)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/internal/testdata"
 	"github.com/pipe-ml/pipe/loaders"
 )
@@ -90,7 +91,7 @@ func TestMNISTCorrupt(t *testing.T) {
 			os.Mkdir(dir, 0o755)
 			c.prepare(dir)
 			_, err := (&loaders.MNIST{}).Load(root)
-			var de *loaders.DataError
+			var de *data.DataError
 			if !errors.As(err, &de) {
 				t.Fatalf("want a DataError, got %v", err)
 			}

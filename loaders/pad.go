@@ -3,11 +3,13 @@ package loaders
 import (
 	"fmt"
 	"slices"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
 	Transforms.Register("pad_sequences", "Pads or truncates ragged int32 sequences (such as imdb's) to maxlen, like keras.preprocessing.sequence.pad_sequences.",
-		func() any { return &PadSequences{Padding: "pre", Truncating: "pre", On: "x"} })
+		func() Transform { return &PadSequences{Padding: "pre", Truncating: "pre", On: "x"} })
 }
 
 // PadSequences is Keras' pad_sequences: a sequence longer than maxlen loses
@@ -22,19 +24,23 @@ type PadSequences struct {
 }
 
 func (t *PadSequences) Column() string { return t.On }
+func (t *PadSequences) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, error) {
+	return columnSchemas(t, x, y)
+}
+func (t *PadSequences) ApplyDataset(ds *data.Dataset) error { return applyColumn(t, ds) }
 
-func (t *PadSequences) OutSchema(in Schema) (Schema, error) {
-	if in.DType != Int32 || !slices.Equal(in.Shape, []int{-1}) {
+func (t *PadSequences) OutSchema(in data.Schema) (data.Schema, error) {
+	if in.DType != data.Int32 || !slices.Equal(in.Shape, []int{-1}) {
 		return in, fmt.Errorf("pad_sequences needs ragged int32 sequences (shape [-1]), such as imdb's x")
 	}
-	out := Schema{DType: Int32, Shape: []int{t.MaxLen}, Classes: in.Classes}
+	out := data.Schema{DType: data.Int32, Shape: []int{t.MaxLen}, Classes: in.Classes}
 	if in.Classes > 0 && t.Value >= in.Classes { // Classes bounds the values
 		out.Classes = t.Value + 1
 	}
 	return out, nil
 }
 
-func (t *PadSequences) Apply(a Array) (Array, error) {
+func (t *PadSequences) Apply(a data.Array) (data.Array, error) {
 	s, err := t.OutSchema(a.Schema)
 	if err != nil {
 		return a, err
@@ -46,7 +52,7 @@ func (t *PadSequences) Apply(a Array) (Array, error) {
 		}
 		n = 0
 	}
-	out := Array{Schema: s, Int: make([]int32, n*t.MaxLen)}
+	out := data.Array{Schema: s, Int: make([]int32, n*t.MaxLen)}
 	if t.Value != 0 {
 		for i := range out.Int {
 			out.Int[i] = int32(t.Value)

@@ -5,12 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/spec"
 )
 
 // padTestRagged builds a ragged int32 column from sequences.
-func padTestRagged(seqs ...[]int32) Array {
-	a := Array{Schema: Schema{DType: Int32, Shape: []int{-1}}, Offsets: []int{0}}
+func padTestRagged(seqs ...[]int32) data.Array {
+	a := data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{-1}}, Offsets: []int{0}}
 	for _, s := range seqs {
 		a.Int = append(a.Int, s...)
 		a.Offsets = append(a.Offsets, len(a.Int))
@@ -44,7 +45,7 @@ func TestPadSequences(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(out.Shape, []int{c.maxlen}) || out.DType != Int32 || out.Ragged() {
+			if !slices.Equal(out.Shape, []int{c.maxlen}) || out.DType != data.Int32 || out.Ragged() {
 				t.Fatalf("schema %s (ragged %v), want int32[%d]", out.Schema, out.Ragged(), c.maxlen)
 			}
 			if out.Len() != len(c.want) {
@@ -82,19 +83,19 @@ func TestPadSequencesDefaults(t *testing.T) {
 
 func TestPadSequencesSchema(t *testing.T) {
 	p := &PadSequences{MaxLen: 500, Padding: "pre", Truncating: "pre", On: "x"}
-	out, err := p.OutSchema(Schema{DType: Int32, Shape: []int{-1}, Classes: 5000})
-	if err != nil || out.DType != Int32 || !slices.Equal(out.Shape, []int{500}) || out.Classes != 5000 {
+	out, err := p.OutSchema(data.Schema{DType: data.Int32, Shape: []int{-1}, Classes: 5000})
+	if err != nil || out.DType != data.Int32 || !slices.Equal(out.Shape, []int{500}) || out.Classes != 5000 {
 		t.Errorf("got %+v, %v; want int32[500] with Classes 5000", out, err)
 	}
 	p.Value = 5000 // a padding value outside the vocabulary widens it
-	if out, _ := p.OutSchema(Schema{DType: Int32, Shape: []int{-1}, Classes: 5000}); out.Classes != 5001 {
+	if out, _ := p.OutSchema(data.Schema{DType: data.Int32, Shape: []int{-1}, Classes: 5000}); out.Classes != 5001 {
 		t.Errorf("value 5000 on 5000 classes: Classes %d, want 5001", out.Classes)
 	}
-	for _, in := range []Schema{
-		{DType: Float32, Shape: []int{-1}},
-		{DType: Int32, Shape: []int{500}},
-		{DType: Int32, Shape: []int{}},
-		{DType: Float32, Shape: []int{28, 28}},
+	for _, in := range []data.Schema{
+		{DType: data.Float32, Shape: []int{-1}},
+		{DType: data.Int32, Shape: []int{500}},
+		{DType: data.Int32, Shape: []int{}},
+		{DType: data.Float32, Shape: []int{28, 28}},
 	} {
 		if _, err := p.OutSchema(in); err == nil || !strings.Contains(err.Error(), "ragged int32") {
 			t.Errorf("on %s: got %v, want an error asking for ragged int32 sequences", in, err)
@@ -102,16 +103,17 @@ func TestPadSequencesSchema(t *testing.T) {
 	}
 
 	// Through the data section, as validation sees it.
-	s := &spec.Spec{Data: spec.Data{
-		Loader:     spec.Component{Kind: "imdb", Config: &IMDB{NumWords: 5000, WordIndex: "train", StripBR: true}},
-		Transforms: []spec.Component{{Kind: "pad_sequences", Config: &PadSequences{MaxLen: 500, Padding: "pre", Truncating: "pre", On: "x"}, Path: "data.transforms[0]"}},
-	}}
-	x, y, errs := Schemas(s)
+	steps, errs := BuildSteps([]spec.Component{{Kind: "pad_sequences", Config: &PadSequences{MaxLen: 500, Padding: "pre", Truncating: "pre", On: "x"}, Path: "data.transforms[0]"}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	ix, iy := (&IMDB{NumWords: 5000, WordIndex: "train", StripBR: true}).Schemas()
+	x, y, errs := Schemas(ix, iy, steps)
 	if len(errs) > 0 || x.String() != "int32[500]" || x.Classes != 5000 || y.String() != "int32[]" || y.Classes != 2 {
 		t.Errorf("imdb + pad_sequences: %s (classes %d) -> %s (classes %d), errors %v", x, x.Classes, y, y.Classes, errs)
 	}
-	s.Data.Loader = spec.Component{Kind: "mnist", Config: &MNIST{}}
-	if _, _, errs := Schemas(s); len(errs) != 1 || !strings.Contains(errs[0].Error(), "pad_sequences on x float32[28 28]") {
+	mx, my := (&MNIST{}).Schemas()
+	if _, _, errs := Schemas(mx, my, steps); len(errs) != 1 || !strings.Contains(errs[0].Error(), "pad_sequences on x float32[28 28]") {
 		t.Errorf("mnist + pad_sequences: errors %v, want one naming the transform and the column", errs)
 	}
 }

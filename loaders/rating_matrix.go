@@ -3,11 +3,13 @@ package loaders
 import (
 	"fmt"
 	"math"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
 	Transforms.Register("rating_matrix", "Turns rating triples into rating vectors, one example per item (by: item, I-AutoRec) or per user (by: user, U-AutoRec). x is the vector of training ratings with 0 where missing; y is the same vector in the training split and the held-out ratings in the test split, with NaN where missing, for masked losses and metrics.",
-		func() any { return &RatingMatrix{By: "item"} })
+		func() Transform { return &RatingMatrix{By: "item"} })
 }
 
 // RatingMatrix is the by-item or by-user view of a rating dataset.
@@ -15,18 +17,18 @@ type RatingMatrix struct {
 	By string `pipe:"by,oneof=item|user" doc:"item: one example per item, over users; user: one example per user, over items"`
 }
 
-func (t *RatingMatrix) OutSchemas(x, y Schema) (Schema, Schema, error) {
-	want, _ := RatingSchemas()
-	if x.DType != Int32 || len(x.Shape) != 1 || x.Shape[0] != want.Shape[0] {
+func (t *RatingMatrix) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, error) {
+	want, _ := data.RatingSchemas()
+	if x.DType != data.Int32 || len(x.Shape) != 1 || x.Shape[0] != want.Shape[0] {
 		return x, y, fmt.Errorf("needs rating data, (user, item) pairs")
 	}
 	// The vector length is the number of users or items, known once the
 	// data is read; the model's declared input is checked against it then.
-	row := Schema{DType: Float32, Shape: []int{-1}}
+	row := data.Schema{DType: data.Float32, Shape: []int{-1}}
 	return row, row, nil
 }
 
-func (t *RatingMatrix) ApplyDataset(ds *Dataset) error {
+func (t *RatingMatrix) ApplyDataset(ds *data.Dataset) error {
 	if ds.Ratings == nil {
 		return fmt.Errorf("the loader gives no rating data")
 	}
@@ -35,7 +37,7 @@ func (t *RatingMatrix) ApplyDataset(ds *Dataset) error {
 	if t.By == "user" {
 		rows, cols, row, col = cols, rows, 0, 1
 	}
-	fill := func(split *Split, value float32) []float32 {
+	fill := func(split *data.Split, value float32) []float32 {
 		m := make([]float32, rows*cols)
 		for i := range m {
 			m[i] = value
@@ -47,8 +49,8 @@ func (t *RatingMatrix) ApplyDataset(ds *Dataset) error {
 	}
 	nan := float32(math.NaN())
 	trainIn, trainTarget, testTarget := fill(&ds.Train, 0), fill(&ds.Train, nan), fill(&ds.Test, nan)
-	vec := Schema{DType: Float32, Shape: []int{cols}}
-	ds.Train = Split{X: Array{Schema: vec, Float: trainIn}, Y: Array{Schema: vec, Float: trainTarget}}
-	ds.Test = Split{X: Array{Schema: vec, Float: trainIn}, Y: Array{Schema: vec, Float: testTarget}}
+	vec := data.Schema{DType: data.Float32, Shape: []int{cols}}
+	ds.Train = data.Split{X: data.Array{Schema: vec, Float: trainIn}, Y: data.Array{Schema: vec, Float: trainTarget}}
+	ds.Test = data.Split{X: data.Array{Schema: vec, Float: trainIn}, Y: data.Array{Schema: vec, Float: testTarget}}
 	return nil
 }

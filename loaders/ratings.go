@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 // Rating datasets are Datasets too: each example is one rating, X is the
@@ -12,12 +14,6 @@ import (
 // (float32, shape []). Dataset.Ratings says how many users and items there
 // are, their external ids and the rating scale. The held-out split is made
 // by the loader, seeded, so every method of a comparison sees the same one.
-
-// RatingInfo describes a rating dataset beyond its splits.
-type RatingInfo struct {
-	Users, Items []string   // external ids, by dense index
-	Scale        [2]float32 // lowest and highest rating
-}
 
 // RatingSplit holds the params that every ratings loader shares; loaders
 // embed it in their config.
@@ -30,14 +26,9 @@ type RatingSplit struct {
 // DefaultRatingSplit is the course's protocol: 30% of the ratings held out.
 func DefaultRatingSplit() RatingSplit { return RatingSplit{TestFraction: 0.3, SplitSeed: 1} }
 
-// RatingSchemas are the schemas every ratings loader declares.
-func RatingSchemas() (x, y Schema) {
-	return Schema{DType: Int32, Shape: []int{2}}, Schema{DType: Float32, Shape: []int{}}
-}
-
 // load reads the ratings file of a loader's folder with read, then samples
 // and splits them: the Load of every ratings loader.
-func (p RatingSplit) load(dataDir, folder, file string, read func(path string, scale [2]float32) ([]Rating, error), scale [2]float32) (*Dataset, error) {
+func (p RatingSplit) load(dataDir, folder, file string, read func(path string, scale [2]float32) ([]Rating, error), scale [2]float32) (*data.Dataset, error) {
 	dir, err := datasetDir(dataDir, folder)
 	if err != nil {
 		return nil, err
@@ -57,7 +48,7 @@ type Rating struct {
 
 // BuildRatings samples users, indexes users and items densely (in order of
 // first appearance) and holds out a seeded random fraction of the ratings.
-func (p RatingSplit) BuildRatings(all []Rating, scale [2]float32) (*Dataset, error) {
+func (p RatingSplit) BuildRatings(all []Rating, scale [2]float32) (*data.Dataset, error) {
 	if len(all) == 0 {
 		return nil, fmt.Errorf("no ratings")
 	}
@@ -81,7 +72,7 @@ func (p RatingSplit) BuildRatings(all []Rating, scale [2]float32) (*Dataset, err
 		}
 		all = slices.DeleteFunc(slices.Clone(all), func(r Rating) bool { return !keep[r.User] })
 	}
-	info := &RatingInfo{Scale: scale}
+	info := &data.RatingInfo{Scale: scale}
 	userIdx, itemIdx := map[string]int32{}, map[string]int32{}
 	index := func(m map[string]int32, ids *[]string, id string) int32 {
 		i, ok := m[id]
@@ -94,10 +85,10 @@ func (p RatingSplit) BuildRatings(all []Rating, scale [2]float32) (*Dataset, err
 	}
 	order := rng.Perm(len(all))
 	nTest := int(float64(len(all)) * p.TestFraction)
-	xs, ys := Schema{DType: Int32, Shape: []int{2}}, Schema{DType: Float32, Shape: []int{}}
-	ds := &Dataset{Ratings: info}
-	for _, split := range []*Split{&ds.Train, &ds.Test} {
-		split.X, split.Y = Array{Schema: xs}, Array{Schema: ys}
+	xs, ys := data.Schema{DType: data.Int32, Shape: []int{2}}, data.Schema{DType: data.Float32, Shape: []int{}}
+	ds := &data.Dataset{Ratings: info}
+	for _, split := range []*data.Split{&ds.Train, &ds.Test} {
+		split.X, split.Y = data.Array{Schema: xs}, data.Array{Schema: ys}
 	}
 	for _, r := range all { // dense ids in file order, whatever the split
 		index(userIdx, &info.Users, r.User)

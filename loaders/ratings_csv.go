@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 // The rating loaders of the course's collaborative-filtering workloads:
@@ -20,9 +22,9 @@ import (
 
 func init() {
 	Loaders.Register("jester5k", "Jester5k jokes ratings (recommenderlab's 5,000-user sample of Jester dataset 1) from DATA/jester5k/ratings.csv (user,item,rating): 362,106 ratings of 100 jokes, continuous in [-10, 10]. X is the (user, item) index pair, Y the rating; test_fraction of the ratings is held out at random.",
-		func() any { return &Jester5k{RatingSplit: DefaultRatingSplit()} })
+		func() Loader { return &Jester5k{RatingSplit: DefaultRatingSplit()} })
 	Loaders.Register("movielense", "MovieLense (recommenderlab's MovieLens 100K matrix, items named by title) from DATA/movielense/ratings.csv (user,item,rating): 99,392 ratings by 943 users of 1,664 movies, integers 1..5. X is the (user, item) index pair, Y the rating; test_fraction of the ratings is held out at random.",
-		func() any { return &MovieLense{RatingSplit: DefaultRatingSplit()} })
+		func() Loader { return &MovieLense{RatingSplit: DefaultRatingSplit()} })
 }
 
 // Jester5k reads DATA/jester5k/ratings.csv.
@@ -36,9 +38,9 @@ var JesterScale = [2]float32{-10, 10}
 // Folder is where its files sit under the data directory.
 func (*Jester5k) Folder() string { return "jester5k" }
 
-func (*Jester5k) Schemas() (x, y Schema) { return RatingSchemas() }
+func (*Jester5k) Schemas() (x, y data.Schema) { return data.RatingSchemas() }
 
-func (l *Jester5k) Load(dataDir string) (*Dataset, error) {
+func (l *Jester5k) Load(dataDir string) (*data.Dataset, error) {
 	return l.load(dataDir, l.Folder(), "ratings.csv", readRatingsCSV, JesterScale)
 }
 
@@ -53,9 +55,9 @@ var MovieLensScale = [2]float32{1, 5}
 // Folder is where its files sit under the data directory.
 func (*MovieLense) Folder() string { return "movielense" }
 
-func (*MovieLense) Schemas() (x, y Schema) { return RatingSchemas() }
+func (*MovieLense) Schemas() (x, y data.Schema) { return data.RatingSchemas() }
 
-func (l *MovieLense) Load(dataDir string) (*Dataset, error) {
+func (l *MovieLense) Load(dataDir string) (*data.Dataset, error) {
 	return l.load(dataDir, l.Folder(), "ratings.csv", readRatingsCSV, MovieLensScale)
 }
 
@@ -128,7 +130,7 @@ func newRatingChecker(path string, scale [2]float32) *ratingChecker {
 }
 
 func (c *ratingChecker) lineErr(line int, format string, args ...any) error {
-	return &DataError{Path: fmt.Sprintf("%s:%d", c.path, line), Err: fmt.Errorf(format, args...)}
+	return &data.DataError{Path: fmt.Sprintf("%s:%d", c.path, line), Err: fmt.Errorf(format, args...)}
 }
 
 // add checks one row and returns its Rating.
@@ -163,7 +165,7 @@ func readRatingsCSV(path string, scale [2]float32) ([]Rating, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, dataErr(path, "file not found")
 	} else if err != nil {
-		return nil, &DataError{Path: path, Err: err}
+		return nil, &data.DataError{Path: path, Err: err}
 	}
 	defer f.Close()
 	r := csv.NewReader(&lineLimiter{r: bufio.NewReaderSize(f, 1<<16), max: maxRatingLine, line: 1})
@@ -185,7 +187,7 @@ func readRatingsCSV(path string, scale [2]float32) ([]Rating, error) {
 			if errors.As(err, &le) {
 				return nil, check.lineErr(le.line, "line too long (more than %d bytes)", le.max)
 			}
-			return nil, &DataError{Path: path, Err: err}
+			return nil, &data.DataError{Path: path, Err: err}
 		}
 		line, _ := r.FieldPos(0)
 		if rec == 0 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/internal/testdata"
 	"github.com/pipe-ml/pipe/loaders"
 )
@@ -38,7 +39,7 @@ func newRatingLoader(t *testing.T, name string, split loaders.RatingSplit) loade
 	return cfg.(loaders.Loader)
 }
 
-func distinct(split *loaders.Split, col int) map[int32]bool {
+func distinct(split *data.Split, col int) map[int32]bool {
 	m := map[int32]bool{}
 	for i := col; i < len(split.X.Int); i += 2 {
 		m[split.X.Int[i]] = true
@@ -61,7 +62,7 @@ func TestRatingLoadersReal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newRatingLoader(t, tc.name, loaders.DefaultRatingSplit())
 			x, y := l.Schemas()
-			if x.DType != loaders.Int32 || !slices.Equal(x.Shape, []int{2}) || y.DType != loaders.Float32 || len(y.Shape) != 0 {
+			if x.DType != data.Int32 || !slices.Equal(x.Shape, []int{2}) || y.DType != data.Float32 || len(y.Shape) != 0 {
 				t.Errorf("schemas %v %v", x, y)
 			}
 			ds, err := l.Load(dir)
@@ -83,7 +84,7 @@ func TestRatingLoadersReal(t *testing.T) {
 				t.Errorf("test split %d ratings, want %d", ds.Test.Len(), want)
 			}
 			lo, hi := float32(1e9), float32(-1e9)
-			for _, s := range []*loaders.Split{&ds.Train, &ds.Test} {
+			for _, s := range []*data.Split{&ds.Train, &ds.Test} {
 				if len(s.Y.Float) != s.Len() {
 					t.Fatalf("%d labels for %d pairs", len(s.Y.Float), s.Len())
 				}
@@ -105,7 +106,7 @@ func TestRatingLoadersReal(t *testing.T) {
 
 func TestRatingSplitSeedsAndSample(t *testing.T) {
 	dir := testdata.Dir(t, "movielense")
-	load := func(name string, split loaders.RatingSplit) *loaders.Dataset {
+	load := func(name string, split loaders.RatingSplit) *data.Dataset {
 		t.Helper()
 		ds, err := newRatingLoader(t, name, split).Load(dir)
 		if err != nil {
@@ -182,16 +183,16 @@ func TestRatingLoadersCorrupt(t *testing.T) {
 		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\n2\t2\t3\t1\n1\t2\t5\t2\n", 3, "duplicate"},
 		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\n1\t3\t4\tnow\n", 2, "timestamp"},
 	} {
-		data := t.TempDir()
-		path := filepath.Join(data, tc.folder, tc.file)
+		dir := t.TempDir()
+		path := filepath.Join(dir, tc.folder, tc.file)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, []byte(tc.body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := newRatingLoader(t, tc.loader, loaders.DefaultRatingSplit()).Load(data)
-		var de *loaders.DataError
+		_, err := newRatingLoader(t, tc.loader, loaders.DefaultRatingSplit()).Load(dir)
+		var de *data.DataError
 		if !errors.As(err, &de) {
 			t.Errorf("%s %q: got %v, want a DataError", tc.loader, tc.body, err)
 			continue
@@ -206,7 +207,7 @@ func TestRatingLoadersCorrupt(t *testing.T) {
 	}
 	// A missing folder names where pipe looked.
 	_, err := newRatingLoader(t, "movielense", loaders.DefaultRatingSplit()).Load(t.TempDir())
-	var de *loaders.DataError
+	var de *data.DataError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "movielense") {
 		t.Errorf("missing folder: %v", err)
 	}

@@ -2,15 +2,17 @@ package loaders
 
 import (
 	"fmt"
+
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
 	Transforms.Register("scale", "Divides features by a constant (after subtracting an offset): x' = (x - subtract) / divide.",
-		func() any { return &Scale{Divide: 1, On: "x"} })
+		func() Transform { return &Scale{Divide: 1, On: "x"} })
 	Transforms.Register("reshape", "Gives each example a new shape with the same number of elements, like Keras' Reshape.",
-		func() any { return &Reshape{On: "x"} })
+		func() Transform { return &Reshape{On: "x"} })
 	Transforms.Register("one_hot", "Turns integer class labels into one-hot float vectors of length classes.",
-		func() any { return &OneHot{On: "y"} })
+		func() Transform { return &OneHot{On: "y"} })
 }
 
 // Scale maps x to (x - Subtract) / Divide, element by element.
@@ -21,16 +23,20 @@ type Scale struct {
 }
 
 func (t *Scale) Column() string { return t.On }
+func (t *Scale) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, error) {
+	return columnSchemas(t, x, y)
+}
+func (t *Scale) ApplyDataset(ds *data.Dataset) error { return applyColumn(t, ds) }
 
-func (t *Scale) OutSchema(in Schema) (Schema, error) {
+func (t *Scale) OutSchema(in data.Schema) (data.Schema, error) {
 	if t.Divide == 0 {
 		return in, fmt.Errorf("divide must not be 0")
 	}
-	return Schema{DType: Float32, Shape: in.Shape}, nil
+	return data.Schema{DType: data.Float32, Shape: in.Shape}, nil
 }
 
-func (t *Scale) Apply(a Array) (Array, error) {
-	out := Array{Schema: Schema{DType: Float32, Shape: a.Shape}, Float: make([]float32, 0, len(a.Float)+len(a.Int)), Offsets: a.Offsets}
+func (t *Scale) Apply(a data.Array) (data.Array, error) {
+	out := data.Array{Schema: data.Schema{DType: data.Float32, Shape: a.Shape}, Float: make([]float32, 0, len(a.Float)+len(a.Int)), Offsets: a.Offsets}
 	sub, div := float32(t.Subtract), float32(t.Divide)
 	for _, v := range a.Float {
 		out.Float = append(out.Float, (v-sub)/div)
@@ -48,8 +54,12 @@ type Reshape struct {
 }
 
 func (t *Reshape) Column() string { return t.On }
+func (t *Reshape) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, error) {
+	return columnSchemas(t, x, y)
+}
+func (t *Reshape) ApplyDataset(ds *data.Dataset) error { return applyColumn(t, ds) }
 
-func (t *Reshape) OutSchema(in Schema) (Schema, error) {
+func (t *Reshape) OutSchema(in data.Schema) (data.Schema, error) {
 	size := 1
 	for _, d := range in.Shape {
 		size *= d
@@ -78,7 +88,7 @@ func (t *Reshape) OutSchema(in Schema) (Schema, error) {
 	return in, nil
 }
 
-func (t *Reshape) Apply(a Array) (Array, error) {
+func (t *Reshape) Apply(a data.Array) (data.Array, error) {
 	s, err := t.OutSchema(a.Schema)
 	a.Schema = s
 	return a, err
@@ -91,19 +101,23 @@ type OneHot struct {
 }
 
 func (t *OneHot) Column() string { return t.On }
+func (t *OneHot) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, error) {
+	return columnSchemas(t, x, y)
+}
+func (t *OneHot) ApplyDataset(ds *data.Dataset) error { return applyColumn(t, ds) }
 
-func (t *OneHot) OutSchema(in Schema) (Schema, error) {
-	if in.DType != Int32 {
+func (t *OneHot) OutSchema(in data.Schema) (data.Schema, error) {
+	if in.DType != data.Int32 {
 		return in, fmt.Errorf("one_hot needs integer labels, got %s", in.DType)
 	}
 	if in.Classes > t.Classes {
 		return in, fmt.Errorf("the data has %d classes, more than classes: %d", in.Classes, t.Classes)
 	}
-	return Schema{DType: Float32, Shape: append(append([]int(nil), in.Shape...), t.Classes)}, nil
+	return data.Schema{DType: data.Float32, Shape: append(append([]int(nil), in.Shape...), t.Classes)}, nil
 }
 
-func (t *OneHot) Apply(a Array) (Array, error) {
-	out := Array{Schema: Schema{DType: Float32, Shape: append(append([]int(nil), a.Shape...), t.Classes)}, Float: make([]float32, len(a.Int)*t.Classes)}
+func (t *OneHot) Apply(a data.Array) (data.Array, error) {
+	out := data.Array{Schema: data.Schema{DType: data.Float32, Shape: append(append([]int(nil), a.Shape...), t.Classes)}, Float: make([]float32, len(a.Int)*t.Classes)}
 	for i, c := range a.Int {
 		if c < 0 || int(c) >= t.Classes {
 			return a, fmt.Errorf("label %d of example %d is outside 0..%d", c, i, t.Classes-1)

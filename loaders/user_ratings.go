@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/spec"
 )
 
@@ -21,12 +22,12 @@ import (
 // info (MovieLense titles, Jester's j1..j100). It returns the ratings by
 // dense item index. Every mistake is a DataError naming the file, line and
 // field.
-func ReadUserRatings(path string, info *RatingInfo) (map[int32]float32, error) {
+func ReadUserRatings(path string, info *data.RatingInfo) (map[int32]float32, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, dataErr(path, "file not found")
 	} else if err != nil {
-		return nil, &DataError{Path: path, Err: err}
+		return nil, &data.DataError{Path: path, Err: err}
 	}
 	defer f.Close()
 	index := make(map[string]int32, len(info.Items))
@@ -36,7 +37,7 @@ func ReadUserRatings(path string, info *RatingInfo) (map[int32]float32, error) {
 	r := csv.NewReader(&lineLimiter{r: bufio.NewReader(f), max: maxRatingLine, line: 1})
 	r.FieldsPerRecord = -1 // checked here, with a clearer message
 	lineErr := func(line int, format string, args ...any) error {
-		return &DataError{Path: fmt.Sprintf("%s:%d", path, line), Err: fmt.Errorf(format, args...)}
+		return &data.DataError{Path: fmt.Sprintf("%s:%d", path, line), Err: fmt.Errorf(format, args...)}
 	}
 	ratings := map[int32]float32{}
 	firstLine := map[int32]int{}
@@ -54,7 +55,7 @@ func ReadUserRatings(path string, info *RatingInfo) (map[int32]float32, error) {
 			case errors.As(err, &le):
 				return nil, lineErr(le.line, "line too long (more than %d bytes)", le.max)
 			}
-			return nil, &DataError{Path: path, Err: err}
+			return nil, &data.DataError{Path: path, Err: err}
 		}
 		line, _ := r.FieldPos(0)
 		// An unquoted id with a comma, before trimming takes its spaces.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
 )
 
@@ -15,7 +16,7 @@ import (
 // header, and rejects each kind of mistake with a DataError naming
 // file:line.
 func TestReadUserRatings(t *testing.T) {
-	info := &loaders.RatingInfo{Items: []string{"j1", "j2", "j3", "j10"}, Scale: [2]float32{-10, 10}}
+	info := &data.RatingInfo{Items: []string{"j1", "j2", "j3", "j10"}, Scale: [2]float32{-10, 10}}
 	read := func(text string) (map[int32]float32, error) {
 		path := filepath.Join(t.TempDir(), "me.csv")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
@@ -39,7 +40,7 @@ func TestReadUserRatings(t *testing.T) {
 		{"j1,1\nj2,1\nj3,1\nj10,1\n", "me.csv: every item of the dataset is rated"},
 	} {
 		_, err := read(c.text)
-		var de *loaders.DataError
+		var de *data.DataError
 		if !errors.As(err, &de) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want a DataError with %q", c.text, err, c.want)
 		}

@@ -9,7 +9,7 @@ import (
 
 func init() {
 	Layers.Register("activation", "Applies an activation function element-wise (softmax over the last axis).",
-		func() any { return &Activation{} })
+		func() Layer { return &Activation{} })
 }
 
 // activations are the names accepted wherever a layer takes an activation.

@@ -9,11 +9,11 @@ import (
 
 func init() {
 	Layers.Register("conv2d", "2-D convolution over (height, width, channels) examples, Keras' Conv2D.",
-		func() any {
+		func() Layer {
 			return &Conv2D{Strides: Size2{1, 1}, Padding: "valid", Activation: "linear", UseBias: true}
 		})
 	Layers.Register("max_pool2d", "2-D max pooling over (height, width, channels) examples, Keras' MaxPooling2D.",
-		func() any { return &MaxPool2D{Pool: Size2{2, 2}, Padding: "valid"} })
+		func() Layer { return &MaxPool2D{Pool: Size2{2, 2}, Padding: "valid"} })
 }
 
 // Conv2D is Keras' Conv2D with channels last.

@@ -8,9 +8,9 @@ import (
 
 func init() {
 	Layers.Register("conv1d", "1-D convolution over (timesteps, channels) examples, Keras' Conv1D.",
-		func() any { return &Conv1D{Strides: 1, Padding: "valid", Activation: "linear", UseBias: true} })
+		func() Layer { return &Conv1D{Strides: 1, Padding: "valid", Activation: "linear", UseBias: true} })
 	Layers.Register("global_max_pool1d", "Maximum over the time axis of (timesteps, channels) examples, Keras' GlobalMaxPooling1D.",
-		func() any { return &GlobalMaxPool1D{} })
+		func() Layer { return &GlobalMaxPool1D{} })
 }
 
 // Conv1D is Keras' Conv1D with channels last.

@@ -8,13 +8,13 @@ import (
 
 func init() {
 	Layers.Register("dense", "Fully connected layer: activation(x . kernel + bias) on a flat input.",
-		func() any { return &Dense{Activation: "linear", UseBias: true} })
+		func() Layer { return &Dense{Activation: "linear", UseBias: true} })
 	Layers.Register("dropout", "Sets a random fraction rate of its inputs to 0 during training and scales the rest by 1/(1-rate); does nothing at evaluation.",
-		func() any { return &Dropout{} })
+		func() Layer { return &Dropout{} })
 	Layers.Register("flatten", "Flattens each example to one axis.",
-		func() any { return &Flatten{} })
+		func() Layer { return &Flatten{} })
 	Layers.Register("clip", "Clips values to [min, max] at evaluation and prediction, e.g. predicted ratings to the rating scale; training sees the values unclipped, so no gradient is cut off.",
-		func() any { return &Clip{} })
+		func() Layer { return &Clip{} })
 }
 
 // Dense is Keras' Dense on a flat input.

@@ -9,7 +9,7 @@ import (
 
 func init() {
 	Layers.Register("embedding", "Turns integer ids (0 <= id < input_dim) into dense vectors of size output_dim, Keras' Embedding.",
-		func() any { return &Embedding{} })
+		func() Layer { return &Embedding{} })
 }
 
 // Embedding is Keras' Embedding: a learned table of input_dim rows of

@@ -11,7 +11,7 @@ import (
 )
 
 // Layers is the layer registry; each layer file registers itself in init().
-var Layers = spec.NewRegistry("layer")
+var Layers = spec.NewRegistry[Layer]("layer")
 
 // Layer is a registered layer's config. Shapes are of one example: the
 // batch axis is implicit, as in Keras' summary.

@@ -12,7 +12,7 @@ import (
 func init() {
 	Layers.Register("lstm", "Long short-term memory recurrent layer over (timesteps, features) examples, Keras' LSTM "+
 		"(tanh activation, sigmoid recurrent activation, gate order i, f, c, o, unit_forget_bias).",
-		func() any { return &LSTM{UseBias: true} })
+		func() Layer { return &LSTM{UseBias: true} })
 }
 
 // LSTM is Keras' LSTM with its default activations: tanh for the cell and

@@ -25,7 +25,7 @@ func init() {
 		"lstm_autodiff_ckpt": "as lstm_autodiff, with gradient checkpointing every sqrt(T) steps",
 		"lstm_gomlx":         "GoMLX's ml/layers/lstm (Keras-incompatible weights)",
 	} {
-		Layers.Register(name, "Benchmark variant: "+variant+".", func() any { return &lstmVariant{Variant: name, UseBias: true} })
+		Layers.Register(name, "Benchmark variant: "+variant+".", func() Layer { return &lstmVariant{Variant: name, UseBias: true} })
 	}
 }
 

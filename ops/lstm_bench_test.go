@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/pipeline"
 	"github.com/pipe-ml/pipe/spec"
@@ -34,16 +35,16 @@ func init() {
 		func() any { return &randomTokens{} })
 }
 
-func (l *randomTokens) Schemas() (x, y loaders.Schema) {
-	return loaders.Schema{DType: loaders.Int32, Shape: []int{l.Length}},
-		loaders.Schema{DType: loaders.Int32, Shape: []int{}, Classes: 2}
+func (l *randomTokens) Schemas() (x, y data.Schema) {
+	return data.Schema{DType: data.Int32, Shape: []int{l.Length}},
+		data.Schema{DType: data.Int32, Shape: []int{}, Classes: 2}
 }
 
-func (l *randomTokens) Load(string) (*loaders.Dataset, error) {
+func (l *randomTokens) Load(string) (*data.Dataset, error) {
 	r := rand.New(rand.NewPCG(1, 2))
 	x, y := l.Schemas()
-	split := func(n int) loaders.Split {
-		s := loaders.Split{X: loaders.Array{Schema: x, Int: make([]int32, n*l.Length)}, Y: loaders.Array{Schema: y, Int: make([]int32, n)}}
+	split := func(n int) data.Split {
+		s := data.Split{X: data.Array{Schema: x, Int: make([]int32, n*l.Length)}, Y: data.Array{Schema: y, Int: make([]int32, n)}}
 		for i := range s.X.Int {
 			s.X.Int[i] = int32(r.IntN(l.Vocab))
 		}
@@ -52,7 +53,7 @@ func (l *randomTokens) Load(string) (*loaders.Dataset, error) {
 		}
 		return s
 	}
-	return &loaders.Dataset{Train: split(l.Train), Test: split(1)}, nil
+	return &data.Dataset{Train: split(l.Train), Test: split(1)}, nil
 }
 
 const courseLSTM = `
@@ -187,6 +188,6 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 // bench is the benchmark's model, built once per process.
 var bench struct {
 	model   *pipeline.Model
-	batches []loaders.Split
+	batches []data.Split
 	loss    float64
 }

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
-
-	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/data"
 )
 
 // BenchResult is the training throughput of one plan on random data.
@@ -23,7 +22,7 @@ type BenchResult struct {
 // and then steps more.
 func Bench(p *Plan, backend compute.Backend, batch, steps int) (*BenchResult, error) {
 	if p.Recommender != nil {
-		return nil, fmt.Errorf("bench measures layer stacks; %s is a rating model", p.Spec.Model.Name.Kind)
+		return nil, fmt.Errorf("bench measures layer stacks; %s is a rating model", p.ModelName)
 	}
 	split := randomSplit(p, batch)
 	m, err := NewModel(p, backend)
@@ -53,12 +52,12 @@ func Bench(p *Plan, backend compute.Backend, batch, steps int) (*BenchResult, er
 // uniform [0, 1) features, token ids below the vocabulary size, labels of
 // the kind the loss expects, and rating vectors 6% observed (MovieLense's
 // density) with NaN elsewhere.
-func randomSplit(p *Plan, batch int) loaders.Split {
+func randomSplit(p *Plan, batch int) data.Split {
 	rng := rand.New(rand.NewPCG(1, 2))
-	in := p.Spec.Model.Input.Shape
-	x := loaders.Array{Schema: loaders.Schema{DType: p.X.DType, Shape: in}}
+	in := p.Input
+	x := data.Array{Schema: data.Schema{DType: p.X.DType, Shape: in}}
 	n := batch * size(in)
-	if p.X.DType == loaders.Int32 {
+	if p.X.DType == data.Int32 {
 		vocab := max(p.X.Classes, 2)
 		for range n {
 			x.Int = append(x.Int, int32(rng.IntN(vocab)))
@@ -69,9 +68,9 @@ func randomSplit(p *Plan, batch int) loaders.Split {
 		}
 	}
 	out := p.Output()
-	y := loaders.Array{Schema: p.Y}
+	y := data.Array{Schema: p.Y}
 	switch {
-	case p.Y.DType == loaders.Int32:
+	case p.Y.DType == data.Int32:
 		for range batch {
 			y.Int = append(y.Int, int32(rng.IntN(max(p.Y.Classes, 2))))
 		}
@@ -95,7 +94,7 @@ func randomSplit(p *Plan, batch int) loaders.Split {
 			y.Float = append(y.Float, float32(rng.IntN(2)))
 		}
 	}
-	return loaders.Split{X: x, Y: y}
+	return data.Split{X: x, Y: y}
 }
 
 func size(dims []int) int {

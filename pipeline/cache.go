@@ -14,8 +14,10 @@ import (
 	"sort"
 	"time"
 
+	"github.com/pipe-ml/pipe/arrowio"
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
-	"github.com/pipe-ml/pipe/spec"
+	"github.com/pipe-ml/pipe/rundir"
 )
 
 // cacheFormat versions the cache layout and the Arrow encoding of splits;
@@ -56,11 +58,11 @@ type source struct {
 // cacheMeta is an entry's meta.json: the key it was built from, what the
 // Arrow files cannot hold, and their checksums.
 type cacheMeta struct {
-	Key     cacheKey            `json:"key"`
-	Classes []string            `json:"classes,omitempty"`
-	Ratings *loaders.RatingInfo `json:"ratings,omitempty"`
-	CRC32C  map[string]uint32   `json:"crc32c"`
-	Created time.Time           `json:"created"`
+	Key     cacheKey          `json:"key"`
+	Classes []string          `json:"classes,omitempty"`
+	Ratings *data.RatingInfo  `json:"ratings,omitempty"`
+	CRC32C  map[string]uint32 `json:"crc32c"`
+	Created time.Time         `json:"created"`
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -68,22 +70,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // key returns the plan's cache key, or ok false when its loader cannot be
 // cached (it is not loaders.Sourced).
 func (p *Plan) key(dataDir, cacheDir string) (key cacheKey, id string, ok bool, err error) {
-	sourced, ok := p.Spec.Data.Loader.Config.(loaders.Sourced)
+	sourced, ok := p.Loader.(loaders.Sourced)
 	if !ok {
 		return key, "", false, nil
 	}
-	loader, err := spec.EncodeComponent(p.Spec.Data.Loader)
-	if err != nil {
-		return key, "", false, err
-	}
-	key = cacheKey{Format: cacheFormat, Loader: string(loader)}
-	for _, t := range p.Spec.Data.Transforms {
-		b, err := spec.EncodeComponent(t)
-		if err != nil {
-			return key, "", false, err
-		}
-		key.Transforms = append(key.Transforms, string(b))
-	}
+	key = cacheKey{Format: cacheFormat, Loader: p.DataKey.Loader, Transforms: p.DataKey.Transforms}
 	if key.Sources, err = checksumFolder(filepath.Join(dataDir, sourced.Folder()), cacheDir); err != nil {
 		return key, "", false, err
 	}
@@ -125,7 +116,7 @@ func checksumFolder(dir, cacheDir string) ([]source, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, &loaders.DataError{Path: dir, Err: err}
+		return nil, &data.DataError{Path: dir, Err: err}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	if changed {
@@ -152,7 +143,7 @@ func sha256File(path string) (string, error) {
 // readCache opens the entry in dir. Any problem — a missing or truncated
 // file, a checksum that does not match, an Arrow file that does not
 // validate — makes it a miss, and the caller rebuilds the entry.
-func readCache(dir string, key cacheKey) (*loaders.Dataset, io.Closer, error) {
+func readCache(dir string, key cacheKey) (*data.Dataset, io.Closer, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
 	if err != nil {
 		return nil, nil, err
@@ -164,15 +155,15 @@ func readCache(dir string, key cacheKey) (*loaders.Dataset, io.Closer, error) {
 	if want, _ := json.Marshal(key); string(want) != string(mustJSON(meta.Key)) {
 		return nil, nil, fmt.Errorf("entry was built from another key")
 	}
-	ds := &loaders.Dataset{Classes: meta.Classes, Ratings: meta.Ratings}
+	ds := &data.Dataset{Classes: meta.Classes, Ratings: meta.Ratings}
 	var closers closeAll
-	for name, split := range map[string]*loaders.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
+	for name, split := range map[string]*data.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
 		path := filepath.Join(dir, name)
 		if sum, err := crc32cFile(path); err != nil || sum != meta.CRC32C[name] {
 			closers.Close()
 			return nil, nil, fmt.Errorf("%s: checksum does not match (%v)", name, err)
 		}
-		s, c, err := readSplitArrow(path)
+		s, c, err := arrowio.ReadSplit(path)
 		if err != nil {
 			closers.Close()
 			return nil, nil, err
@@ -201,20 +192,20 @@ func crc32cFile(path string) (uint32, error) {
 // writeCache stores ds as the entry dir: written in full under a
 // temporary name, then renamed, so an interrupted write leaves no entry
 // that a later run would trust.
-func writeCache(dir string, key cacheKey, ds *loaders.Dataset) error {
+func writeCache(dir string, key cacheKey, ds *data.Dataset) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
-	removeStalePartials(filepath.Dir(dir))
+	rundir.RemoveStalePartials(filepath.Dir(dir))
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".partial-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp) // a no-op once renamed
 	meta := cacheMeta{Key: key, Classes: ds.Classes, Ratings: ds.Ratings, CRC32C: map[string]uint32{}, Created: time.Now().UTC()}
-	for name, split := range map[string]*loaders.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
+	for name, split := range map[string]*data.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
 		path := filepath.Join(tmp, name)
-		if err := writeSplitArrow(path, split); err != nil {
+		if err := arrowio.WriteSplit(path, split); err != nil {
 			return err
 		}
 		if meta.CRC32C[name], err = crc32cFile(path); err != nil {
@@ -309,14 +300,3 @@ func ListCache(cacheDir string) ([]CacheEntry, error) {
 
 // ClearCache removes cacheDir and everything in it.
 func ClearCache(cacheDir string) error { return os.RemoveAll(cacheDir) }
-
-// removeStalePartials deletes what killed writers left in dir: hidden
-// .partial-* folders more than a day old (a live writer's is younger).
-func removeStalePartials(dir string) {
-	old, _ := filepath.Glob(filepath.Join(dir, ".partial-*"))
-	for _, p := range old {
-		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > 24*time.Hour {
-			os.RemoveAll(p)
-		}
-	}
-}

@@ -1,28 +1,82 @@
 // Package pipeline compiles a spec into a Plan, checking everything that can
 // be checked without data, and runs the plan: load, preprocess, train,
-// evaluate, and write the run directory.
+// evaluate, and hand the results to the run directory.
 package pipeline
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/optim"
+	"github.com/pipe-ml/pipe/recsys"
 	"github.com/pipe-ml/pipe/spec"
 )
 
-// Plan is a spec whose every part has been resolved and checked.
+// DefaultBackend is the backend of a spec that names none: GoMLX's pure-Go
+// backend, which needs no C libraries and works offline.
+const DefaultBackend = "go"
+
+// Plan is a spec resolved into typed values and checked as a whole. It is
+// not changed after Compile: execution (Train, Run, the Model) reads it and
+// nothing else of the spec.
 type Plan struct {
-	Spec    *spec.Spec
-	X, Y    loaders.Schema // of one example, after the transforms
-	Stages  []ops.Stage
-	Loss    evaluators.Loss // nil for a rating model
+	Name    string
+	Seed    int
+	Backend string // the backend config; DefaultBackend when the spec names none
+
+	Loader     loaders.Loader
+	LoaderName string
+	Steps      []loaders.Step // the transforms, in order
+	TrainLimit int            // first N training examples (0: all)
+	TestLimit  int
+	X, Y       data.Schema // of one example, after the transforms
+	DataKey    DataKey     // what the preprocessed data depends on, for the cache
+
+	// A layer stack: its input shape, layers, loss, optimizer and training.
+	Input     []int
+	Stages    []ops.Stage
+	Loss      evaluators.Loss
+	Optimizer optim.Optimizer
+	Schedule  optim.Schedule // nil: the optimizer's rate throughout
+	Train     Training
+
+	// A registered rating model (model.name); nil for a layer stack.
+	Recommender recsys.Recommender
+	ModelName   string
+
 	Metrics []NamedMetric
-	Opt     Optimizer
-	// Recommender is the rating model named by model.name; nil for a layer stack.
-	Recommender ops.Recommender
+	Report  Report
+	Golden  spec.Golden
+
+	spec *spec.Spec // for positioned errors found at run time and the resolved spec.yaml
+}
+
+// Training is how a layer stack is fitted (spec section train).
+type Training struct {
+	BatchSize, Shards, Epochs int
+	Validation                spec.Validation
+	EarlyStopping             *spec.EarlyStopping // nil: off
+	ClipNorm                  float64             // 0: off
+	CheckpointEvery           int                 // 0: only at the end
+}
+
+// Report is the plan's cell in pipe compare's table, its defaults filled
+// in: the method is the spec name, the dataset the loader's.
+type Report struct {
+	Method, Dataset string
+	Row             int
+}
+
+// DataKey is the loader and transforms as canonical YAML: with the source
+// files' checksums, what names a cache entry.
+type DataKey struct {
+	Loader     string
+	Transforms []string
 }
 
 // NamedMetric is a metric with the name its history series carries.
@@ -48,6 +102,19 @@ func (p *Plan) Params() int {
 	return n
 }
 
+// Errorf is a positioned error about the spec field at path, for checks
+// that need data and so run after Compile.
+func (p *Plan) Errorf(path, format string, args ...any) *spec.Error {
+	return p.spec.Errorf(path, format, args...)
+}
+
+// SpecFile is the file the plan's spec was read from.
+func (p *Plan) SpecFile() string { return p.spec.File }
+
+// ResolvedSpec is the spec with every default filled in, as a run
+// directory keeps it.
+func (p *Plan) ResolvedSpec() ([]byte, error) { return spec.Encode(p.spec) }
+
 // Load reads, decodes and compiles the spec at path, with overrides
 // ("train.epochs=3") applied as `--set` gives them.
 func Load(path string, overrides ...string) (*Plan, error) {
@@ -62,36 +129,84 @@ func Load(path string, overrides ...string) (*Plan, error) {
 // transforms, the model's input against the data, the layer stack, and the
 // loss and metrics against the output. It collects every error it can.
 func Compile(s *spec.Spec) (*Plan, error) {
-	p := &Plan{Spec: s}
-	x, y, errs := loaders.Schemas(s)
-	p.X, p.Y = x, y
+	p := &Plan{
+		Name: s.Name, Seed: s.Seed, Backend: cmp.Or(s.Backend, DefaultBackend),
+		LoaderName: s.Data.Loader.Kind, TrainLimit: s.Data.TrainLimit, TestLimit: s.Data.TestLimit,
+		Train: Training{BatchSize: s.Train.BatchSize, Shards: s.Train.Shards, Epochs: s.Train.Epochs, Validation: s.Train.Validation,
+			EarlyStopping: s.Train.EarlyStopping, ClipNorm: s.Train.ClipNorm, CheckpointEvery: s.Train.CheckpointEvery},
+		Report: Report{Method: cmp.Or(s.Report.Method, s.Name), Dataset: cmp.Or(s.Report.Dataset, s.Data.Loader.Kind), Row: s.Report.Row},
+		Golden: *s.Golden,
+		spec:   s,
+	}
+	var errs spec.ErrorList
+	loader, err := loaders.Loaders.Build(s.Data.Loader)
+	if err != nil {
+		return p, append(errs, err)
+	}
+	p.Loader = loader
+	steps, stepErrs := loaders.BuildSteps(s.Data.Transforms)
+	p.Steps = steps
+	if errs = append(errs, stepErrs...); len(errs) > 0 {
+		return p, errs
+	}
+	x, y := loader.Schemas()
+	p.X, p.Y, errs = loaders.Schemas(x, y, steps)
+	if p.DataKey, err = dataKey(s); err != nil {
+		return p, append(errs, err)
+	}
 	if s.Model.Name.Kind != "" {
-		errs = append(errs, p.compileRecommender()...)
+		errs = append(errs, p.compileRecommender(s)...)
 	} else {
-		errs = append(errs, p.compileStack()...)
+		errs = append(errs, p.compileStack(s)...)
 	}
 	return p, errs.Err()
 }
 
+// dataKey encodes the loader and transforms canonically.
+func dataKey(s *spec.Spec) (DataKey, *spec.Error) {
+	var k DataKey
+	b, err := spec.EncodeComponent(s.Data.Loader)
+	if err != nil {
+		return k, s.Errorf("data.loader", "%v", err)
+	}
+	k.Loader = string(b)
+	for _, t := range s.Data.Transforms {
+		b, err := spec.EncodeComponent(t)
+		if err != nil {
+			return k, s.Errorf(t.Path, "%v", err)
+		}
+		k.Transforms = append(k.Transforms, string(b))
+	}
+	return k, nil
+}
+
 // compileRecommender checks a spec whose model is a registered rating model.
-func (p *Plan) compileRecommender() spec.ErrorList {
-	s := p.Spec
+func (p *Plan) compileRecommender(s *spec.Spec) spec.ErrorList {
 	var errs spec.ErrorList
-	p.Recommender = s.Model.Name.Config.(ops.Recommender)
+	r, err := recsys.Models.Build(s.Model.Name)
+	if err != nil {
+		return append(errs, err)
+	}
+	p.Recommender, p.ModelName = r, s.Model.Name.Kind
 	if s.Model.Input != nil || len(s.Model.Layers) > 0 {
 		errs = append(errs, s.Errorf("model.name", "a rating model (%s) takes no input or layers; leave out model.name for a layer stack", s.Model.Name.Kind))
 	}
-	want, _ := loaders.RatingSchemas()
-	if !slices.Equal(p.X.Shape, want.Shape) || p.X.DType != loaders.Int32 {
+	if want, _ := data.RatingSchemas(); !slices.Equal(p.X.Shape, want.Shape) || p.X.DType != want.DType {
 		errs = append(errs, s.Errorf("data.loader", "%s needs rating data ((user, item) pairs), got examples %s", s.Model.Name.Kind, p.X))
 	}
-	errs = append(errs, p.compileMetrics([]int{}, []string{"rmse", "mae"})...)
-	return errs
+	return append(errs, p.compileMetrics(s, []int{}, []string{"rmse", "mae"})...)
+}
+
+// RatingData reports whether the plan's loader gives ratings, (user, item)
+// pairs, whatever its transforms make of them (AutoRec's rating vectors).
+func (p *Plan) RatingData() bool {
+	x, _ := p.Loader.Schemas()
+	want, _ := data.RatingSchemas()
+	return x.DType == want.DType && slices.Equal(x.Shape, want.Shape)
 }
 
 // compileStack checks a layer-stack model.
-func (p *Plan) compileStack() spec.ErrorList {
-	s := p.Spec
+func (p *Plan) compileStack(s *spec.Spec) spec.ErrorList {
 	var errs spec.ErrorList
 	if s.Model.Input == nil {
 		errs = append(errs, s.Errorf("model.input", "a layer stack needs input: {shape: [...]}, or name a rating model with model.name"))
@@ -110,38 +225,57 @@ func (p *Plan) compileStack() spec.ErrorList {
 	if len(errs) > 0 {
 		return errs
 	}
-	if !sameShape(p.X.Shape, s.Model.Input.Shape) {
-		errs = append(errs, s.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", p.X.Shape, s.Model.Input.Shape))
+	p.Input = s.Model.Input.Shape
+	if !sameShape(p.X.Shape, p.Input) {
+		errs = append(errs, s.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", p.X.Shape, p.Input))
 	}
-	stages, stackErrs := ops.Stack(s.Model.Input.Shape, s.Model.Layers)
+	stages, stackErrs := ops.Stack(p.Input, s.Model.Layers)
 	p.Stages = stages
-	errs = append(errs, stackErrs...)
-	if len(errs) > 0 {
+	if errs = append(errs, stackErrs...); len(errs) > 0 {
 		return errs
 	}
 	out := p.Output()
-	p.Loss = s.Train.Loss.Config.(evaluators.Loss)
+	loss, err := evaluators.Losses.Build(s.Train.Loss)
+	if err != nil {
+		return append(errs, err)
+	}
+	p.Loss = loss
 	if err := p.Loss.Check(out, p.Y); err != nil {
 		errs = append(errs, s.Errorf("train.loss", "%s: %v", s.Train.Loss.Kind, err))
 	}
-	p.Opt = s.Train.Optimizer.Config.(Optimizer)
+	opt, err := optim.Optimizers.Build(s.Train.Optimizer)
+	if err != nil {
+		return append(errs, err)
+	}
+	p.Optimizer = opt
+	if s.Train.LRSchedule.Kind != "" {
+		sched, err := optim.Schedules.Build(s.Train.LRSchedule)
+		if err != nil {
+			return append(errs, err)
+		}
+		p.Schedule = sched
+	}
 	errs = append(errs, p.checkMemory()...)
-	errs = append(errs, p.compileMetrics(out, []string{"loss"})...)
+	errs = append(errs, p.compileMetrics(s, out, []string{"loss"})...)
 	return append(errs, p.checkMonitors()...)
 }
 
 // compileMetrics resolves the spec's metrics against output shape out;
 // the metrics in always are reported first when the spec leaves them out.
-func (p *Plan) compileMetrics(out []int, always []string) spec.ErrorList {
+func (p *Plan) compileMetrics(s *spec.Spec, out []int, always []string) spec.ErrorList {
 	var errs spec.ErrorList
 	seen := map[string]bool{}
-	for _, m := range p.Spec.Evaluate {
+	for _, m := range s.Evaluate {
 		if seen[m.Kind] {
 			errs = append(errs, &spec.Error{Pos: m.Pos, Path: m.Path, Msg: fmt.Sprintf("metric %s is listed twice", m.Kind)})
 			continue
 		}
 		seen[m.Kind] = true
-		metric := m.Config.(evaluators.Metric)
+		metric, err := evaluators.Metrics.Build(m)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		if m.Kind == "loss" && p.Loss == nil {
 			errs = append(errs, &spec.Error{Pos: m.Pos, Path: m.Path, Msg: "a rating model has no loss to report; use rmse and mae"})
 			continue
@@ -154,8 +288,8 @@ func (p *Plan) compileMetrics(out []int, always []string) spec.ErrorList {
 	var first []NamedMetric
 	for _, name := range always {
 		if !seen[name] {
-			e, _ := evaluators.Metrics.Lookup(name)
-			first = append(first, NamedMetric{Name: name, Metric: e.New().(evaluators.Metric)})
+			metric, _ := evaluators.Metrics.New(name)
+			first = append(first, NamedMetric{Name: name, Metric: metric})
 		}
 	}
 	p.Metrics = append(first, p.Metrics...)
@@ -180,25 +314,35 @@ func sameShape(data, declared []int) bool {
 // checkMonitors checks that the series early stopping and a plateau
 // schedule watch will be in the history.
 func (p *Plan) checkMonitors() spec.ErrorList {
-	s := p.Spec
 	var series []string
 	for _, m := range p.Metrics {
 		series = append(series, m.Name)
-		if s.Train.Validation.Split != "none" {
+		if p.Train.Validation.Split != "none" {
 			series = append(series, "val_"+m.Name)
 		}
 	}
 	var errs spec.ErrorList
 	check := func(path, name string) {
 		if !slices.Contains(series, name) {
-			errs = append(errs, s.Errorf(path, "the history has no series %q%s", name, spec.DidYouMean(name, series)))
+			errs = append(errs, p.Errorf(path, "the history has no series %q%s", name, spec.DidYouMean(name, series)))
 		}
 	}
-	if es := s.Train.EarlyStopping; es != nil {
+	if es := p.Train.EarlyStopping; es != nil {
 		check("train.early_stopping.monitor", es.Monitor)
 	}
-	if pl, ok := s.Train.LRSchedule.Config.(*PlateauSchedule); ok {
-		check("train.lr_schedule.monitor", pl.Monitor)
+	if m, ok := p.Schedule.(optim.Monitor); ok {
+		check("train.lr_schedule.monitor", m.Monitored())
 	}
 	return errs
+}
+
+// GoldenRun returns the plan of the spec's golden run: its subsets and
+// epochs, everything else unchanged.
+func (p *Plan) GoldenRun() *Plan {
+	s := *p.spec
+	s.Data.TrainLimit, s.Data.TestLimit, s.Train.Epochs = p.Golden.Train, p.Golden.Test, p.Golden.Epochs
+	q := *p
+	q.TrainLimit, q.TestLimit, q.Train.Epochs = p.Golden.Train, p.Golden.Test, p.Golden.Epochs
+	q.spec = &s
+	return &q
 }

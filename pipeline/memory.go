@@ -14,7 +14,7 @@ import (
 // slots) and every layer's output for a batch three times (forward value,
 // its gradient, and one temporary), all float32.
 func (p *Plan) MemoryEstimate() int64 {
-	return 4 * (4*int64(p.Params()) + 3*p.outputsPerExample()*int64(p.Spec.Train.BatchSize))
+	return 4 * (4*int64(p.Params()) + 3*p.outputsPerExample()*int64(p.Train.BatchSize))
 }
 
 // outputsPerExample is how many values the layers output for one example.
@@ -44,7 +44,7 @@ func (p *Plan) checkMemory() spec.ErrorList {
 				biggest = s
 			}
 		}
-		return spec.ErrorList{p.Spec.Errorf(biggest.SpecPath, "training needs at least %s (parameters, gradients, optimizer state and a batch of activations), more than this machine's %s; layer %s alone has %s parameters",
+		return spec.ErrorList{p.Errorf(biggest.SpecPath, "training needs at least %s (parameters, gradients, optimizer state and a batch of activations), more than this machine's %s; layer %s alone has %s parameters",
 			bytesText(est), bytesText(total), biggest.Name, Thousands(biggest.NParams))}
 	}
 	return nil

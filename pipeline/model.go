@@ -5,9 +5,11 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/pipe-ml/pipe/arrowio"
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/evaluators"
-	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/optim"
 )
 
 // Model is a plan's network with its variables on a backend, and the two
@@ -27,7 +29,7 @@ type Model struct {
 // are created on the first call, from the seed.
 func NewModel(plan *Plan, backend compute.Backend) (*Model, error) {
 	m := &Model{plan: plan, backend: backend, store: model.NewStore()}
-	if err := m.store.SetRNGStateFromSeed(int64(plan.Spec.Seed)); err != nil {
+	if err := m.store.SetRNGStateFromSeed(int64(plan.Seed)); err != nil {
 		return nil, err
 	}
 	var err error
@@ -41,7 +43,7 @@ func NewModel(plan *Plan, backend compute.Backend) (*Model, error) {
 	// evaluation and predictions stay on the first device.
 	var parallel bool
 	devices := backend.NumDevices()
-	if parallel, m.mode = parallelMode(devices, plan.Spec.Train.BatchSize); parallel {
+	if parallel, m.mode = parallelMode(devices, plan.Train.BatchSize); parallel {
 		if m.parallel, err = newDataParallel(m, devices); err != nil {
 			return nil, err
 		}
@@ -63,7 +65,7 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) (*grap
 	// variables as parameters; dropout reads Builder.Training instead.
 	scope.SetTraining(x.Graph(), true)
 	n := x.Shape().Dimensions[0]
-	shards := max(1, min(m.plan.Spec.Train.Shards, n))
+	shards := max(1, min(m.plan.Train.Shards, n))
 	var penalties, again []*graph.Node // the weights' penalties, counted once
 	parts := make([]*graph.Node, shards)
 	for k := range parts {
@@ -76,7 +78,7 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) (*grap
 			if k > 0 {
 				in, pen = scope.Shared, &again
 			}
-			b := &ops.Builder{Graph: x.Graph(), Scope: in("%s", st.Name), Training: training, Seed: uint64(m.plan.Spec.Seed), Index: i, Penalties: pen}
+			b := &ops.Builder{Graph: x.Graph(), Scope: in("%s", st.Name), Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen}
 			part = st.Layer.Build(b, part)
 		}
 		parts[k] = part
@@ -122,7 +124,7 @@ func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	}
 	grads := graph.Gradient(loss, values...)
 
-	if clip := m.plan.Spec.Train.ClipNorm; clip > 0 {
+	if clip := m.plan.Train.ClipNorm; clip > 0 {
 		grads = clipGlobalNorm(grads, clip)
 	}
 	train := m.store.Scope("/train")
@@ -131,7 +133,7 @@ func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	stepVar.SetNodeValue(step)
 	scale := train.VariableWithValue(lrScaleVar, float32(1)).SetTrainable(false).NodeValue(g)
 	for i, v := range vars {
-		v.SetNodeValue(m.plan.Opt.Update(values[i], grads[i], slotFor(m.store, v), step, scale))
+		v.SetNodeValue(m.plan.Optimizer.Update(values[i], grads[i], optim.Slot(m.store, v), step, scale))
 	}
 	return metricSums(m.plan.Metrics, m.plan.Loss, pred, y, measure)
 }
@@ -168,10 +170,10 @@ func (m *Model) evalGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 }
 
 // batchTensor copies examples [from, to) of a into a tensor with the batch axis first.
-func batchTensor(a *loaders.Array, idx []int) *tensors.Tensor {
+func batchTensor(a *data.Array, idx []int) *tensors.Tensor {
 	dims := append([]int{len(idx)}, a.Shape...)
 	n := a.Size()
-	if a.DType == loaders.Int32 {
+	if a.DType == data.Int32 {
 		buf := make([]int32, 0, len(idx)*n)
 		for _, i := range idx {
 			buf = append(buf, a.Int[i*n:(i+1)*n]...)
@@ -186,7 +188,7 @@ func batchTensor(a *loaders.Array, idx []int) *tensors.Tensor {
 }
 
 // run calls exec on a batch and returns the metric sums.
-func run(exec *model.Exec, split *loaders.Split, idx []int) ([]float64, error) {
+func run(exec *model.Exec, split *data.Split, idx []int) ([]float64, error) {
 	out, err := exec.Call1(batchTensor(&split.X, idx), batchTensor(&split.Y, idx))
 	if err != nil {
 		return nil, err
@@ -196,7 +198,7 @@ func run(exec *model.Exec, split *loaders.Split, idx []int) ([]float64, error) {
 
 // Outputs returns the model's output for every example of split, without
 // dropout, flattened example after example.
-func (m *Model) Outputs(split *loaders.Split) ([]float32, error) {
+func (m *Model) Outputs(split *data.Split) ([]float32, error) {
 	if m.predict == nil {
 		var err error
 		m.predict, err = model.NewExec(m.backend, m.store, func(scope *model.Scope, x *graph.Node) *graph.Node {
@@ -231,32 +233,32 @@ func (m *Model) Outputs(split *loaders.Split) ([]float32, error) {
 // predictionRows turns the outputs of a classifier (several class
 // probabilities, or one sigmoid) or a single-value regression into the rows
 // of predictions.arrow. Other outputs (whole rating vectors) have no rows.
-func predictionRows(outputs []float32, labels *loaders.Array, classes []string) (PredictionRows, bool) {
+func predictionRows(outputs []float32, labels *data.Array, classes []string) (arrowio.PredictionRows, bool) {
 	n := labels.Len()
 	if n == 0 || len(outputs)%n != 0 {
-		return PredictionRows{}, false
+		return arrowio.PredictionRows{}, false
 	}
 	width := len(outputs) / n
-	rows := PredictionRows{Index: make([]int64, n), Label: make([]float32, n), Prediction: make([]float32, n)}
+	rows := arrowio.PredictionRows{Index: make([]int64, n), Label: make([]float32, n), Prediction: make([]float32, n)}
 	labelWidth := labels.Size()
 	for i := range n {
 		rows.Index[i] = int64(i)
 		out := outputs[i*width : (i+1)*width]
 		switch {
-		case labels.DType == loaders.Int32 && labelWidth == 1:
+		case labels.DType == data.Int32 && labelWidth == 1:
 			rows.Label[i] = float32(labels.Int[i])
 		case labelWidth == width && width > 1: // one-hot
 			rows.Label[i] = float32(argmax(labels.Float[i*width : (i+1)*width]))
 		case labelWidth == 1:
 			rows.Label[i] = labels.Float[i]
 		default:
-			return PredictionRows{}, false
+			return arrowio.PredictionRows{}, false
 		}
 		switch {
 		case width > 1:
 			rows.Prediction[i] = float32(argmax(out))
 			rows.Probabilities = append(rows.Probabilities, out)
-		case labels.Classes == 2 || (labels.DType == loaders.Int32 && len(classes) == 2): // one sigmoid
+		case labels.Classes == 2 || (labels.DType == data.Int32 && len(classes) == 2): // one sigmoid
 			rows.Prediction[i] = 0
 			if out[0] >= 0.5 {
 				rows.Prediction[i] = 1

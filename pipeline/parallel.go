@@ -7,7 +7,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/core/tensors/dtensor"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/data"
 )
 
 // dataParallel is the training step spread over several devices of one
@@ -68,7 +68,7 @@ func newDataParallel(m *Model, devices int) (*dataParallel, error) {
 
 // run trains on examples idx of split (a multiple of the device count) and
 // returns the batch's metric sums.
-func (p *dataParallel) run(split *loaders.Split, idx []int) ([]float64, error) {
+func (p *dataParallel) run(split *data.Split, idx []int) ([]float64, error) {
 	x, err := dtensor.ShardTensor(p.batch, batchTensor(&split.X, idx))
 	if err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ func (p *dataParallel) run(split *loaders.Split, idx []int) ([]float64, error) {
 // devices and the batch divides among them (an epoch's last, short batch
 // may not: it runs on one device, the same update computed in one place),
 // else exactly as on a single device.
-func (m *Model) step(split *loaders.Split, idx []int) ([]float64, error) {
+func (m *Model) step(split *data.Split, idx []int) ([]float64, error) {
 	if p := m.parallel; p != nil && len(idx)%p.devices == 0 {
 		return p.run(split, idx)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/core/tensors/dtensor"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/internal/testdata"
-	"github.com/pipe-ml/pipe/loaders"
 )
 
 func TestParallelMode(t *testing.T) {
@@ -100,9 +100,9 @@ func TestOneDeviceNoParallelStep(t *testing.T) {
 // examples and labels alike, to the devices in order.
 func TestBatchShards(t *testing.T) {
 	const devices, batch = 4, 8
-	split := loaders.Split{
-		X: loaders.Array{Schema: loaders.Schema{DType: loaders.Float32, Shape: []int{3}}},
-		Y: loaders.Array{Schema: loaders.Schema{DType: loaders.Int32, Shape: []int{1}, Classes: 10}},
+	split := data.Split{
+		X: data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{3}}},
+		Y: data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{1}, Classes: 10}},
 	}
 	for i := range 2 * batch {
 		split.X.Float = append(split.X.Float, float32(i), float32(i)+0.25, float32(i)+0.5)

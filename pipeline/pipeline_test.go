@@ -20,7 +20,7 @@ func smallMNIST(t *testing.T, train, test, epochs int) *pipeline.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Spec.Data.TrainLimit, p.Spec.Data.TestLimit, p.Spec.Train.Epochs = train, test, epochs
+	p.TrainLimit, p.TestLimit, p.Train.Epochs = train, test, epochs
 	return p
 }
 
@@ -83,7 +83,7 @@ func TestDeterministic(t *testing.T) {
 	data := testdata.Dir(t, "mnist")
 	runOnce := func(seed int) []float64 {
 		p := smallMNIST(t, 512, 256, 1)
-		p.Spec.Seed = seed
+		p.Seed = seed
 		res, err := pipeline.Run(p, pipeline.Options{DataDir: data, RunsDir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
@@ -109,7 +109,7 @@ func TestDeterministic(t *testing.T) {
 func TestValidationFraction(t *testing.T) {
 	data := testdata.Dir(t, "mnist")
 	p := smallMNIST(t, 500, 100, 1)
-	p.Spec.Train.Validation = spec.Validation{Split: "fraction", Fraction: 0.2}
+	p.Train.Validation = spec.Validation{Split: "fraction", Fraction: 0.2}
 	var lines []string
 	res, err := pipeline.Run(p, pipeline.Options{DataDir: data, RunsDir: t.TempDir(), Log: writerFunc(func(b []byte) { lines = append(lines, string(b)) })})
 	if err != nil {

@@ -4,16 +4,15 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/model/checkpoint"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
-	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/recsys"
+	"github.com/pipe-ml/pipe/rundir"
 )
 
 // PredictError is a run whose model cannot take the inputs given to
@@ -27,35 +26,24 @@ func (e *PredictError) Unwrap() error { return e.Err }
 // and says how many of the unrated items got a fallback.
 type userPredictor func(ratings map[int32]float32) (pred []float32, fallbacks int, err error)
 
-// ratingData reports whether the plan's loader gives rating data.
-func (p *Plan) ratingData() bool {
-	x, _ := p.Spec.Data.Loader.Config.(loaders.Loader).Schemas()
-	want, _ := loaders.RatingSchemas()
-	return x.DType == want.DType && slices.Equal(x.Shape, want.Shape)
-}
-
 // predictUsers applies a run on rating data to files of one user's ratings
 // each (loaders.ReadUserRatings) and returns, per file, the items the user
 // did not rate with their predicted ratings, best first. The models that
 // can rate for a user outside the training data: U-AutoRec (a layer stack
 // on rating_matrix by: user), and the rating models that implement
-// ops.UserPredictor. The dataset is loaded for its item ids, and for
+// recsys.UserPredictor. The dataset is loaded for its item ids, and for
 // user_knn for its training ratings.
-func (p *Plan) predictUsers(runDir string, inputs []string, opt Options) ([]Prediction, error) {
+func (p *Plan) predictUsers(run *rundir.Run, inputs []string, opt Options) ([]Prediction, error) {
 	// What needs no data is checked first.
-	var after []loaders.Transform
+	var after []loaders.ColumnTransform
 	if p.Recommender != nil {
-		up, ok := p.Recommender.(ops.UserPredictor)
-		if !ok {
-			return nil, &PredictError{fmt.Errorf("%s: model %s cannot rate items for a user outside its training data", runDir, p.Spec.Model.Name.Kind)}
-		}
-		if err := up.NewUsers(); err != nil {
-			return nil, &PredictError{fmt.Errorf("%s: %w", runDir, err)}
+		if err := p.Recommender.NewUsers(); err != nil {
+			return nil, &PredictError{fmt.Errorf("%s: %w", run.Dir, err)}
 		}
 	} else {
 		var err error
 		if after, err = p.userVectorTransforms(); err != nil {
-			return nil, &PredictError{fmt.Errorf("%s: %w", runDir, err)}
+			return nil, &PredictError{fmt.Errorf("%s: %w", run.Dir, err)}
 		}
 	}
 	ds, closer, err := p.Data(opt.DataDir, opt.CacheDir)
@@ -65,13 +53,16 @@ func (p *Plan) predictUsers(runDir string, inputs []string, opt Options) ([]Pred
 	defer closer.Close()
 	info := ds.Ratings
 	if info == nil {
-		return nil, fmt.Errorf("loader %s gives no rating info", p.Spec.Data.Loader.Kind)
+		return nil, fmt.Errorf("loader %s gives no rating info", p.LoaderName)
 	}
 	var predict userPredictor
 	if p.Recommender != nil {
-		predict, err = p.restoreRecommender(runDir, ds)
+		var fitted recsys.Fitted
+		if fitted, err = p.restoreFitted(run, ds); err == nil {
+			predict = fitted.PredictUser
+		}
 	} else {
-		predict, err = p.autoRecPredictor(runDir, opt.Backend, info, after)
+		predict, err = p.autoRecPredictor(run, opt.Backend, info, after)
 	}
 	if err != nil {
 		return nil, err
@@ -109,20 +100,20 @@ func (p *Plan) predictUsers(runDir string, inputs []string, opt Options) ([]Pred
 // userVectorTransforms checks that the layer stack takes a user's rating
 // vector (U-AutoRec: rating_matrix by: user) and returns the feature
 // transforms after rating_matrix, which a new user's vector goes through.
-func (p *Plan) userVectorTransforms() ([]loaders.Transform, error) {
-	var after []loaders.Transform
+func (p *Plan) userVectorTransforms() ([]loaders.ColumnTransform, error) {
+	var after []loaders.ColumnTransform
 	var matrix *loaders.RatingMatrix
-	for _, c := range p.Spec.Data.Transforms {
-		switch t := c.Config.(type) {
+	for _, s := range p.Steps {
+		switch t := s.Transform.(type) {
 		case *loaders.RatingMatrix:
 			matrix = t
-		case loaders.Transform:
+		case loaders.ColumnTransform:
 			if matrix != nil {
 				after = append(after, t)
 			}
 		default:
 			if matrix != nil {
-				return nil, fmt.Errorf("predict cannot apply transform %s to a user's ratings", c.Kind)
+				return nil, fmt.Errorf("predict cannot apply transform %s to a user's ratings", s.Kind)
 			}
 		}
 	}
@@ -139,14 +130,14 @@ func (p *Plan) userVectorTransforms() ([]loaders.Transform, error) {
 // rating vector over all items, 0 where they rated nothing, as the
 // rating_matrix transform builds it for training users; the output is a
 // predicted rating per item, clipped to the scale as every rating model's.
-func (p *Plan) autoRecPredictor(runDir, backend string, info *loaders.RatingInfo, after []loaders.Transform) (userPredictor, error) {
-	m, err := p.loadModel(runDir, backend)
+func (p *Plan) autoRecPredictor(run *rundir.Run, backend string, info *data.RatingInfo, after []loaders.ColumnTransform) (userPredictor, error) {
+	m, err := p.loadModel(run, backend)
 	if err != nil {
 		return nil, err
 	}
 	n := len(info.Items)
 	return func(ratings map[int32]float32) ([]float32, int, error) {
-		x := loaders.Array{Schema: loaders.Schema{DType: loaders.Float32, Shape: []int{n}}, Float: make([]float32, n)}
+		x := data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{n}}, Float: make([]float32, n)}
 		for i, r := range ratings {
 			x.Float[i] = r
 		}
@@ -154,7 +145,7 @@ func (p *Plan) autoRecPredictor(runDir, backend string, info *loaders.RatingInfo
 		if err != nil {
 			return nil, 0, err
 		}
-		out, err := m.Outputs(&loaders.Split{X: x, Y: x}) // Outputs reads no labels
+		out, err := m.Outputs(&data.Split{X: x, Y: x}) // Outputs reads no labels
 		if err != nil {
 			return nil, 0, err
 		}
@@ -165,71 +156,47 @@ func (p *Plan) autoRecPredictor(runDir, backend string, info *loaders.RatingInfo
 	}, nil
 }
 
-// restoreRecommender gives the plan's rating model its trained state
-// (restoreFitted) and returns its prediction for a new user.
-func (p *Plan) restoreRecommender(runDir string, ds *loaders.Dataset) (userPredictor, error) {
-	if err := p.restoreFitted(runDir, ds); err != nil {
-		return nil, err
-	}
-	return p.Recommender.(ops.UserPredictor).PredictUser, nil
-}
-
-// restoreFitted makes p.Recommender the model fitted in runDir: its saved
-// state, or for a memory-based model (user_knn, whose model is the
-// training ratings) a fit on the same training data.
-func (p *Plan) restoreFitted(runDir string, ds *loaders.Dataset) error {
+// restoreFitted returns the rating model fitted in run: its saved state,
+// or for a memory-based model (user_knn, whose model is the training
+// ratings) a fit on the same training data.
+func (p *Plan) restoreFitted(run *rundir.Run, ds *data.Dataset) (recsys.Fitted, error) {
 	train, _ := p.fitSplits(ds)
-	if s, ok := p.Recommender.(ops.StateSaver); ok {
-		state, err := loadState(runDir)
-		if err != nil {
-			return err
-		}
-		if err := s.LoadState(ds.Ratings, &train, state); err != nil {
-			return fmt.Errorf("%s: %w", runDir, err)
-		}
-		return nil
-	}
-	_, err := p.Recommender.Fit(&ops.FitContext{Info: ds.Ratings, Seed: uint64(p.Spec.Seed)}, &train)
-	return err
-}
-
-// saveState writes a rating model's state under dir/checkpoint in GoMLX's
-// checkpoint format, one variable per tensor, as a layer stack's are.
-func saveState(dir string, s ops.StateSaver) error {
-	state, err := s.State()
-	if err != nil {
-		return err
+	r, ok := p.Recommender.(recsys.Restorer)
+	if !ok {
+		fitted, _, err := p.Recommender.Fit(&recsys.FitContext{Info: ds.Ratings, Seed: uint64(p.Seed)}, &train)
+		return fitted, err
 	}
 	store := model.NewStore()
-	for _, name := range slices.Sorted(maps.Keys(state)) {
-		if _, err := store.CreateVariable("/"+name, state[name]); err != nil {
-			return err
-		}
-	}
-	h, err := checkpoint.Build(store).Dir(filepath.Join(dir, checkpointDir)).Done()
-	if err != nil {
-		return err
-	}
-	return h.Save()
-}
-
-// loadState reads saveState's tensors back by name.
-func loadState(runDir string) (map[string]*tensors.Tensor, error) {
-	dir := filepath.Join(runDir, checkpointDir)
-	if _, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("%s has no checkpoint of the fitted model (runs of rating models written before pipe saved one have none; run the spec again): %w", runDir, err)
-	}
-	store := model.NewStore()
-	if _, err := checkpoint.Build(store).Dir(dir).Immediate().Done(); err != nil {
-		return nil, fmt.Errorf("%s: %w", runDir, err)
+	if err := run.LoadCheckpoint(store); err != nil {
+		return nil, fmt.Errorf("%w (runs of rating models written before pipe saved their state have none; run the spec again)", err)
 	}
 	state := map[string]*tensors.Tensor{}
 	for v := range store.IterVariables() {
 		t, err := v.Value()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", runDir, err)
+			return nil, fmt.Errorf("%s: %w", run.Dir, err)
 		}
 		state[v.Name()] = t
 	}
-	return state, nil
+	fitted, err := r.Restore(ds.Ratings, &train, state)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", run.Dir, err)
+	}
+	return fitted, nil
+}
+
+// stateStore puts a fitted rating model's state into a variable store,
+// one variable per tensor, for the run's checkpoint.
+func stateStore(s recsys.StateSaver) (*model.Store, error) {
+	state, err := s.State()
+	if err != nil {
+		return nil, err
+	}
+	store := model.NewStore()
+	for _, name := range slices.Sorted(maps.Keys(state)) {
+		if _, err := store.CreateVariable("/"+name, state[name]); err != nil {
+			return nil, err
+		}
+	}
+	return store, nil
 }

@@ -10,35 +10,36 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/pipe-ml/pipe/arrowio"
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/evaluators"
-	"github.com/pipe-ml/pipe/loaders"
-	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/recsys"
 )
 
 // fitRecommender fits a registered rating model and measures it on the
 // test ratings with the plan's metrics.
-func (p *Plan) fitRecommender(backend compute.Backend, ds *loaders.Dataset, train, val *loaders.Split, logf func(string, ...any)) (*Result, error) {
+func (p *Plan) fitRecommender(backend compute.Backend, ds *data.Dataset, train, val *data.Split, logf func(string, ...any)) (*Result, error) {
 	if ds.Ratings == nil {
-		return nil, fmt.Errorf("model %s needs rating data; loader %s gives none", p.Spec.Model.Name.Kind, p.Spec.Data.Loader.Kind)
+		return nil, fmt.Errorf("model %s needs rating data; loader %s gives none", p.ModelName, p.LoaderName)
 	}
-	ctx := &ops.FitContext{Info: ds.Ratings, Backend: backend, Seed: uint64(p.Spec.Seed), Val: val, Log: logf}
+	ctx := &recsys.FitContext{Info: ds.Ratings, Backend: backend, Seed: uint64(p.Seed), Val: val, Log: logf}
 	start := time.Now()
-	hist, err := p.Recommender.Fit(ctx, train)
+	fitted, hist, err := p.Recommender.Fit(ctx, train)
 	if err != nil {
 		return nil, err
 	}
 	if hist == nil {
-		hist = &evaluators.History{}
+		hist = &data.History{}
 	}
-	res := &Result{History: hist, Seconds: time.Since(start).Seconds(), recommender: p.Recommender}
-	pred, fallbacks, err := p.Recommender.Predict(&ds.Test.X)
+	res := &Result{History: hist, Seconds: time.Since(start).Seconds(), fitted: fitted}
+	pred, fallbacks, err := fitted.Predict(&ds.Test.X)
 	if err != nil {
 		return nil, fmt.Errorf("predicting the test ratings: %w", err)
 	}
 	res.Fallbacks, res.TestExamples = fallbacks, len(pred)
 	// The labels are copied: with a cache they live in a memory mapping
 	// that is gone once the run's data is closed, before the run is written.
-	rows := PredictionRows{Index: make([]int64, len(pred)), Label: slices.Clone(ds.Test.Y.Float), Prediction: pred}
+	rows := arrowio.PredictionRows{Index: make([]int64, len(pred)), Label: slices.Clone(ds.Test.Y.Float), Prediction: pred}
 	for i := range rows.Index {
 		rows.Index[i] = int64(i)
 	}

@@ -2,21 +2,22 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/gomlx/compute"
 
-	"github.com/pipe-ml/pipe/evaluators"
+	"github.com/pipe-ml/pipe/arrowio"
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
-	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/recsys"
+	"github.com/pipe-ml/pipe/rundir"
 	"github.com/pipe-ml/pipe/spec"
 )
 
@@ -44,7 +45,7 @@ type Options struct {
 // Result is what a finished run produced.
 type Result struct {
 	Dir     string // the run directory; empty when nothing was written
-	History *evaluators.History
+	History *data.History
 	Test    map[string]float64 // final metrics on the test split
 	Seconds float64            // training time
 	// Interrupted runs stopped early (Ctrl-C, or a diverged loss: Stopped
@@ -56,12 +57,12 @@ type Result struct {
 	Fallbacks int
 	model     *Model          // the trained layer stack, saved as the run's checkpoint
 	backend   compute.Backend // where model's variables live, until Close
-	// recommender is the fitted rating model; its state, when it has one
-	// (ops.StateSaver), is saved as the run's checkpoint.
-	recommender ops.Recommender
+	// fitted is the fitted rating model; its state, when it has one
+	// (recsys.StateSaver), is saved as the run's checkpoint.
+	fitted recsys.Fitted
 	// Predictions are the rows of predictions.arrow; nil when the model's
 	// outputs have no per-example prediction (whole rating vectors).
-	Predictions  *PredictionRows
+	Predictions  *arrowio.PredictionRows
 	TestExamples int
 }
 
@@ -70,20 +71,20 @@ type Result struct {
 // reuses the Arrow files of an earlier run with the same loader, params,
 // transforms and source files, memory-mapped; close the returned Closer
 // when done with the data.
-func (p *Plan) Data(dataDir, cacheDir string) (*loaders.Dataset, io.Closer, error) {
+func (p *Plan) Data(dataDir, cacheDir string) (*data.Dataset, io.Closer, error) {
 	ds, closer, err := p.preprocessed(dataDir, cacheDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	if n := p.Spec.Data.TrainLimit; n > 0 && n < ds.Train.Len() {
+	if n := p.TrainLimit; n > 0 && n < ds.Train.Len() {
 		ds.Train = ds.Train.Slice(0, n)
 	}
-	if n := p.Spec.Data.TestLimit; n > 0 && n < ds.Test.Len() {
+	if n := p.TestLimit; n > 0 && n < ds.Test.Len() {
 		ds.Test = ds.Test.Slice(0, n)
 	}
-	if in := p.Spec.Model.Input; in != nil && !slices.Equal(ds.Train.X.Shape, in.Shape) {
+	if p.Input != nil && !slices.Equal(ds.Train.X.Shape, p.Input) {
 		closer.Close()
-		return nil, nil, spec.ErrorList{p.Spec.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", ds.Train.X.Shape, in.Shape)}
+		return nil, nil, spec.ErrorList{p.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", ds.Train.X.Shape, p.Input)}
 	}
 	return ds, closer, nil
 }
@@ -91,7 +92,7 @@ func (p *Plan) Data(dataDir, cacheDir string) (*loaders.Dataset, io.Closer, erro
 // preprocessed returns the whole dataset after the transforms, from the
 // cache when it holds a valid entry. A cache that cannot be written costs
 // only time: the run goes on with the data it loaded.
-func (p *Plan) preprocessed(dataDir, cacheDir string) (*loaders.Dataset, io.Closer, error) {
+func (p *Plan) preprocessed(dataDir, cacheDir string) (*data.Dataset, io.Closer, error) {
 	var entry string
 	var key cacheKey
 	if cacheDir != "" {
@@ -103,19 +104,18 @@ func (p *Plan) preprocessed(dataDir, cacheDir string) (*loaders.Dataset, io.Clos
 			}
 		}
 	}
-	loader := p.Spec.Data.Loader.Config.(loaders.Loader)
-	ds, err := loader.Load(dataDir)
+	ds, err := p.Loader.Load(dataDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	wantX, wantY := loader.Schemas()
-	for _, split := range []*loaders.Split{&ds.Train, &ds.Test} {
+	wantX, wantY := p.Loader.Schemas()
+	for _, split := range []*data.Split{&ds.Train, &ds.Test} {
 		if !slices.Equal(split.X.Shape, wantX.Shape) || !slices.Equal(split.Y.Shape, wantY.Shape) || split.X.DType != wantX.DType || split.Y.DType != wantY.DType {
-			return nil, nil, fmt.Errorf("loader %s declared examples %s -> %s but produced %s -> %s", p.Spec.Data.Loader.Kind, wantX, wantY, split.X.Schema, split.Y.Schema)
+			return nil, nil, fmt.Errorf("loader %s declared examples %s -> %s but produced %s -> %s", p.LoaderName, wantX, wantY, split.X.Schema, split.Y.Schema)
 		}
 	}
-	if err := loaders.Apply(p.Spec, ds); err != nil {
-		return nil, nil, &loaders.DataError{Path: p.Spec.File, Err: err}
+	if err := loaders.Apply(p.Steps, ds); err != nil {
+		return nil, nil, &data.DataError{Path: p.SpecFile(), Err: err}
 	}
 	if entry != "" {
 		writeCache(entry, key, ds)
@@ -158,13 +158,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 			fmt.Fprintf(opt.Log, format, args...)
 		}
 	}
-	backendName := p.Spec.Backend
-	if opt.Backend != "" {
-		backendName = opt.Backend
-	}
-	if backendName == "" {
-		backendName = "go"
-	}
+	backendName := cmp.Or(opt.Backend, p.Backend)
 	backend, err := NewBackend(backendName)
 	if err != nil {
 		return nil, err
@@ -185,10 +179,10 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	defer closer.Close()
 	train, val := p.fitSplits(ds)
 	if p.Recommender != nil {
-		logf("%s: %d training and %d test ratings, model %s, backend %s\n", p.Spec.Name, train.Len(), ds.Test.Len(), p.Spec.Model.Name.Kind, backendName)
+		logf("%s: %d training and %d test ratings, model %s, backend %s\n", p.Name, train.Len(), ds.Test.Len(), p.ModelName, backendName)
 		return p.fitRecommender(backend, ds, &train, val, logf)
 	}
-	logf("%s: %d training and %d test examples, %s parameters, backend %s\n", p.Spec.Name, train.Len(), ds.Test.Len(), Thousands(p.Params()), backendName)
+	logf("%s: %d training and %d test examples, %s parameters, backend %s\n", p.Name, train.Len(), ds.Test.Len(), Thousands(p.Params()), backendName)
 
 	m, err := NewModel(p, backend)
 	if err != nil {
@@ -196,7 +190,11 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	}
 	fo := FitOptions{Context: opt.Context, Log: logf}
 	if opt.Resume != "" {
-		if fo.Resume, err = resume(p, m, opt.Resume); err != nil {
+		run, err := rundir.Open(opt.Resume)
+		if err != nil {
+			return nil, err
+		}
+		if fo.Resume, err = resume(p, m, run); err != nil {
 			return nil, err
 		}
 		logf("resuming %s after epoch %d\n", opt.Resume, len(fo.Resume.Values[0]))
@@ -212,12 +210,12 @@ func Train(p *Plan, opt Options) (*Result, error) {
 			logf(" - %s: %.4f", n, r.Metrics[n])
 		}
 		logf("\n")
-		if every := p.Spec.Train.CheckpointEvery; every > 0 && r.Epoch%every == 0 && r.Epoch < r.Epochs && opt.checkpoint != nil && checkpointErr == nil {
+		if every := p.Train.CheckpointEvery; every > 0 && r.Epoch%every == 0 && r.Epoch < r.Epochs && opt.checkpoint != nil && checkpointErr == nil {
 			checkpointErr = opt.checkpoint(&Result{History: r.History.Clone(), model: m, Interrupted: true,
 				Stopped: fmt.Errorf("checkpoint after epoch %d", r.Epoch)})
 		}
 	}
-	hist, err := m.Fit(&train, val, p.Spec.Train.Epochs, fo)
+	hist, err := m.Fit(&train, val, p.Train.Epochs, fo)
 	if checkpointErr != nil {
 		return nil, fmt.Errorf("checkpoint: %w", checkpointErr)
 	}
@@ -248,9 +246,9 @@ func Train(p *Plan, opt Options) (*Result, error) {
 
 // fitSplits are the data the model is fitted on and the validation data
 // (nil for none), as train.validation says.
-func (p *Plan) fitSplits(ds *loaders.Dataset) (train loaders.Split, val *loaders.Split) {
+func (p *Plan) fitSplits(ds *data.Dataset) (train data.Split, val *data.Split) {
 	train, val = ds.Train, &ds.Test
-	switch v := p.Spec.Train.Validation; v.Split {
+	switch v := p.Train.Validation; v.Split {
 	case "none":
 		val = nil
 	case "fraction":
@@ -261,45 +259,17 @@ func (p *Plan) fitSplits(ds *loaders.Dataset) (train loaders.Split, val *loaders
 	return train, val
 }
 
-// GoldenRun returns the plan of the spec's golden run: its subsets and
-// epochs, everything else unchanged.
-func (p *Plan) GoldenRun() *Plan {
-	g := *p.Spec.Golden
-	s := *p.Spec
-	s.Data.TrainLimit, s.Data.TestLimit, s.Train.Epochs = g.Train, g.Test, g.Epochs
-	q := *p
-	q.Spec = &s
-	return &q
-}
-
 // writeRun writes the run directory (or replaces replace, the same run's
-// earlier checkpoint). Files go to a hidden temporary
-// directory first, renamed into place only when complete, so an
-// interrupted run leaves no half-written directory that looks finished,
-// and an earlier run's directory is never reused.
+// earlier directory) through rundir.
 func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, error) {
-	if runsDir == "" {
-		runsDir = "runs"
-	}
-	parent := filepath.Join(runsDir, p.Spec.Name)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", err
-	}
-	removeStalePartials(parent)
-	tmp, err := os.MkdirTemp(parent, ".partial-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp) // a no-op once renamed
-
-	resolved, err := spec.Encode(p.Spec)
+	resolved, err := p.ResolvedSpec()
 	if err != nil {
 		return "", err
 	}
 	var summary bytes.Buffer
 	p.WriteSummary(&summary)
 	metrics := map[string]any{
-		"spec": p.Spec.Name, "params": p.Params(), "epochs": p.Spec.Train.Epochs,
+		"spec": p.Name, "params": p.Params(), "epochs": p.Train.Epochs,
 		"train_seconds": res.Seconds, "test": res.Test, "final_epoch": res.History.Last(),
 		"test_examples": res.TestExamples,
 	}
@@ -307,73 +277,18 @@ func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, er
 		metrics["interrupted"] = res.Stopped.Error()
 		metrics["epochs_done"] = len(res.History.Values[0])
 	}
+	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions}
 	if p.Recommender != nil {
-		metrics["model"] = p.Spec.Model.Name.Kind
+		metrics["model"] = p.ModelName
 		metrics["fallback_predictions"] = res.Fallbacks
-	}
-	for name, v := range map[string]any{"history.json": res.History, "metrics.json": metrics} {
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return "", err
+		if s, ok := res.fitted.(recsys.StateSaver); ok {
+			if c.Checkpoint, err = stateStore(s); err != nil {
+				return "", fmt.Errorf("checkpoint: %w", err)
+			}
 		}
-		if err := os.WriteFile(filepath.Join(tmp, name), append(b, '\n'), 0o644); err != nil {
-			return "", err
-		}
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "spec.yaml"), resolved, 0o644); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "summary.txt"), summary.Bytes(), 0o644); err != nil {
-		return "", err
-	}
-	if err := writeHistoryArrow(filepath.Join(tmp, "history.arrow"), res.History); err != nil {
-		return "", err
-	}
-	if err := writeHistoryPlot(filepath.Join(tmp, "history.png"), p.Spec.Name, res.History); err != nil {
-		return "", fmt.Errorf("history.png: %w", err)
 	}
 	if res.model != nil {
-		if err := res.model.saveCheckpoint(tmp); err != nil {
-			return "", fmt.Errorf("checkpoint: %w", err)
-		}
+		c.Checkpoint = res.model.store
 	}
-	if s, ok := res.recommender.(ops.StateSaver); ok {
-		if err := saveState(tmp, s); err != nil {
-			return "", fmt.Errorf("checkpoint: %w", err)
-		}
-	}
-	if res.Predictions != nil {
-		if err := writePredictionsArrow(filepath.Join(tmp, "predictions.arrow"), *res.Predictions); err != nil {
-			return "", err
-		}
-	}
-	if replace != "" {
-		// This run's own earlier checkpoint directory: moved aside, then
-		// replaced, then removed, so a crash leaves one of the two whole.
-		old := filepath.Join(parent, ".replaced-"+filepath.Base(tmp))
-		if err := os.Rename(replace, old); err != nil {
-			return "", err
-		}
-		if err := os.Rename(tmp, replace); err != nil {
-			os.Rename(old, replace)
-			return "", err
-		}
-		return replace, os.RemoveAll(old)
-	}
-	stamp := time.Now().Format("20060102-150405")
-	for i := 1; ; i++ {
-		dir := filepath.Join(parent, stamp)
-		if i > 1 {
-			dir = fmt.Sprintf("%s-%d", dir, i)
-		}
-		// os.Rename onto an existing non-empty directory fails, so a
-		// finished run is never replaced; try the next name instead.
-		err := os.Rename(tmp, dir)
-		if err == nil {
-			return dir, nil
-		}
-		if _, statErr := os.Stat(dir); statErr != nil || i > 100 {
-			return "", errors.Join(fmt.Errorf("writing run directory %s", dir), err)
-		}
-	}
+	return rundir.Write(runsDir, p.Name, c, replace)
 }

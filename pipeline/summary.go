@@ -12,7 +12,7 @@ import (
 // type, output shape, parameter count, and the totals.
 func (p *Plan) WriteSummary(w io.Writer) {
 	rule := strings.Repeat("_", 65)
-	fmt.Fprintf(w, "Model: %q\n%s\n", p.Spec.Name, rule)
+	fmt.Fprintf(w, "Model: %q\n%s\n", p.Name, rule)
 	fmt.Fprintf(w, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
 	fmt.Fprintln(w, strings.Repeat("=", 65))
 	for _, s := range p.Stages {

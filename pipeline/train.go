@@ -11,8 +11,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/evaluators"
-	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/spec"
 )
 
@@ -23,7 +23,7 @@ type EpochReport struct {
 	Names         []string           // their report order
 	Duration      time.Duration
 	Samples       int
-	History       *evaluators.History // every epoch so far
+	History       *data.History // every epoch so far
 }
 
 // StepReport is what a progress bar learns after each training step.
@@ -44,7 +44,7 @@ type FitOptions struct {
 	Context context.Context
 	// Resume continues a run whose history this is, its model already
 	// loaded: training starts at the next epoch.
-	Resume *evaluators.History
+	Resume *data.History
 	Step   func(StepReport)  // after each step
 	Report func(EpochReport) // after each epoch
 	// Log receives the one line that says how training uses a backend
@@ -65,20 +65,20 @@ var (
 // epoch when val has examples. Batches are drawn in an order shuffled by a
 // generator seeded from the spec, so runs repeat exactly, and a resumed run
 // ends as the uninterrupted one would.
-func (m *Model) Fit(train, val *loaders.Split, epochs int, o FitOptions) (*evaluators.History, error) {
-	h, first := &evaluators.History{}, 1
+func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.History, error) {
+	h, first := &data.History{}, 1
 	if o.Resume != nil {
 		h = o.Resume
 		if len(h.Values) > 0 {
 			first = len(h.Values[0]) + 1
 		}
 	}
-	rng := rand.New(rand.NewPCG(uint64(m.plan.Spec.Seed), 0x5eed))
+	rng := rand.New(rand.NewPCG(uint64(m.plan.Seed), 0x5eed))
 	for range first - 1 { // the shuffles of the epochs already done
 		rng.Perm(train.Len())
 	}
-	batch := m.plan.Spec.Train.BatchSize
-	stop := newStopper(m.plan.Spec.Train.EarlyStopping)
+	batch := m.plan.Train.BatchSize
+	stop := newStopper(m.plan.Train.EarlyStopping)
 	var lastEpoch map[string]*tensors.Tensor // every variable at the end of the last whole epoch
 	if m.mode != "" {
 		if o.Log == nil {
@@ -153,9 +153,9 @@ func (m *Model) Fit(train, val *loaders.Split, epochs int, o FitOptions) (*evalu
 }
 
 // setLRScale sets the learning-rate schedule's factor for epoch.
-func (m *Model) setLRScale(epoch, epochs int, h *evaluators.History) error {
-	s, ok := m.plan.Spec.Train.LRSchedule.Config.(Schedule)
-	if !ok || epoch == 1 { // every schedule starts at factor 1, the variable's initial value
+func (m *Model) setLRScale(epoch, epochs int, h *data.History) error {
+	s := m.plan.Schedule
+	if s == nil || epoch == 1 { // every schedule starts at factor 1, the variable's initial value
 		return nil
 	}
 	v := m.store.Scope("/train").GetVariable(lrScaleVar)
@@ -177,15 +177,15 @@ type stopper struct {
 func newStopper(cfg *spec.EarlyStopping) *stopper { return &stopper{cfg: cfg, best: math.Inf(1)} }
 
 // after looks at the last epoch and says whether to stop.
-func (s *stopper) after(m *Model, h *evaluators.History) (bool, error) {
+func (s *stopper) after(m *Model, h *data.History) (bool, error) {
 	if s.cfg == nil {
 		return false, nil
 	}
-	values := series(h, s.cfg.Monitor)
+	values := h.Series(s.cfg.Monitor)
 	if len(values) == 0 {
 		return false, fmt.Errorf("early_stopping.monitor: the history has no %s", s.cfg.Monitor)
 	}
-	v := orient(s.cfg.Monitor, values[len(values)-1])
+	v := data.Minimised(s.cfg.Monitor, values[len(values)-1])
 	if v < s.best-s.cfg.MinDelta {
 		s.best, s.wait = v, 0
 		if s.cfg.RestoreBest {
@@ -218,11 +218,11 @@ func (s *stopper) restore(m *Model) error {
 func (m *Model) evalBatch() int {
 	per := 4 * max(m.plan.outputsPerExample(), 1) // bytes of one example's layer outputs
 	b := int(min(int64(500), int64(64<<20)/per))
-	return max(b, min(m.plan.Spec.Train.BatchSize, 500), 1)
+	return max(b, min(m.plan.Train.BatchSize, 500), 1)
 }
 
 // Evaluate returns each metric's mean over split, without dropout.
-func (m *Model) Evaluate(split *loaders.Split) (map[string]float64, error) {
+func (m *Model) Evaluate(split *data.Split) (map[string]float64, error) {
 	n := split.Len()
 	sums := make([]float64, 2*len(m.plan.Metrics))
 	batch := m.evalBatch()

@@ -8,15 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"path/filepath"
-	"syscall"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/pipeline"
+	"github.com/pipe-ml/pipe/rundir"
 	"github.com/pipe-ml/pipe/spec"
 )
 
@@ -58,17 +56,18 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 type usageError struct{ error }
 
 func exitCode(err error) int {
-	var data *loaders.DataError
+	var data *data.DataError
 	var use usageError
 	var moved goldenError
 	var stopped interruptedError
 	var cannot *pipeline.PredictError
+	var notRun *rundir.NotRunError
 	switch {
 	case errors.As(err, &stopped) && errors.Is(stopped.cause, pipeline.ErrDiverged):
 		return exitRuntime
 	case errors.As(err, &stopped):
 		return exitStopped
-	case errors.As(err, &use), errors.As(err, &cannot):
+	case errors.As(err, &use), errors.As(err, &cannot), errors.As(err, &notRun):
 		return exitUsage
 	case errors.As(err, &moved):
 		return exitGolden
@@ -141,111 +140,4 @@ func specArgs(cmd *cobra.Command, args []string) error {
 		return usageError{fmt.Errorf("%s needs at least one spec file", cmd.Name())}
 	}
 	return nil
-}
-
-// interruptedError is a run stopped by Ctrl-C or SIGTERM, or by a loss
-// that diverged; its whole epochs are saved.
-type interruptedError struct {
-	dir   string
-	cause error
-}
-
-func (e interruptedError) Error() string {
-	return fmt.Sprintf("%v: the finished epochs are saved in %s; continue with: pipe run --resume %s", e.cause, e.dir, e.dir)
-}
-
-func runCmd(g *globalFlags) *cobra.Command {
-	var resumeDir string
-	cmd := &cobra.Command{
-		Use:   "run SPEC... | run --resume RUN_DIR",
-		Short: "Train and evaluate each spec, writing a run directory per spec",
-		Long: "Train and evaluate each spec, writing a run directory per spec. Ctrl-C (or SIGTERM) stops after the " +
-			"current step and saves the run with its finished epochs; --resume continues such a run (or a finished " +
-			"one, with more epochs given by --set train.epochs=N) into a new run directory.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if resumeDir != "" {
-				if len(args) > 0 {
-					return usageError{fmt.Errorf("--resume takes the run directory, not a spec")}
-				}
-				args = []string{filepath.Join(resumeDir, "spec.yaml")}
-			} else if err := specArgs(cmd, args); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			for _, path := range args {
-				plan, err := g.load(path)
-				if err != nil {
-					return err
-				}
-				opt := g.options()
-				opt.Context, opt.Resume = ctx, resumeDir
-				if !g.quiet {
-					opt.Log = cmd.OutOrStdout()
-					if term.IsTerminal(int(os.Stderr.Fd())) {
-						opt.Progress = os.Stderr
-					}
-				}
-				res, err := pipeline.Run(plan, opt)
-				if err != nil {
-					return fmt.Errorf("%s: %w", path, err)
-				}
-				if res.Interrupted {
-					return interruptedError{res.Dir, res.Stopped}
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: test", plan.Spec.Name)
-				for _, m := range plan.Metrics {
-					fmt.Fprintf(cmd.OutOrStdout(), " %s %.4f", m.Name, res.Test[m.Name])
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), " (%.1fs) -> %s\n", res.Seconds, res.Dir)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&resumeDir, "resume", "", "continue the run in this directory")
-	return cmd
-}
-
-func summaryCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "summary SPEC...",
-		Short: "Print the Keras-style layer table of each spec, without touching data",
-		Args:  specArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, path := range args {
-				plan, err := g.load(path)
-				if err != nil {
-					return err
-				}
-				plan.WriteSummary(cmd.OutOrStdout())
-			}
-			return nil
-		},
-	}
-}
-
-func validateCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "validate SPEC...",
-		Short: "Check specs (fields, names, shapes through the layer stack) without running anything",
-		Args:  specArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var all spec.ErrorList
-			var other []error
-			for _, path := range args {
-				_, err := g.load(path)
-				if list, ok := spec.AsList(err); ok {
-					all = append(all, list...)
-				} else if err != nil {
-					other = append(other, err)
-				} else {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", path)
-				}
-			}
-			if len(other) > 0 {
-				return errors.Join(other...)
-			}
-			return all.Err()
-		},
-	}
 }

@@ -192,8 +192,8 @@ func TestEvaluateRun(t *testing.T) {
 	if want := strings.SplitN(out, " (", 2)[0]; strings.TrimSpace(again) != want {
 		t.Errorf("evaluate: %q, the run said %q", again, want)
 	}
-	if code, _, _ := pipeCmd(t, "evaluate", t.TempDir()); code != exitSpec {
-		t.Errorf("evaluate of a folder that is no run: exit %d", code)
+	if code, _, stderr := pipeCmd(t, "evaluate", t.TempDir()); code != exitUsage || !strings.Contains(stderr, "is not a run directory") {
+		t.Errorf("evaluate of a folder that is no run: exit %d, %s", code, stderr)
 	}
 }
 
@@ -253,6 +253,7 @@ func TestCompareTable(t *testing.T) {
 		d := filepath.Join(runs, name, dir)
 		os.MkdirAll(d, 0o755)
 		os.WriteFile(filepath.Join(d, "metrics.json"), []byte(metrics), 0o644)
+		os.WriteFile(filepath.Join(d, "spec.yaml"), []byte("name: "+name+"\n"), 0o644)
 	}
 	write("movielense_mf", "20260101-000000", `{"test": {"rmse": 0.95}}`)
 	write("movielense_mf", "20260102-000000", `{"test": {"rmse": 0.92}}`) // the latest

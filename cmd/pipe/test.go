@@ -42,10 +42,10 @@ func testCmd(g *globalFlags) *cobra.Command {
 				case err != nil:
 					return fmt.Errorf("%s: %w", path, err)
 				case update:
-					fmt.Fprintf(cmd.OutOrStdout(), "updated %s\n", golden.Path(dir, plan.Spec.Name))
+					fmt.Fprintf(cmd.OutOrStdout(), "updated %s\n", golden.Path(dir, plan.Name))
 				case diff != "":
 					moved = append(moved, path)
-					fmt.Fprintf(cmd.OutOrStdout(), "FAIL %s: moved from %s (-golden +now):\n%s\n", path, golden.Path(dir, plan.Spec.Name), diff)
+					fmt.Fprintf(cmd.OutOrStdout(), "FAIL %s: moved from %s (-golden +now):\n%s\n", path, golden.Path(dir, plan.Name), diff)
 				default:
 					fmt.Fprintf(cmd.OutOrStdout(), "ok   %s\n", path)
 				}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pipe-ml/pipe/pipeline"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// interruptedError is a run stopped by Ctrl-C or SIGTERM, or by a loss
+// that diverged; its whole epochs are saved.
+type interruptedError struct {
+	dir   string
+	cause error
+}
+
+func (e interruptedError) Error() string {
+	return fmt.Sprintf("%v: the finished epochs are saved in %s; continue with: pipe run --resume %s", e.cause, e.dir, e.dir)
+}
+
+func runCmd(g *globalFlags) *cobra.Command {
+	var resumeDir string
+	cmd := &cobra.Command{
+		Use:   "run SPEC... | run --resume RUN_DIR",
+		Short: "Train and evaluate each spec, writing a run directory per spec",
+		Long: "Train and evaluate each spec, writing a run directory per spec. Ctrl-C (or SIGTERM) stops after the " +
+			"current step and saves the run with its finished epochs; --resume continues such a run (or a finished " +
+			"one, with more epochs given by --set train.epochs=N) into a new run directory.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if resumeDir != "" {
+				if len(args) > 0 {
+					return usageError{fmt.Errorf("--resume takes the run directory, not a spec")}
+				}
+				args = []string{filepath.Join(resumeDir, "spec.yaml")}
+			} else if err := specArgs(cmd, args); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			for _, path := range args {
+				plan, err := g.load(path)
+				if err != nil {
+					return err
+				}
+				opt := g.options()
+				opt.Context, opt.Resume = ctx, resumeDir
+				if !g.quiet {
+					opt.Log = cmd.OutOrStdout()
+					if term.IsTerminal(int(os.Stderr.Fd())) {
+						opt.Progress = os.Stderr
+					}
+				}
+				res, err := pipeline.Run(plan, opt)
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				if res.Interrupted {
+					return interruptedError{res.Dir, res.Stopped}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: test", plan.Name)
+				for _, m := range plan.Metrics {
+					fmt.Fprintf(cmd.OutOrStdout(), " %s %.4f", m.Name, res.Test[m.Name])
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), " (%.1fs) -> %s\n", res.Seconds, res.Dir)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&resumeDir, "resume", "", "continue the run in this directory")
+	return cmd
+}

@@ -1,0 +1,99 @@
+// Package data holds the types every stage of pipe shares: arrays and their
+// schemas, splits, datasets, rating info, the per-epoch history and the
+// error that names a bad data file. It imports no other package of pipe:
+// loaders produce these values, models and evaluators consume them.
+package data
+
+import "fmt"
+
+// DType is the element type of an Array.
+type DType string
+
+const (
+	Float32 DType = "float32"
+	Int32   DType = "int32"
+)
+
+// Schema describes one column without its data: what validation and
+// `pipe summary` know before anything is read.
+type Schema struct {
+	DType   DType
+	Shape   []int // of one example
+	Classes int   // for integer labels: how many classes; 0 otherwise
+}
+
+func (s Schema) String() string { return fmt.Sprintf("%s%v", s.DType, s.Shape) }
+
+// Array is a column of examples stored contiguously, example after example.
+// Exactly one of Float and Int holds data, as DType says.
+//
+// A ragged column (token sequences before padding) has Shape [-1] and
+// Offsets: example i is elements Offsets[i]:Offsets[i+1].
+type Array struct {
+	Schema
+	Float   []float32
+	Int     []int32
+	Offsets []int
+}
+
+// Ragged reports whether examples differ in length.
+func (a *Array) Ragged() bool { return a.Offsets != nil }
+
+// Size is the number of elements of one example.
+func (a *Array) Size() int {
+	n := 1
+	for _, d := range a.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Len is the number of examples.
+func (a *Array) Len() int {
+	if a.Ragged() {
+		return len(a.Offsets) - 1
+	}
+	if a.DType == Int32 {
+		return len(a.Int) / max(a.Size(), 1)
+	}
+	return len(a.Float) / max(a.Size(), 1)
+}
+
+// Slice returns examples [from, to) sharing a's storage.
+func (a *Array) Slice(from, to int) Array {
+	out := Array{Schema: a.Schema}
+	lo, hi := from*a.Size(), to*a.Size()
+	if a.Ragged() {
+		lo, hi = a.Offsets[from], a.Offsets[to]
+		out.Offsets = make([]int, to-from+1)
+		for i := range out.Offsets {
+			out.Offsets[i] = a.Offsets[from+i] - lo
+		}
+	}
+	if a.DType == Int32 {
+		out.Int = a.Int[lo:hi]
+	} else {
+		out.Float = a.Float[lo:hi]
+	}
+	return out
+}
+
+// Split is the features and labels of one part of a dataset.
+type Split struct {
+	X, Y Array
+}
+
+// Len is the number of examples.
+func (s *Split) Len() int { return s.X.Len() }
+
+// Slice returns examples [from, to).
+func (s *Split) Slice(from, to int) Split {
+	return Split{X: s.X.Slice(from, to), Y: s.Y.Slice(from, to)}
+}
+
+// Dataset is what a loader yields.
+type Dataset struct {
+	Train, Test Split
+	Classes     []string    // class names, when labels are classes
+	Ratings     *RatingInfo // users, items and scale, for rating data (see ratings.go)
+}

@@ -1,0 +1,17 @@
+package data
+
+// Rating datasets are Datasets too: each example is one rating, X is the
+// pair (user, item) as dense int32 indices (shape [2]) and Y the rating
+// (float32, shape []). Dataset.Ratings says how many users and items there
+// are, their external ids and the rating scale.
+
+// RatingInfo describes a rating dataset beyond its splits.
+type RatingInfo struct {
+	Users, Items []string   // external ids, by dense index
+	Scale        [2]float32 // lowest and highest rating
+}
+
+// RatingSchemas are the schemas every ratings loader declares.
+func RatingSchemas() (x, y Schema) {
+	return Schema{DType: Int32, Shape: []int{2}}, Schema{DType: Float32, Shape: []int{}}
+}
