@@ -15,21 +15,6 @@ func dataErr(path, format string, args ...any) error {
 	return &data.DataError{Path: path, Err: fmt.Errorf(format, args...)}
 }
 
-// ResolveDataDir picks the data directory: the flag, then $PIPE_DATA, then
-// pipe's folder in the user cache dir.
-func ResolveDataDir(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if env := os.Getenv("PIPE_DATA"); env != "" {
-		return env
-	}
-	if cache, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(cache, "pipe", "data")
-	}
-	return "data"
-}
-
 // datasetDir returns dataDir/name, or a DataError saying where pipe looked
 // and how to point it elsewhere.
 func datasetDir(dataDir, name string) (string, error) {

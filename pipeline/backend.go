@@ -23,7 +23,7 @@ import (
 // one, so xla:cpu trains as it always did unless devices=N says otherwise.
 func NewBackend(config string) (compute.Backend, error) {
 	if config == "" {
-		config = "go"
+		config = DefaultBackend
 	}
 	given := config // for messages: GoMLX never sees devices=N
 	config, devices, err := cutDevices(config)

@@ -25,21 +25,6 @@ import (
 // test can bump it.)
 var cacheFormat = 1
 
-// ResolveCacheDir picks the data cache directory: the flag, then
-// $PIPE_CACHE, then pipe's folder in the user cache dir.
-func ResolveCacheDir(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if env := os.Getenv("PIPE_CACHE"); env != "" {
-		return env
-	}
-	if dir, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(dir, "pipe", "cache")
-	}
-	return ".cache"
-}
-
 // cacheKey is what produced a preprocessed dataset. Its hash names the
 // cache entry, so any change to it — a loader or transform param, a
 // source file, the format — gives a new entry.

@@ -16,7 +16,7 @@ func cacheCmd(g *globalFlags) *cobra.Command {
 		Short: "List the cached datasets",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir := pipeline.ResolveCacheDir(g.cacheDir)
+			dir := g.cachePath()
 			entries, err := pipeline.ListCache(dir)
 			if err != nil {
 				return err
@@ -33,7 +33,7 @@ func cacheCmd(g *globalFlags) *cobra.Command {
 		Short: "Remove every cached dataset",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir := pipeline.ResolveCacheDir(g.cacheDir)
+			dir := g.cachePath()
 			if err := pipeline.ClearCache(dir); err != nil {
 				return err
 			}

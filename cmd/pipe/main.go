@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pipe-ml/pipe/data"
-	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/pipeline"
 	"github.com/pipe-ml/pipe/rundir"
 	"github.com/pipe-ml/pipe/spec"
@@ -100,12 +99,16 @@ type globalFlags struct {
 
 // options are the pipeline options the flags give.
 func (g *globalFlags) options() pipeline.Options {
-	opt := pipeline.Options{DataDir: loaders.ResolveDataDir(g.dataDir), RunsDir: g.runsDir, Backend: g.backend}
+	opt := pipeline.Options{DataDir: data.UserDir(g.dataDir, "PIPE_DATA", "data"), RunsDir: g.runsDir, Backend: g.backend}
 	if !g.noCache {
-		opt.CacheDir = pipeline.ResolveCacheDir(g.cacheDir)
+		opt.CacheDir = g.cachePath()
 	}
 	return opt
 }
+
+// cachePath is the preprocessed-data cache: --cache-dir, then $PIPE_CACHE,
+// then pipe's folder in the user cache dir.
+func (g *globalFlags) cachePath() string { return data.UserDir(g.cacheDir, "PIPE_CACHE", "cache") }
 
 // load reads a spec with the --set overrides.
 func (g *globalFlags) load(path string) (*pipeline.Plan, error) {
