@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -207,8 +206,6 @@ func decode(file string, root *yaml.Node, files map[*yaml.Node]string) (*Spec, e
 	return s, d.errs.Err()
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
 // parseYAML returns the single document's top node, turning YAML syntax
 // errors into positioned errors.
 func parseYAML(file string, src []byte) (*yaml.Node, error) {
@@ -220,12 +217,7 @@ func parseYAML(file string, src []byte) (*yaml.Node, error) {
 	if err := dec.Decode(&doc); err == io.EOF {
 		return nil, ErrorList{{Pos: Pos{File: file}, Msg: "the spec is empty"}}
 	} else if err != nil {
-		line, msg := 0, err.Error()
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		}
-		return nil, ErrorList{{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + msg}}
+		return nil, ErrorList{syntaxError(file, src, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {

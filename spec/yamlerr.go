@@ -1,0 +1,113 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+
+	goccy "github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+)
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// syntaxError positions yaml/v3's rejection of src. yaml/v3 names only the
+// line where the enclosing block starts, often far above the fault, so
+// goccy/go-yaml's parser, whose errors carry the offending token, is asked
+// where the fault is. yaml/v3 stays the judge of what is valid: when goccy
+// accepts the document, yaml/v3's line is the best there is.
+func syntaxError(file string, src []byte, err error) *Error {
+	if tk, msg := locate(src); tk != nil {
+		line, col := tk.Position.Line, tk.Position.Column
+		return &Error{Pos: Pos{File: file, Line: line, Col: col}, Msg: "invalid YAML: " + msg, Source: sourceLine(src, line)}
+	}
+	line, msg := 0, err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	return &Error{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + msg}
+}
+
+// locate returns the token goccy/go-yaml rejects src at, and why, or nil.
+func locate(src []byte) (tk *token.Token, msg string) {
+	defer func() {
+		if recover() != nil { // a bug there must not hide yaml/v3's error
+			tk, msg = nil, ""
+		}
+	}()
+	// Duplicate keys are the decoder's to report, with the field path.
+	_, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
+	var e goccy.Error
+	if !errors.As(err, &e) {
+		return nil, ""
+	}
+	tk, msg = e.GetToken(), printable(e.GetMessage())
+	if tk == nil || tk.Position == nil || tk.Position.Line < 1 || tk.Position.Column < 1 {
+		return nil, ""
+	}
+	if open := unclosed(tk, msg); open != nil {
+		return open, fmt.Sprintf("this %q is not closed (%s before line %d)", open.Value, msg, tk.Position.Line)
+	}
+	return tk, msg
+}
+
+// unclosed returns the opening bracket of the flow collection that tk was
+// found in, when tk starts a line where a ',' or closing bracket was
+// expected: the fault then is the bracket left open lines above, not tk.
+func unclosed(tk *token.Token, msg string) *token.Token {
+	if msg != "',' or '}' must be specified" && msg != "',' or ']' must be specified" {
+		return nil
+	}
+	prev := tk.Prev
+	for prev != nil && prev.Type == token.CommentType {
+		prev = prev.Prev
+	}
+	if prev == nil || prev.Position == nil || prev.Position.Line >= tk.Position.Line {
+		return nil
+	}
+	depth := 0
+	for t := prev; t != nil; t = t.Prev {
+		switch t.Type {
+		case token.MappingEndType, token.SequenceEndType:
+			depth++
+		case token.MappingStartType, token.SequenceStartType:
+			if depth == 0 {
+				if t.Position == nil {
+					return nil
+				}
+				return t
+			}
+			depth--
+		}
+	}
+	return nil
+}
+
+// printable escapes the characters goccy quotes raw, such as the tab in
+// "found character '\t'", which would otherwise print as blank space.
+func printable(msg string) string {
+	var b strings.Builder
+	for _, r := range msg {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+		} else {
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+		}
+	}
+	return b.String()
+}
+
+// sourceLine returns line n (1-based) of src, without its line break.
+func sourceLine(src []byte, n int) string {
+	lines := bytes.Split(src, []byte("\n"))
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return string(bytes.TrimSuffix(lines[n-1], []byte("\r")))
+}
