@@ -154,7 +154,7 @@ func defaults() *Spec {
 // applies overrides ("train.epochs=3", as --set gives them) last.
 func Load(path string, overrides ...string) (*Spec, error) {
 	files := map[*yaml.Node]string{}
-	root, err := loadTree(path, files, nil)
+	root, err := loadTree(path, Pos{}, files, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -166,17 +166,22 @@ func Load(path string, overrides ...string) (*Spec, error) {
 	return decode(path, root, files)
 }
 
-// readTree reads and parses one spec file.
-func readTree(path string) (*yaml.Node, error) {
+// readTree reads and parses one spec file. by is the position of the
+// extends: that names it, zero for the spec given to Load: a missing base is
+// fixed in the spec that names it, so that is where the error points.
+func readTree(path string, by Pos) (*yaml.Node, error) {
 	src, err := os.ReadFile(path)
-	if err != nil {
-		msg := err.Error()
-		if errors.Is(err, os.ErrNotExist) {
-			msg = "no such spec file"
-		}
+	if err == nil {
+		return parseYAML(path, src)
+	}
+	msg := err.Error()
+	if errors.Is(err, os.ErrNotExist) {
+		msg = "no such spec file"
+	}
+	if by.File == "" {
 		return nil, ErrorList{{Pos: Pos{File: path}, Msg: msg}}
 	}
-	return parseYAML(path, src)
+	return nil, ErrorList{{Pos: by, Path: "extends", Msg: fmt.Sprintf("base spec %s: %s", path, msg)}}
 }
 
 // Parse decodes src, naming file in errors. Every error of the spec is
