@@ -200,6 +200,7 @@ func decode(file string, root *yaml.Node, files map[*yaml.Node]string) (*Spec, e
 	s := defaults()
 	d := &decoder{file: file, pos: map[string]Pos{}, files: files}
 	d.value(root, reflectValue(s), "", FieldTag{})
+	d.checkName(s.Name)
 	s.File, s.pos = file, d.pos
 	if s.Golden == nil {
 		s.Golden = &Golden{}
