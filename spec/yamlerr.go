@@ -22,7 +22,7 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 // where the fault is. yaml/v3 stays the judge of what is valid: when goccy
 // accepts the document, yaml/v3's line is the best there is.
 func syntaxError(file string, src []byte, err error) *Error {
-	if tk, msg := locate(src); tk != nil {
+	if tk, msg := locate(src, err); tk != nil {
 		line, col := tk.Position.Line, tk.Position.Column
 		return &Error{Pos: Pos{File: file, Line: line, Col: col}, Msg: "invalid YAML: " + msg, Source: sourceLine(src, line)}
 	}
@@ -34,8 +34,18 @@ func syntaxError(file string, src []byte, err error) *Error {
 	return &Error{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + msg}
 }
 
+// locateMax bounds the input handed to goccy/go-yaml, which is slower than
+// yaml/v3 (seconds for a megabyte); a spec is a few kilobytes.
+const locateMax = 1 << 20
+
 // locate returns the token goccy/go-yaml rejects src at, and why, or nil.
-func locate(src []byte) (tk *token.Token, msg string) {
+// v3err is yaml/v3's error: when it is about nesting too deep, goccy is not
+// asked, since its parser takes time quadratic in the depth (minutes at the
+// depth yaml/v3 refuses) and could say no more.
+func locate(src []byte, v3err error) (tk *token.Token, msg string) {
+	if len(src) > locateMax || strings.Contains(v3err.Error(), "exceeded max depth") {
+		return nil, ""
+	}
 	defer func() {
 		if recover() != nil { // a bug there must not hide yaml/v3's error
 			tk, msg = nil, ""

@@ -118,6 +118,13 @@ func TestYAMLErrorFallback(t *testing.T) {
 	if got, want := list[0].Error(), "a.yaml: invalid YAML: unknown anchor 'nope' referenced"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+
+	// Too deep for yaml/v3: goccy/go-yaml is not asked (it would take
+	// minutes over this) and yaml/v3's message stands.
+	_, err = spec.Parse("deep.yaml", []byte(strings.Repeat("[", 100000)))
+	if want := "deep.yaml: invalid YAML: exceeded max depth of 10000"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
 }
 
 func TestErrorSnippet(t *testing.T) {
