@@ -22,8 +22,7 @@ var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 // where the fault is. yaml/v3 stays the judge of what is valid: when goccy
 // accepts the document, yaml/v3's line is the best there is.
 func syntaxError(file string, src []byte, err error) *Error {
-	if tk, msg := locate(src, err); tk != nil {
-		line, col := tk.Position.Line, tk.Position.Column
+	if line, col, msg := locate(src, err); line > 0 {
 		return &Error{Pos: Pos{File: file, Line: line, Col: col}, Msg: "invalid YAML: " + msg, Source: sourceLine(src, line)}
 	}
 	line, msg := 0, err.Error()
@@ -38,33 +37,53 @@ func syntaxError(file string, src []byte, err error) *Error {
 // yaml/v3 (seconds for a megabyte); a spec is a few kilobytes.
 const locateMax = 1 << 20
 
-// locate returns the token goccy/go-yaml rejects src at, and why, or nil.
-// v3err is yaml/v3's error: when it is about nesting too deep, goccy is not
-// asked, since its parser takes time quadratic in the depth (minutes at the
-// depth yaml/v3 refuses) and could say no more.
-func locate(src []byte, v3err error) (tk *token.Token, msg string) {
+// locate returns where goccy/go-yaml rejects src and why; line is 0 when
+// it does not. v3err is yaml/v3's error: when it is about nesting too deep,
+// goccy is not asked, since its parser takes time quadratic in the depth
+// (minutes at the depth yaml/v3 refuses) and could say no more.
+func locate(src []byte, v3err error) (line, col int, msg string) {
 	if len(src) > locateMax || strings.Contains(v3err.Error(), "exceeded max depth") {
-		return nil, ""
+		return 0, 0, ""
 	}
 	defer func() {
 		if recover() != nil { // a bug there must not hide yaml/v3's error
-			tk, msg = nil, ""
+			line, col, msg = 0, 0, ""
 		}
 	}()
 	// Duplicate keys are the decoder's to report, with the field path.
 	_, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
 	var e goccy.Error
 	if !errors.As(err, &e) {
-		return nil, ""
+		return 0, 0, ""
 	}
-	tk, msg = e.GetToken(), printable(e.GetMessage())
+	tk, msg := e.GetToken(), printable(e.GetMessage())
 	if tk == nil || tk.Position == nil || tk.Position.Line < 1 || tk.Position.Column < 1 {
-		return nil, ""
+		return 0, 0, ""
 	}
 	if open := unclosed(tk, msg); open != nil {
-		return open, fmt.Sprintf("this %q is not closed (%s before line %d)", open.Value, msg, tk.Position.Line)
+		return open.Position.Line, open.Position.Column, fmt.Sprintf("this %q is not closed (%s before line %d)", open.Value, msg, tk.Position.Line)
 	}
-	return tk, msg
+	if l := overIndented(tk, msg); l > 0 {
+		return l, indent(sourceLine(src, l)) + 1, "this line is indented deeper than the key above it, so YAML reads it as more of that key's value, where ':' is not allowed"
+	}
+	return tk.Position.Line, tk.Position.Column, msg
+}
+
+// overIndented returns the line of the ':' that follows tk when tk is a
+// plain scalar that ran on into that line: goccy points at the scalar's
+// start, a line above the one whose indentation is wrong.
+func overIndented(tk *token.Token, msg string) int {
+	next := tk.Next
+	if msg != "mapping value is not allowed in this context" || next == nil || next.Type != token.MappingValueType ||
+		next.Position == nil || next.Position.Line <= tk.Position.Line {
+		return 0
+	}
+	return next.Position.Line
+}
+
+// indent returns the number of blanks that line starts with.
+func indent(line string) int {
+	return len(line) - len(strings.TrimLeft(line, " \t"))
 }
 
 // unclosed returns the opening bracket of the flow collection that tk was

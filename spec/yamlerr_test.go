@@ -64,6 +64,13 @@ func TestYAMLSyntaxErrorPosition(t *testing.T) {
 			"   batch_size: 128\n" +
 			"   ^",
 	}, {
+		// goccy points at "categorical_crossentropy", which line 23 continues.
+		name: "indented under a plain value",
+		src:  withLine(23, "    batch_size: 64"),
+		want: "mnist_cnn.yaml:23:5: invalid YAML: this line is indented deeper than the key above it, so YAML reads it as more of that key's value, where ':' is not allowed\n" +
+			"      batch_size: 64\n" +
+			"      ^",
+	}, {
 		name: "tab",
 		src:  withLine(4, "\tdata:"),
 		want: "mnist_cnn.yaml:4:1: invalid YAML: found character '\\t' that cannot start any token\n" +
