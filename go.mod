@@ -4,6 +4,7 @@ go 1.27.3
 
 require (
 	github.com/apache/arrow-go/v18 v18.8.0
+	github.com/goccy/go-yaml v1.19.2
 	github.com/gomlx/compute v0.1.14
 	github.com/gomlx/exceptions v0.0.3
 	github.com/gomlx/go-xla v0.4.13

@@ -30,13 +30,40 @@ type Error struct {
 	Pos  Pos
 	Path string // field path such as model.layers[3].units; empty for the whole document
 	Msg  string
+	// Source is the file's line at Pos, shown under the message with a caret
+	// at Pos.Col; empty where the column is not known to be the fault's.
+	Source string
 }
 
 func (e *Error) Error() string {
+	var s string
 	if e.Path == "" {
-		return fmt.Sprintf("%s: %s", e.Pos, e.Msg)
+		s = fmt.Sprintf("%s: %s", e.Pos, e.Msg)
+	} else {
+		s = fmt.Sprintf("%s: %s: %s", e.Pos, e.Path, e.Msg)
 	}
-	return fmt.Sprintf("%s: %s: %s", e.Pos, e.Path, e.Msg)
+	if e.Source != "" {
+		s += "\n" + snippet(e.Source, e.Pos.Col)
+	}
+	return s
+}
+
+// snippet renders line with a caret under column col (1-based, in
+// characters). Tabs before the column are copied into the caret's line so
+// that the caret stays under the column whatever the terminal's tab width.
+func snippet(line string, col int) string {
+	var pad strings.Builder
+	for i, r := range []rune(line) {
+		if i >= col-1 {
+			break
+		}
+		if r == '\t' {
+			pad.WriteRune('\t')
+		} else {
+			pad.WriteRune(' ')
+		}
+	}
+	return "  " + line + "\n  " + pad.String() + "^"
 }
 
 // ErrorList collects every problem of a spec, so a user fixes them all in one

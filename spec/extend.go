@@ -17,14 +17,15 @@ import (
 //   - lists and scalars are replaced whole (a layer list is never spliced).
 //
 // Bases may extend further bases; a cycle is an error. files records the
-// file of every node that came from a base, for positioned errors.
-func loadTree(path string, files map[*yaml.Node]string, seen []string) (*yaml.Node, error) {
+// file of every node that came from a base, for positioned errors; by is
+// the position of the extends: that names path (zero for the top spec).
+func loadTree(path string, by Pos, files map[*yaml.Node]string, seen []string) (*yaml.Node, error) {
 	for _, s := range seen {
 		if s == path {
 			return nil, ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("extends cycle: %s", strings.Join(append(seen, path), " -> "))}}
 		}
 	}
-	root, err := readTree(path)
+	root, err := readTree(path, by)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +41,8 @@ func loadTree(path string, files map[*yaml.Node]string, seen []string) (*yaml.No
 		return nil, ErrorList{{Pos: Pos{File: path, Line: ref.Line, Col: ref.Column}, Path: "extends", Msg: "want the path of a base spec"}}
 	}
 	basePath := filepath.Join(filepath.Dir(path), ref.Value)
-	base, err := loadTree(basePath, files, append(seen, path))
+	at := Pos{File: path, Line: ref.Line, Col: ref.Column}
+	base, err := loadTree(basePath, at, files, append(seen, path))
 	if err != nil {
 		return nil, err
 	}

@@ -73,3 +73,33 @@ func TestOverrides(t *testing.T) {
 		t.Errorf("an invalid override names --set and the field: %v", err)
 	}
 }
+
+// TestExtendsMissingBase: a missing base is reported at the extends: that
+// names it, in the spec that names it, so the user knows which line to fix.
+func TestExtendsMissingBase(t *testing.T) {
+	dir := t.TempDir()
+	child := write(t, dir, "child.yaml", "name: child\nextends:   nope.yaml\n")
+	_, err := spec.Load(child)
+	list, ok := spec.AsList(err)
+	if !ok || len(list) != 1 {
+		t.Fatalf("want one positioned error, got %v", err)
+	}
+	want := child + ":2:12: extends: base spec " + filepath.Join(dir, "nope.yaml") + ": no such spec file"
+	if got := list[0].Error(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+
+	// A base whose own base is missing: the base's extends: is at fault.
+	mid := write(t, dir, "mid.yaml", "# a base\nextends: gone/deeper.yaml\n")
+	_, err = spec.Load(write(t, dir, "top.yaml", "extends: mid.yaml\n"))
+	want = mid + ":2:10: extends: base spec " + filepath.Join(dir, "gone", "deeper.yaml") + ": no such spec file"
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+
+	// The spec given to Load itself keeps its plain message.
+	_, err = spec.Load(filepath.Join(dir, "absent.yaml"))
+	if want := filepath.Join(dir, "absent.yaml") + ": no such spec file"; err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -155,7 +154,7 @@ func defaults() *Spec {
 // applies overrides ("train.epochs=3", as --set gives them) last.
 func Load(path string, overrides ...string) (*Spec, error) {
 	files := map[*yaml.Node]string{}
-	root, err := loadTree(path, files, nil)
+	root, err := loadTree(path, Pos{}, files, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -167,17 +166,22 @@ func Load(path string, overrides ...string) (*Spec, error) {
 	return decode(path, root, files)
 }
 
-// readTree reads and parses one spec file.
-func readTree(path string) (*yaml.Node, error) {
+// readTree reads and parses one spec file. by is the position of the
+// extends: that names it, zero for the spec given to Load: a missing base is
+// fixed in the spec that names it, so that is where the error points.
+func readTree(path string, by Pos) (*yaml.Node, error) {
 	src, err := os.ReadFile(path)
-	if err != nil {
-		msg := err.Error()
-		if errors.Is(err, os.ErrNotExist) {
-			msg = "no such spec file"
-		}
+	if err == nil {
+		return parseYAML(path, src)
+	}
+	msg := err.Error()
+	if errors.Is(err, os.ErrNotExist) {
+		msg = "no such spec file"
+	}
+	if by.File == "" {
 		return nil, ErrorList{{Pos: Pos{File: path}, Msg: msg}}
 	}
-	return parseYAML(path, src)
+	return nil, ErrorList{{Pos: by, Path: "extends", Msg: fmt.Sprintf("base spec %s: %s", path, msg)}}
 }
 
 // Parse decodes src, naming file in errors. Every error of the spec is
@@ -196,6 +200,7 @@ func decode(file string, root *yaml.Node, files map[*yaml.Node]string) (*Spec, e
 	s := defaults()
 	d := &decoder{file: file, pos: map[string]Pos{}, files: files}
 	d.value(root, reflectValue(s), "", FieldTag{})
+	d.checkName(s.Name)
 	s.File, s.pos = file, d.pos
 	if s.Golden == nil {
 		s.Golden = &Golden{}
@@ -206,8 +211,6 @@ func decode(file string, root *yaml.Node, files map[*yaml.Node]string) (*Spec, e
 	s.Golden.fillDefaults()
 	return s, d.errs.Err()
 }
-
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
 // parseYAML returns the single document's top node, turning YAML syntax
 // errors into positioned errors.
@@ -220,12 +223,7 @@ func parseYAML(file string, src []byte) (*yaml.Node, error) {
 	if err := dec.Decode(&doc); err == io.EOF {
 		return nil, ErrorList{{Pos: Pos{File: file}, Msg: "the spec is empty"}}
 	} else if err != nil {
-		line, msg := 0, err.Error()
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		}
-		return nil, ErrorList{{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + msg}}
+		return nil, ErrorList{syntaxError(file, src, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
