@@ -30,7 +30,7 @@ func TestBadSpecs(t *testing.T) {
 		file string
 		want []string // each a line (or part of one) of stderr
 	}{
-		{"invalid_yaml", []string{"invalid_yaml.yaml:4:1: invalid YAML: mapping values are not allowed"}},
+		{"invalid_yaml", []string{"invalid_yaml.yaml:4:4: invalid YAML: this line is indented deeper than the key above it", "   ^"}},
 		{"empty", []string{"empty.yaml: the spec is empty"}},
 		{"unknown_layer", []string{`unknown_layer.yaml:11:7: model.layers[0]: unknown layer "conv3d" (did you mean "conv1d" or "conv2d"?)`}},
 		{"misspelled_key", []string{`misspelled_key.yaml:11:16: model.layers[0].filtrs: unknown field "filtrs" for layer conv2d (did you mean "filters"?)`}},
