@@ -11,6 +11,18 @@ import (
 	"github.com/pipe-ml/pipe/data"
 )
 
+// openData opens a data file; a missing or unreadable one is a DataError
+// naming it.
+func openData(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, dataErr(path, "file not found")
+	} else if err != nil {
+		return nil, &data.DataError{Path: path, Err: err}
+	}
+	return f, nil
+}
+
 func dataErr(path, format string, args ...any) error {
 	return &data.DataError{Path: path, Err: fmt.Errorf(format, args...)}
 }

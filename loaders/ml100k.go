@@ -3,7 +3,6 @@ package loaders
 import (
 	"bufio"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 
@@ -34,11 +33,9 @@ func (l *ML100k) Load(dataDir string) (*data.Dataset, error) {
 // separated by tabs, one rating per line. Ids must be positive integers and
 // ratings integers within scale.
 func readUData(path string, scale [2]float32) ([]Rating, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, dataErr(path, "file not found")
-	} else if err != nil {
-		return nil, &data.DataError{Path: path, Err: err}
+	f, err := openData(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -161,11 +160,9 @@ func (c *ratingChecker) add(line int, user, item, value string) (Rating, error) 
 // readRatingsCSV reads an RFC 4180 file whose header is user,item,rating,
 // one rating per record, validating every row against scale.
 func readRatingsCSV(path string, scale [2]float32) ([]Rating, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, dataErr(path, "file not found")
-	} else if err != nil {
-		return nil, &data.DataError{Path: path, Err: err}
+	f, err := openData(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	r := csv.NewReader(&lineLimiter{r: bufio.NewReaderSize(f, 1<<16), max: maxRatingLine, line: 1})

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,11 +22,9 @@ import (
 // dense item index. Every mistake is a DataError naming the file, line and
 // field.
 func ReadUserRatings(path string, info *data.RatingInfo) (map[int32]float32, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, dataErr(path, "file not found")
-	} else if err != nil {
-		return nil, &data.DataError{Path: path, Err: err}
+	f, err := openData(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	index := make(map[string]int32, len(info.Items))

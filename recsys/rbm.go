@@ -342,6 +342,17 @@ func (m *rbmModel) hiddenFrom(out []float32, cols []int32, levels []uint8) {
 }
 
 // visibleProbs sets p (K values) to the softmax over levels of entry c given hidden h.
+// expectedRating is the mean-field rating of entry c given the hidden
+// probabilities h: Σ_k P_k l_k, with P (written to probs) from visibleProbs.
+func (m *rbmModel) expectedRating(probs []float32, c int, h []float32) float64 {
+	m.visibleProbs(probs, c, h)
+	var e float64
+	for k, l := range m.levels {
+		e += float64(probs[k]) * l
+	}
+	return e
+}
+
 func (m *rbmModel) visibleProbs(p []float32, c int, h []float32) {
 	K, F := m.k(), m.Hidden
 	maxv := float32(math.Inf(-1))
@@ -487,12 +498,7 @@ func (m *rbmModel) Predict(x *data.Array) ([]float32, int, error) {
 					fallbacks++
 					continue
 				}
-				m.visibleProbs(probs, c, h)
-				var e float64
-				for k := range K {
-					e += float64(probs[k]) * m.levels[k]
-				}
-				pred[p] = d.clip(e)
+				pred[p] = d.clip(m.expectedRating(probs, c, h))
 			}
 			return fallbacks
 		}
@@ -615,12 +621,7 @@ func (m *rbmModel) PredictUser(ratings map[int32]float32) ([]float32, int, error
 			}
 			continue
 		}
-		m.visibleProbs(probs, c, h)
-		var e float64
-		for k := range K {
-			e += float64(probs[k]) * m.levels[k]
-		}
-		pred[c] = clipTo(m.scale, e)
+		pred[c] = clipTo(m.scale, m.expectedRating(probs, c, h))
 	}
 	return pred, fallbacks, nil
 }
