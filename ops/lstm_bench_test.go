@@ -32,7 +32,7 @@ type randomTokens struct {
 
 func init() {
 	loaders.Loaders.Register("random_tokens", "Random token ids and 0/1 labels (benchmarks only).",
-		func() any { return &randomTokens{} })
+		func() loaders.Loader { return &randomTokens{} })
 }
 
 func (l *randomTokens) Schemas() (x, y data.Schema) {
@@ -139,7 +139,7 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 		}
 		// The loader directly: the spec has no transforms, and this keeps
 		// the benchmark off the pipeline's data cache.
-		ds, err := plan.Spec.Data.Loader.Config.(loaders.Loader).Load("")
+		ds, err := plan.Loader.Load("")
 		if err != nil {
 			b.Fatal(err)
 		}
