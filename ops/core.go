@@ -73,7 +73,7 @@ func (l *Dropout) Build(b *Builder, x *graph.Node) *graph.Node {
 // Flatten reshapes each example to one axis.
 type Flatten struct{}
 
-func (*Flatten) OutputShape(in []int) ([]int, error) { return []int{size(in)}, nil }
+func (*Flatten) OutputShape(in []int) ([]int, error) { return []int{Elements(in)}, nil }
 func (*Flatten) Params([]int) int                    { return 0 }
 func (*Flatten) Build(_ *Builder, x *graph.Node) *graph.Node {
 	return graph.Reshape(x, x.Shape().Dimensions[0], -1)

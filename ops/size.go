@@ -46,6 +46,16 @@ func (s Size2) String() string {
 	return fmt.Sprintf("[%d, %d]", s[0], s[1])
 }
 
+// Elements is the number of values in a tensor of the given shape (1 for
+// a scalar): the one place pipe multiplies out a shape.
+func Elements(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
 // windowOut is the output length of a sliding window over n positions,
 // with Keras' rules: valid keeps whole windows, same pads to ceil(n/stride).
 func windowOut(n, window, stride int, padding string) int {
