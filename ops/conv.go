@@ -27,12 +27,7 @@ type Conv2D struct {
 }
 
 // image checks that in is (height, width, channels).
-func image(in []int) error {
-	if len(in) != 3 {
-		return fmt.Errorf("needs examples of shape (height, width, channels), got %d axes", len(in))
-	}
-	return nil
-}
+func image(in []int) error { return axes(in, "height", "width", "channels") }
 
 func (l *Conv2D) OutputShape(in []int) ([]int, error) {
 	if err := image(in); err != nil {

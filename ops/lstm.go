@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
@@ -51,12 +50,7 @@ type LSTM struct {
 }
 
 // sequence checks that in is (timesteps, features).
-func sequence(in []int) error {
-	if len(in) != 2 {
-		return fmt.Errorf("needs examples of shape (timesteps, features), got %d axes", len(in))
-	}
-	return nil
-}
+func sequence(in []int) error { return axes(in, "timesteps", "features") }
 
 func (l *LSTM) OutputShape(in []int) ([]int, error) {
 	if err := sequence(in); err != nil {

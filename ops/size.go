@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -54,6 +55,14 @@ func Elements(shape []int) int {
 		n *= d
 	}
 	return n
+}
+
+// axes checks that an example's shape in has one axis per name.
+func axes(in []int, names ...string) error {
+	if len(in) != len(names) {
+		return fmt.Errorf("needs examples of shape (%s), got %d axes", strings.Join(names, ", "), len(in))
+	}
+	return nil
 }
 
 // windowOut is the output length of a sliding window over n positions,
