@@ -96,17 +96,9 @@ func (l *Conv2D) Build(b *Builder, x *graph.Node) *graph.Node {
 		x = padSame(x, oh, ow, kh, kw, sh, sw)
 	}
 	if banded((ow-1)*sw+kw, ow, kh, kw, cin, l.Filters) {
-		return l.finish(b, bandedConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters))
+		return b.biasActivation(bandedConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
 	}
-	return l.finish(b, im2colConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters))
-}
-
-// finish adds the bias and the activation.
-func (l *Conv2D) finish(b *Builder, y *graph.Node) *graph.Node {
-	if l.UseBias {
-		y = graph.Add(y, graph.Reshape(b.Zeros("bias", l.Filters), 1, 1, 1, l.Filters))
-	}
-	return applyActivation(l.Activation, y)
+	return b.biasActivation(im2colConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
 }
 
 // padSame zero-pads the spatial axes of x as TensorFlow does for 'same':
