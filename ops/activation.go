@@ -12,9 +12,6 @@ func init() {
 		func() Layer { return &Activation{} })
 }
 
-// activations are the names accepted wherever a layer takes an activation.
-const activations = "linear|relu|sigmoid|tanh|softmax"
-
 // applyActivation applies a named activation; names are checked by the
 // `oneof` declaration of each param, so an unknown one cannot reach here.
 func applyActivation(name string, x *graph.Node) *graph.Node {
@@ -31,6 +28,22 @@ func applyActivation(name string, x *graph.Node) *graph.Node {
 		return graph.Softmax(x, -1)
 	}
 	panic(fmt.Sprintf("ops: unknown activation %q", name))
+}
+
+// biasActivation adds to y, with useBias, a zero-initialised "bias"
+// variable over its last axis, then applies the named activation: the
+// output of dense, conv1d and conv2d.
+func (b *Builder) biasActivation(y *graph.Node, useBias bool, activation string) *graph.Node {
+	if useBias {
+		shape := make([]int, y.Rank())
+		for i := range shape {
+			shape[i] = 1
+		}
+		n := y.Shape().Dimensions[y.Rank()-1]
+		shape[len(shape)-1] = n
+		y = graph.Add(y, graph.Reshape(b.Zeros("bias", n), shape...))
+	}
+	return applyActivation(activation, y)
 }
 
 // Activation is a parameter-free activation layer.

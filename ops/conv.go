@@ -27,12 +27,7 @@ type Conv2D struct {
 }
 
 // image checks that in is (height, width, channels).
-func image(in []int) error {
-	if len(in) != 3 {
-		return fmt.Errorf("needs examples of shape (height, width, channels), got %d axes", len(in))
-	}
-	return nil
-}
+func image(in []int) error { return axes(in, "height", "width", "channels") }
 
 func (l *Conv2D) OutputShape(in []int) ([]int, error) {
 	if err := image(in); err != nil {
@@ -101,17 +96,9 @@ func (l *Conv2D) Build(b *Builder, x *graph.Node) *graph.Node {
 		x = padSame(x, oh, ow, kh, kw, sh, sw)
 	}
 	if banded((ow-1)*sw+kw, ow, kh, kw, cin, l.Filters) {
-		return l.finish(b, bandedConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters))
+		return b.biasActivation(bandedConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
 	}
-	return l.finish(b, im2colConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters))
-}
-
-// finish adds the bias and the activation.
-func (l *Conv2D) finish(b *Builder, y *graph.Node) *graph.Node {
-	if l.UseBias {
-		y = graph.Add(y, graph.Reshape(b.Zeros("bias", l.Filters), 1, 1, 1, l.Filters))
-	}
-	return applyActivation(l.Activation, y)
+	return b.biasActivation(im2colConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
 }
 
 // padSame zero-pads the spatial axes of x as TensorFlow does for 'same':

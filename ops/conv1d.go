@@ -51,11 +51,7 @@ func (l *Conv1D) Build(b *Builder, x *graph.Node) *graph.Node {
 	} else {
 		conv = conv.NoPadding()
 	}
-	y := conv.Done()
-	if l.UseBias {
-		y = graph.Add(y, graph.Reshape(b.Zeros("bias", l.Filters), 1, 1, l.Filters))
-	}
-	return applyActivation(l.Activation, y)
+	return b.biasActivation(conv.Done(), l.UseBias, l.Activation)
 }
 
 // GlobalMaxPool1D is Keras' GlobalMaxPooling1D: (timesteps, channels) ->

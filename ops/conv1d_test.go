@@ -48,23 +48,8 @@ func TestConv1DMatchesReference(t *testing.T) {
 		out, _ := l.OutputShape([]int{T, C})
 		n := out[0]
 		rw := randomF32(r, B*n*F, 1)
-		store := model.NewStore()
-		exec, err := model.NewExec(backend(t), store, func(s *model.Scope, xn *graph.Node) []*graph.Node {
-			g := xn.Graph()
-			s.SetTraining(g, true)
-			b := &Builder{Graph: g, Scope: s.In("conv1d"), Training: true, Seed: 3}
-			y := l.Build(b, xn)
-			kernel := b.Scope.GetVariable("kernel").NodeValue(g)
-			loss := graph.ReduceAllSum(graph.Mul(y, graph.Const(g, tensors.FromFlatDataAndDimensions(rw, B, n, F))))
-			return []*graph.Node{y, graph.Gradient(loss, kernel)[0]}
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, B, T, C))
-		if err != nil {
-			t.Fatal(err)
-		}
+		res, store := layerGrads(t, l, "conv1d", 3, tensors.FromFlatDataAndDimensions(x, B, T, C),
+			tensors.FromFlatDataAndDimensions(rw, B, n, F), false, "kernel")
 		kernel := tensors.MustCopyFlatData[float32](store.RootScope().In("conv1d").GetVariable("kernel").MustValue())
 		// Keras' same padding: total max((n-1)·stride+K-T, 0), the smaller half first.
 		left := 0

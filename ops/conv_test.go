@@ -4,9 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
 )
 
 // TestConv2DMatchesReference checks both lowerings of conv2d (banded and
@@ -32,24 +30,8 @@ func TestConv2DMatchesReference(t *testing.T) {
 			}
 			oh, ow := out[0], out[1]
 			rw := randomF32(r, B*oh*ow*F, 1)
-			store := model.NewStore()
-			exec, err := model.NewExec(backend(t), store, func(s *model.Scope, xn *graph.Node) []*graph.Node {
-				g := xn.Graph()
-				s.SetTraining(g, true)
-				b := &Builder{Graph: g, Scope: s.In("conv2d"), Training: true, Seed: 3}
-				y := l.Build(b, xn)
-				kernel := b.Scope.GetVariable("kernel").NodeValue(g)
-				loss := graph.ReduceAllSum(graph.Mul(y, graph.Const(g, tensors.FromFlatDataAndDimensions(rw, B, oh, ow, F))))
-				grads := graph.Gradient(loss, kernel, xn)
-				return []*graph.Node{y, grads[0], grads[1]}
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, B, H, W, C))
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, store := layerGrads(t, l, "conv2d", 3, tensors.FromFlatDataAndDimensions(x, B, H, W, C),
+				tensors.FromFlatDataAndDimensions(rw, B, oh, ow, F), true, "kernel")
 			kernel := tensors.MustCopyFlatData[float32](store.RootScope().In("conv2d").GetVariable("kernel").MustValue())
 			kh, kw := c.kernel[0], c.kernel[1]
 			// TensorFlow's same padding: the smaller half before.

@@ -46,11 +46,7 @@ func (l *Dense) Build(b *Builder, x *graph.Node) *graph.Node {
 	if l.L2 > 0 {
 		b.AddPenalty(graph.MulScalar(graph.ReduceAllSum(graph.Square(kernel)), l.L2))
 	}
-	y := matMul(x, kernel)
-	if l.UseBias {
-		y = graph.Add(y, graph.Reshape(b.Zeros("bias", l.Units), 1, l.Units))
-	}
-	return applyActivation(l.Activation, y)
+	return b.biasActivation(matMul(x, kernel), l.UseBias, l.Activation)
 }
 
 // Dropout is inverted dropout, as in Keras.
@@ -73,7 +69,7 @@ func (l *Dropout) Build(b *Builder, x *graph.Node) *graph.Node {
 // Flatten reshapes each example to one axis.
 type Flatten struct{}
 
-func (*Flatten) OutputShape(in []int) ([]int, error) { return []int{size(in)}, nil }
+func (*Flatten) OutputShape(in []int) ([]int, error) { return []int{Elements(in)}, nil }
 func (*Flatten) Params([]int) int                    { return 0 }
 func (*Flatten) Build(_ *Builder, x *graph.Node) *graph.Node {
 	return graph.Reshape(x, x.Shape().Dimensions[0], -1)

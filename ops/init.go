@@ -46,7 +46,7 @@ func (b *Builder) GlorotUniform(name string, fanIn, fanOut int, dims ...int) *gr
 // Uniform creates (on first use) a variable drawn from U(-limit, limit).
 func (b *Builder) Uniform(name string, limit float64, dims ...int) *graph.Node {
 	r := b.rng(name)
-	data := make([]float32, size(dims))
+	data := make([]float32, Elements(dims))
 	for i := range data {
 		data[i] = float32((r.Float64()*2 - 1) * limit)
 	}
@@ -55,20 +55,12 @@ func (b *Builder) Uniform(name string, limit float64, dims ...int) *graph.Node {
 
 // Zeros creates (on first use) a zero variable, Keras' default for biases.
 func (b *Builder) Zeros(name string, dims ...int) *graph.Node {
-	return b.variable(name, make([]float32, size(dims)), dims)
+	return b.variable(name, make([]float32, Elements(dims)), dims)
 }
 
 func (b *Builder) variable(name string, data []float32, dims []int) *graph.Node {
 	v := b.Scope.VariableWithValue(name, tensors.FromFlatDataAndDimensions(data, dims...))
 	return v.NodeValue(b.Graph)
-}
-
-func size(dims []int) int {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	return n
 }
 
 func hash(s string) uint64 {

@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
@@ -42,11 +41,8 @@ func init() {
 // GOEXPERIMENT=simd, at under 1 GB peak RSS; PyTorch 1.13 does 3 to 6
 // samples/s on the same machine.
 //
-// A graph.While driver of the same recurrence (lstmUnrolled = false) is as
-// fast and uses less memory, but deadlocks the Go backend's default
-// parallel executor at batch 128 (a matrix product inside the While body
-// waits for pool workers that the enclosing executors hold), so it is only
-// there for comparison and runs only with the backend "go:ops_sequential".
+// Unrolled, not graph.While: a While driver deadlocked the Go backend's
+// parallel executor at batch 128 (its body's MatMul waits on pool workers).
 type LSTM struct {
 	Units           int  `pipe:"units,required,min=1,max=1000000" doc:"size of the hidden and cell state"`
 	ReturnSequences bool `pipe:"return_sequences" doc:"output the hidden state of every time step (timesteps, units) instead of only the last (units)"`
@@ -54,12 +50,7 @@ type LSTM struct {
 }
 
 // sequence checks that in is (timesteps, features).
-func sequence(in []int) error {
-	if len(in) != 2 {
-		return fmt.Errorf("needs examples of shape (timesteps, features), got %d axes", len(in))
-	}
-	return nil
-}
+func sequence(in []int) error { return axes(in, "timesteps", "features") }
 
 func (l *LSTM) OutputShape(in []int) ([]int, error) {
 	if err := sequence(in); err != nil {
@@ -188,9 +179,7 @@ func lstmCell(x gates, h, c *graph.Node, recurrent gates) (act gates, c2, h2 *gr
 	return act, c2, h2
 }
 
-// bpttConsts are the constants of the backward step. They are made by the
-// caller, in the function (main graph or While body) that uses them; see
-// loop for why.
+// bpttConsts are the constants of the backward step, made once per graph.
 type bpttConsts struct {
 	one, flush *graph.Node
 }
@@ -237,18 +226,10 @@ func lstmCellBackward(dh, dc *graph.Node, act gates, c, cPrev, recurrentT *graph
 	return dz, graph.MatMul(dz, recurrentT), k.flushed(graph.Mul(dc, f))
 }
 
-// lstmUnrolled selects the driver of the recurrence: a Go loop that
-// unrolls the T steps into the graph (the default), or a graph.While. Both
-// compute the same values with the same hand-written gradient; see LSTM.
-var lstmUnrolled = true
-
 // row reads step t of a time-major tensor seq [T, ...] -> [...], with a
 // Gather, which copies whole blocks (the Go backend's Slice copies element
-// by element, and it has no DynamicSlice). t is an int32 scalar or [1].
+// by element, and it has no DynamicSlice). t is an int32 [1] (stepIndex).
 func row(seq, t *graph.Node) *graph.Node {
-	if t.Rank() == 0 {
-		t = graph.InsertAxes(t, 0)
-	}
 	return graph.Gather(seq, t)
 }
 
@@ -282,37 +263,16 @@ func lstmInfer(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node 
 		return c, graph.Mul(graph.Sigmoid(x[3]), graph.Tanh(c))
 	}
 	zero := graph.Zeros(g, shapes.Make(xt.DType(), batch, units))
-	if lstmUnrolled {
-		c, h := zero, zero
-		hs := make([]*graph.Node, steps)
-		for t := range steps {
-			c, h = cell(row(xt, stepIndex(g, t)), h, c)
-			hs[t] = h
-		}
-		if returnSequences {
-			return graph.Stack(hs, 0)
-		}
-		return h
+	c, h := zero, zero
+	hs := make([]*graph.Node, steps)
+	for t := range steps {
+		c, h = cell(row(xt, stepIndex(g, t)), h, c)
+		hs[t] = h
 	}
-	state := []*graph.Node{graph.Const(g, int32(0)), zero, zero}
 	if returnSequences {
-		state = append(state, graph.Zeros(g, shapes.Make(xt.DType(), steps, batch, units)))
+		return graph.Stack(hs, 0)
 	}
-	out := loop(state,
-		func(t *graph.Node) *graph.Node { return graph.LessThan(t, graph.Const(t.Graph(), int32(steps))) },
-		func(s []*graph.Node) []*graph.Node {
-			t := s[0]
-			c, h := cell(row(xt, t), s[2], s[1])
-			next := []*graph.Node{graph.Add(t, graph.Const(t.Graph(), int32(1))), c, h}
-			if returnSequences {
-				next = append(next, put(s[3], h, t))
-			}
-			return next
-		})
-	if returnSequences {
-		return out[3]
-	}
-	return out[2]
+	return h
 }
 
 // lstmTape is what the forward pass keeps for backpropagation through
@@ -391,103 +351,6 @@ func lstmForwardUnrolled(xw gates, w lstmWeights, returnSequences bool) lstmTape
 	return tape
 }
 
-// loop builds a graph.While over state, whose first element is the int32
-// step counter: the loop runs while cond(t) holds, and body maps the state to
-// the next one.
-//
-// Inside cond and body, build constants with graph.Const, never with
-// graph.Scalar or the helpers that use it (AddScalar, OneMinus, ...): GoMLX
-// caches scalar constants per graph, not per function, so a cached constant
-// made in one closure would be reused, invalidly, in another.
-func loop(state []*graph.Node, cond func(t *graph.Node) *graph.Node, body func(s []*graph.Node) []*graph.Node) []*graph.Node {
-	g := state[0].Graph()
-	params := func(g *graph.Graph) []*graph.Node {
-		ps := make([]*graph.Node, len(state))
-		for i, s := range state {
-			ps[i] = graph.Parameter(g, fmt.Sprintf("s%d", i), s.Shape())
-		}
-		return ps
-	}
-	c := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node { return []*graph.Node{cond(params(g)[0])} })
-	bd := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node { return body(params(g)) })
-	return graph.While(c, bd, state...)
-}
-
-// put writes v [...] as step t of the time-major tensor seq [T, ...].
-func put(seq, v, t *graph.Node) *graph.Node {
-	starts := []*graph.Node{t}
-	for range v.Shape().Dimensions {
-		starts = append(starts, graph.Const(t.Graph(), int32(0)))
-	}
-	return graph.DynamicUpdateSlice(seq, graph.InsertAxes(v, 0), starts)
-}
-
-// lstmForwardWhile runs the steps in a graph.While, writing what the
-// backward pass needs into [T, ...] buffers (in place: While donates its
-// state to the body).
-func lstmForwardWhile(xw gates, w lstmWeights, returnSequences bool) lstmTape {
-	g := xw[0].Graph()
-	dt := xw[0].DType()
-	d := xw[0].Shape().Dimensions
-	steps, batch, units := d[0], d[1], d[2]
-	rec := w.blocks().recurrent
-	// State: t, c, h, the four gates [T, B, U], cells [T+1, B, U], hiddens
-	// [T+1, B, U]; cells[t+1] and hiddens[t+1] are the states after step
-	// t, cells[0] = hiddens[0] = 0.
-	zero := graph.Zeros(g, shapes.Make(dt, batch, units))
-	perStep := graph.Zeros(g, shapes.Make(dt, steps, batch, units))
-	states := graph.Zeros(g, shapes.Make(dt, steps+1, batch, units))
-	fwd := loop([]*graph.Node{graph.Const(g, int32(0)), zero, zero, perStep, perStep, perStep, perStep, states, states},
-		func(t *graph.Node) *graph.Node { return graph.LessThan(t, graph.Const(t.Graph(), int32(steps))) },
-		func(s []*graph.Node) []*graph.Node {
-			t := s[0]
-			var x gates
-			for k := range x {
-				x[k] = row(xw[k], t)
-			}
-			act, c, h := lstmCell(x, s[2], s[1], rec)
-			t1 := graph.Add(t, graph.Const(t.Graph(), int32(1)))
-			next := []*graph.Node{t1, c, h}
-			for k := range act {
-				next = append(next, put(s[3+k], act[k], t))
-			}
-			return append(next, put(s[7], c, t1), put(s[8], h, t1))
-		})
-	var acts gates
-	copy(acts[:], fwd[3:7])
-	cells, hiddens := fwd[7], fwd[8]
-	tape := lstmTape{y: fwd[2], chunks: []int{0, steps}} // one chunk: the buffers are whole anyway
-	if returnSequences {
-		tape.y = graph.Slice(hiddens, graph.AxisRange(1, steps+1))
-	}
-	tape.hiddens = func(int) *graph.Node { return graph.Slice(hiddens, graph.AxisRange(0, steps)) }
-	tape.backward = func(dy *graph.Node) []*graph.Node {
-		recT := graph.Transpose(w.recurrent, 0, 1)
-		dhLast := zero
-		if !returnSequences {
-			dhLast = dy
-		}
-		out := loop([]*graph.Node{graph.Const(g, int32(steps-1)), dhLast, zero, graph.Zeros(g, shapes.Make(dt, steps, batch, 4*units))},
-			func(t *graph.Node) *graph.Node { return graph.GreaterOrEqual(t, graph.Const(t.Graph(), int32(0))) },
-			func(s []*graph.Node) []*graph.Node {
-				t, dh := s[0], s[1]
-				g := t.Graph()
-				if returnSequences {
-					dh = graph.Add(dh, row(dy, t))
-				}
-				var act gates
-				for k := range act {
-					act[k] = row(acts[k], t)
-				}
-				t1 := graph.Add(t, graph.Const(g, int32(1)))
-				dz, dhPrev, dcPrev := lstmCellBackward(dh, s[2], act, row(cells, t1), row(cells, t), recT, newBPTTConsts(g, dt))
-				return []*graph.Node{graph.Sub(t, graph.Const(g, int32(1))), dhPrev, dcPrev, put(s[3], dz, t)}
-			})
-		return []*graph.Node{out[3]}
-	}
-	return tape
-}
-
 // rows returns steps [t0, t1) of a time-major tensor seq [T, ...], with a
 // Gather (see row); the whole of seq when that is all.
 func rows(seq *graph.Node, t0, t1 int) *graph.Node {
@@ -522,12 +385,7 @@ func lstmTrain(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node 
 	ws := w.stopGradient()
 	xs := graph.StopGradient(xt)
 	xw := lstmProject(xs, ws.blocks())
-	var tape lstmTape
-	if lstmUnrolled {
-		tape = lstmForwardUnrolled(xw, ws, returnSequences)
-	} else {
-		tape = lstmForwardWhile(xw, ws, returnSequences)
-	}
+	tape := lstmForwardUnrolled(xw, ws, returnSequences)
 	y := graph.StopGradient(tape.y)
 	yShape := y.Shape().Dimensions
 

@@ -11,7 +11,7 @@ import (
 )
 
 // Test-only LSTM variants, for BenchmarkLSTMTrainStep's comparison
-// (LSTM_BENCH_LAYER=lstm_while, ...): the other ways to run the recurrence
+// (LSTM_BENCH_LAYER=lstm_autodiff, ...): the other ways to run the recurrence
 // that were measured before choosing the unrolled hand-written gradient.
 func init() {
 	// LSTM_GRAD_CHUNK=500 sums the weight gradients of all 500 steps in one
@@ -20,7 +20,6 @@ func init() {
 		gradChunk = n
 	}
 	for name, variant := range map[string]string{
-		"lstm_while":         "the same hand-written gradient, recurrence in graph.While (deadlocks the Go backend's parallel executor; use go:ops_sequential)",
 		"lstm_autodiff":      "unrolled time-major cell, differentiated by GoMLX (per-step slices)",
 		"lstm_autodiff_ckpt": "as lstm_autodiff, with gradient checkpointing every sqrt(T) steps",
 		"lstm_gomlx":         "GoMLX's ml/layers/lstm (Keras-incompatible weights)",
@@ -42,10 +41,6 @@ func (l *lstmVariant) Params(in []int) int                 { return l.lstm().Par
 
 func (l *lstmVariant) Build(b *Builder, x *graph.Node) *graph.Node {
 	switch l.Variant {
-	case "lstm_while":
-		defer func(old bool) { lstmUnrolled = old }(lstmUnrolled)
-		lstmUnrolled = false
-		return l.lstm().Build(b, x)
 	case "lstm_autodiff":
 		return naiveLSTM(b, l.lstm(), x, 0)
 	case "lstm_autodiff_ckpt":

@@ -12,10 +12,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	pipebench "github.com/pipe-ml/pipe/bench"
 	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/pipeline"
@@ -32,7 +32,7 @@ type randomTokens struct {
 
 func init() {
 	loaders.Loaders.Register("random_tokens", "Random token ids and 0/1 labels (benchmarks only).",
-		func() any { return &randomTokens{} })
+		func() loaders.Loader { return &randomTokens{} })
 }
 
 func (l *randomTokens) Schemas() (x, y data.Schema) {
@@ -88,21 +88,6 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// peakRSS is the process' peak resident set (VmHWM), in MiB.
-func peakRSS() float64 {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 // BenchmarkLSTMTrainStep trains the course's IMDB model (Embedding(5000, 32),
 // Dropout, LSTM(100), Dropout, Dense(1) sigmoid; Adam, binary cross-entropy)
 // on random tokens through the pipeline, one training step per b.N, on the
@@ -139,7 +124,7 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 		}
 		// The loader directly: the spec has no transforms, and this keeps
 		// the benchmark off the pipeline's data cache.
-		ds, err := plan.Spec.Data.Loader.Config.(loaders.Loader).Load("")
+		ds, err := plan.Loader.Load("")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -160,7 +145,7 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Logf("%s T=%d batch=%d backend %q: first step (compiles) %.1fs, peak RSS so far %.0f MiB",
-			layer, steps, batch, config, time.Since(start).Seconds(), peakRSS())
+			layer, steps, batch, config, time.Since(start).Seconds(), pipebench.PeakRSSMB())
 		// One evaluation batch (pipeline's evalBatch is 500), as validation
 		// after each epoch runs, so that the peak RSS counts it too.
 		start = time.Now()
@@ -168,7 +153,7 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 		if _, err := m.Evaluate(&val); err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("evaluation of %d examples (compiles) %.1fs, peak RSS so far %.0f MiB", val.Len(), time.Since(start).Seconds(), peakRSS())
+		b.Logf("evaluation of %d examples (compiles) %.1fs, peak RSS so far %.0f MiB", val.Len(), time.Since(start).Seconds(), pipebench.PeakRSSMB())
 		bench.model = m
 	}
 	b.ResetTimer()
@@ -181,7 +166,7 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
-	b.ReportMetric(peakRSS(), "peakRSS_MiB")
+	b.ReportMetric(pipebench.PeakRSSMB(), "peakRSS_MiB")
 	b.Logf("b.N=%d, last loss %.4f", b.N, bench.loss)
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pipe-ml/pipe/ops"
 	"github.com/pipe-ml/pipe/spec"
 )
 
@@ -21,11 +22,7 @@ func (p *Plan) MemoryEstimate() int64 {
 func (p *Plan) outputsPerExample() int64 {
 	var acts int64
 	for _, s := range p.Stages {
-		n := int64(1)
-		for _, d := range s.Out {
-			n *= int64(d)
-		}
-		acts += n
+		acts += int64(ops.Elements(s.Out))
 	}
 	return acts
 }
