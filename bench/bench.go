@@ -56,20 +56,8 @@ func One(plan *pipeline.Plan, backend compute.Backend, batch, steps int) (Line, 
 		SamplesPerS: res.SamplesPerS, PeakRSSMB: PeakRSSMB()}, nil
 }
 
-// PeakRSSMB reads this process's peak resident set size (VmHWM).
-func PeakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
+// PeakRSSMB is this process's peak resident set size in MB.
+func PeakRSSMB() float64 { return float64(pipeline.PeakRSS()) / (1 << 20) }
 
 // Options say how to run the whole table.
 type Options struct {

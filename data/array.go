@@ -40,9 +40,13 @@ type Array struct {
 func (a *Array) Ragged() bool { return a.Offsets != nil }
 
 // Size is the number of elements of one example.
-func (a *Array) Size() int {
+func (a *Array) Size() int { return Elements(a.Shape) }
+
+// Elements is the number of values in a tensor of the given shape (1 for
+// a scalar): the one place pipe multiplies out a shape.
+func Elements(shape []int) int {
 	n := 1
-	for _, d := range a.Shape {
+	for _, d := range shape {
 		n *= d
 	}
 	return n

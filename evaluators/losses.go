@@ -43,18 +43,10 @@ func sameSize(out []int, y data.Schema) error {
 	if slices.Contains(y.Shape, -1) && len(out) == len(y.Shape) {
 		return nil
 	}
-	if size(out) != size(y.Shape) {
+	if data.Elements(out) != data.Elements(y.Shape) {
 		return fmt.Errorf("model output %v and labels %v differ in size", out, y.Shape)
 	}
 	return nil
-}
-
-func size(dims []int) int {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	return n
 }
 
 // CategoricalCE is Keras' categorical_crossentropy on probabilities.
@@ -77,7 +69,7 @@ func (CategoricalCE) Build(pred, y *graph.Node) Measure {
 type SparseCategoricalCE struct{}
 
 func (SparseCategoricalCE) Check(out []int, y data.Schema) error {
-	if y.DType != data.Int32 || len(out) != 1 || size(y.Shape) != 1 {
+	if y.DType != data.Int32 || len(out) != 1 || data.Elements(y.Shape) != 1 {
 		return fmt.Errorf("needs integer labels and a vector output, got labels %s and output %v", y, out)
 	}
 	if y.Classes > out[0] {

@@ -30,8 +30,8 @@ type Accuracy struct{}
 
 func (Accuracy) Check(out []int, y data.Schema) error {
 	switch {
-	case size(out) == 1 && size(y.Shape) == 1: // binary
-	case len(out) == 1 && y.DType == data.Int32 && size(y.Shape) == 1: // sparse
+	case data.Elements(out) == 1 && data.Elements(y.Shape) == 1: // binary
+	case len(out) == 1 && y.DType == data.Int32 && data.Elements(y.Shape) == 1: // sparse
 	case len(out) == 1 && slices.Equal(out, y.Shape): // one-hot
 	default:
 		return fmt.Errorf("needs a class-probability output and matching labels, got output %v and labels %s", out, y)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
@@ -69,7 +70,7 @@ func (l *Dropout) Build(b *Builder, x *graph.Node) *graph.Node {
 // Flatten reshapes each example to one axis.
 type Flatten struct{}
 
-func (*Flatten) OutputShape(in []int) ([]int, error) { return []int{Elements(in)}, nil }
+func (*Flatten) OutputShape(in []int) ([]int, error) { return []int{data.Elements(in)}, nil }
 func (*Flatten) Params([]int) int                    { return 0 }
 func (*Flatten) Build(_ *Builder, x *graph.Node) *graph.Node {
 	return graph.Reshape(x, x.Shape().Dimensions[0], -1)

@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/pipe-ml/pipe/data"
 )
 
 // Builder carries what a layer needs while its graph is built.
@@ -46,7 +47,7 @@ func (b *Builder) GlorotUniform(name string, fanIn, fanOut int, dims ...int) *gr
 // Uniform creates (on first use) a variable drawn from U(-limit, limit).
 func (b *Builder) Uniform(name string, limit float64, dims ...int) *graph.Node {
 	r := b.rng(name)
-	data := make([]float32, Elements(dims))
+	data := make([]float32, data.Elements(dims))
 	for i := range data {
 		data[i] = float32((r.Float64()*2 - 1) * limit)
 	}
@@ -55,7 +56,7 @@ func (b *Builder) Uniform(name string, limit float64, dims ...int) *graph.Node {
 
 // Zeros creates (on first use) a zero variable, Keras' default for biases.
 func (b *Builder) Zeros(name string, dims ...int) *graph.Node {
-	return b.variable(name, make([]float32, Elements(dims)), dims)
+	return b.variable(name, make([]float32, data.Elements(dims)), dims)
 }
 
 func (b *Builder) variable(name string, data []float32, dims []int) *graph.Node {

@@ -47,16 +47,6 @@ func (s Size2) String() string {
 	return fmt.Sprintf("[%d, %d]", s[0], s[1])
 }
 
-// Elements is the number of values in a tensor of the given shape (1 for
-// a scalar): the one place pipe multiplies out a shape.
-func Elements(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
-}
-
 // axes checks that an example's shape in has one axis per name.
 func axes(in []int, names ...string) error {
 	if len(in) != len(names) {

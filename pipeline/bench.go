@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/pipe-ml/pipe/data"
-	"github.com/pipe-ml/pipe/ops"
 )
 
 // BenchResult is the training throughput of one plan on random data.
@@ -57,7 +56,7 @@ func randomSplit(p *Plan, batch int) data.Split {
 	rng := rand.New(rand.NewPCG(1, 2))
 	in := p.Input
 	x := data.Array{Schema: data.Schema{DType: p.X.DType, Shape: in}}
-	n := batch * ops.Elements(in)
+	n := batch * data.Elements(in)
 	if p.X.DType == data.Int32 {
 		vocab := max(p.X.Classes, 2)
 		for range n {
@@ -77,7 +76,7 @@ func randomSplit(p *Plan, batch int) data.Split {
 		}
 	case len(p.Y.Shape) == 1 && p.Y.Shape[0] == -1: // rating vectors
 		y.Shape = out
-		for range batch * ops.Elements(out) {
+		for range batch * data.Elements(out) {
 			v := float32(math.NaN())
 			if rng.Float64() < 0.063 {
 				v = float32(1 + rng.IntN(5))
@@ -91,7 +90,7 @@ func randomSplit(p *Plan, batch int) data.Split {
 			y.Float = append(y.Float, oh...)
 		}
 	default: // 0/1 targets
-		for range batch * ops.Elements(out) {
+		for range batch * data.Elements(out) {
 			y.Float = append(y.Float, float32(rng.IntN(2)))
 		}
 	}

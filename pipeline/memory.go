@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/spec"
 )
 
@@ -22,7 +22,7 @@ func (p *Plan) MemoryEstimate() int64 {
 func (p *Plan) outputsPerExample() int64 {
 	var acts int64
 	for _, s := range p.Stages {
-		acts += int64(ops.Elements(s.Out))
+		acts += int64(data.Elements(s.Out))
 	}
 	return acts
 }
@@ -47,15 +47,22 @@ func (p *Plan) checkMemory() spec.ErrorList {
 	return nil
 }
 
-// machineMemory is the machine's total memory from /proc/meminfo, or 0
-// where that cannot be read (no check then).
-func machineMemory() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
+// machineMemory is the machine's total memory, or 0 where it cannot be
+// read (no check then).
+func machineMemory() int64 { return procBytes("/proc/meminfo", "MemTotal:") }
+
+// PeakRSS is this process's peak resident set size (VmHWM), or 0 where it
+// cannot be read.
+func PeakRSS() int64 { return procBytes("/proc/self/status", "VmHWM:") }
+
+// procBytes reads a "Key: N kB" line of a Linux /proc file.
+func procBytes(file, key string) int64 {
+	b, err := os.ReadFile(file)
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+		if rest, ok := strings.CutPrefix(line, key); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb * 1024
 		}
