@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 
@@ -56,12 +57,7 @@ func run(specPath string, quiet bool) error {
 	if res.Interrupted {
 		return fmt.Errorf("training stopped early: %v", res.Stopped)
 	}
-	names := make([]string, 0, len(res.Test))
-	for n := range res.Test {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(res.Test)) {
 		fmt.Printf("test %s: %.4f\n", n, res.Test[n])
 	}
 	return nil

@@ -10,6 +10,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -74,12 +75,7 @@ func run(specPath, runsDir, dataDir string, trainLimit, testLimit, epochs int, s
 	fmt.Printf("trained %s: %d test examples, %.1fs\n", plan.Name, res.TestExamples, res.Seconds)
 	// Test holds the spec's evaluate: metrics by name; map order is random,
 	// so print them sorted for output that diffs cleanly.
-	names := make([]string, 0, len(res.Test))
-	for n := range res.Test {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(res.Test)) {
 		fmt.Printf("test %s: %.4f\n", n, res.Test[n])
 	}
 	return nil
