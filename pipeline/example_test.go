@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/pipeline"
 )
 
@@ -61,7 +60,7 @@ func ExampleRun() {
 		log.Fatal(err)
 	}
 	res, err := pipeline.Run(plan, pipeline.Options{
-		DataDir: loaders.ResolveDataDir(""), // $PIPE_DATA, then the user cache dir
+		// DataDir "" is $PIPE_DATA, then the user cache dir.
 		RunsDir: "runs",
 		Log:     os.Stderr, // a line per epoch
 	})

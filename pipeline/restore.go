@@ -42,6 +42,7 @@ func (p *Plan) loadModel(run *rundir.Run, backendConfig string) (*Model, error) 
 // a layer stack from its checkpoint, a rating model from its saved state
 // (or, memory-based, fitted again on the same training ratings).
 func EvaluateRun(dir string, opt Options) (*Plan, map[string]float64, error) {
+	opt = opt.withDefaults()
 	run, p, err := OpenRun(dir)
 	if err != nil {
 		return nil, nil, err
@@ -96,6 +97,7 @@ type Prediction struct {
 // after the spec's feature transforms; on rating data, to files of one
 // user's ratings each (see predictUsers).
 func PredictRun(dir string, inputs []string, opt Options) (*Plan, []Prediction, error) {
+	opt = opt.withDefaults()
 	run, p, err := OpenRun(dir)
 	if err != nil {
 		return nil, nil, err

@@ -23,7 +23,7 @@ import (
 
 // Options are the run-time choices that are not part of the spec.
 type Options struct {
-	DataDir  string    // resolved data directory
+	DataDir  string    // data directory; "" for $PIPE_DATA, then the user cache dir
 	CacheDir string    // preprocessed-data cache; "" for none
 	RunsDir  string    // parent of the run directories; default "runs"
 	Backend  string    // overrides the spec's backend when not empty
@@ -40,6 +40,13 @@ type Options struct {
 	// Progress, when not nil, gets a progress bar within each epoch (a
 	// terminal: the CLI sets it only when stderr is one).
 	Progress io.Writer
+}
+
+// withDefaults fills what the caller left out: the data directory is
+// $PIPE_DATA, then the user cache dir, as for the command line.
+func (o Options) withDefaults() Options {
+	o.DataDir = data.UserDir(o.DataDir, "PIPE_DATA", "data")
+	return o
 }
 
 // Result is what a finished run produced.
@@ -153,6 +160,7 @@ func Run(p *Plan, opt Options) (*Result, error) {
 // Train trains and evaluates the plan and writes nothing. Close the
 // result when done with it.
 func Train(p *Plan, opt Options) (*Result, error) {
+	opt = opt.withDefaults()
 	logf := func(format string, args ...any) {
 		if opt.Log != nil {
 			fmt.Fprintf(opt.Log, format, args...)

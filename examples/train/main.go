@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pipe-ml/pipe/loaders"
 	"github.com/pipe-ml/pipe/pipeline"
 )
 
@@ -60,7 +59,7 @@ func run(specPath, runsDir, dataDir string, trainLimit, testLimit, epochs int, s
 		}
 	}
 	res, err := pipeline.Run(plan, pipeline.Options{
-		DataDir: loaders.ResolveDataDir(dataDir),
+		DataDir: dataDir,
 		RunsDir: runsDir,
 		Log:     os.Stderr, // one line per epoch; nil keeps training quiet
 	})
