@@ -162,7 +162,7 @@ func resume(p *Plan, m *Model, run *rundir.Run) (*data.History, error) {
 	if done := len(h.Values[0]); done >= p.Train.Epochs {
 		return nil, fmt.Errorf("resume: %s already trained %d of %d epochs (raise train.epochs with --set)", run.Dir, done, p.Train.Epochs)
 	}
-	if err := run.LoadCheckpoint(m.store); err != nil {
+	if err := m.loadTrainingState(run); err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
 	return h, nil
