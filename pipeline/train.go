@@ -73,13 +73,27 @@ func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.His
 			first = len(h.Values[0]) + 1
 		}
 	}
+	// The shuffles are drawn on the host, not saved: a resumed run draws
+	// the permutations of the epochs already done again, which leaves the
+	// generator where the uninterrupted run had it (the training split,
+	// and so the length of each permutation, is the same).
 	rng := rand.New(rand.NewPCG(uint64(m.plan.Seed), 0x5eed))
-	for range first - 1 { // the shuffles of the epochs already done
+	for range first - 1 {
 		rng.Perm(train.Len())
 	}
 	batch := m.plan.Train.BatchSize
 	stop := newStopper(m.plan.Train.EarlyStopping)
 	var lastEpoch map[string]*tensors.Tensor // every variable at the end of the last whole epoch
+	if first > 1 {
+		// The loaded checkpoint is the end of the last whole epoch: an
+		// interruption or a divergence within the first resumed epoch
+		// goes back to it, random state included, not to a part-trained
+		// model that a later resume would train further.
+		var err error
+		if lastEpoch, err = m.snapshotVars(); err != nil {
+			return h, err
+		}
+	}
 	if m.mode != "" {
 		if o.Log == nil {
 			o.Log = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format, args...) }
