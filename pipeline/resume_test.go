@@ -165,3 +165,22 @@ func TestResumeInterruptedMidEpoch(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeEarlyStoppingCount checks that a resumed run's early stopping
+// counts the epochs without improvement of the epochs trained before, so
+// that it stops at the epoch the uninterrupted run would.
+func TestResumeEarlyStoppingCount(t *testing.T) {
+	p, err := Load("../specs/mnist_cnn.yaml", "train.early_stopping={monitor: val_accuracy, patience: 3}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &data.History{}
+	for _, v := range []float64{0.5, 0.7, 0.6, 0.7, 0.65} { // best 0.7 at epoch 2, then 3 without improvement
+		h.Add("val_accuracy", v)
+	}
+	s := newStopper(p.Train.EarlyStopping)
+	epoch := s.replay(h)
+	if epoch != 2 || s.best != data.Minimised("val_accuracy", 0.7) || s.wait != 3 {
+		t.Errorf("after replay: best epoch %d (%v), wait %d; want 2 (%v), 3", epoch, s.best, s.wait, data.Minimised("val_accuracy", 0.7))
+	}
+}
