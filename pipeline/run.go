@@ -32,7 +32,8 @@ type Options struct {
 	// step; the run is written with its whole epochs, marked interrupted.
 	Context context.Context
 	// Resume names an interrupted (or finished) run directory whose
-	// checkpoint and history training continues from.
+	// checkpoint and history training continues from; Run writes the
+	// continued run back into it.
 	Resume string
 	// checkpoint writes the run so far (Run sets it; train.checkpoint_every
 	// says when).
@@ -133,7 +134,10 @@ func (r *Result) Close() {
 
 // Run trains and evaluates the plan and writes its run directory.
 func Run(p *Plan, opt Options) (*Result, error) {
-	var dir string // where the checkpoints of train.checkpoint_every went
+	// Where the checkpoints of train.checkpoint_every went: a resumed run
+	// goes on in its own directory, replaced as it grows, so that one run
+	// leaves one directory whose history is whole.
+	dir := opt.Resume
 	opt.checkpoint = func(interim *Result) error {
 		var err error
 		dir, err = p.writeRun(opt.RunsDir, interim, dir)
