@@ -2,7 +2,10 @@ package pipeline
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
@@ -166,4 +169,16 @@ func resume(p *Plan, m *Model, run *rundir.Run) (*data.History, error) {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
 	return h, nil
+}
+
+// trainSeconds is the training time that run's metrics.json records (0
+// when it cannot be read), which a resumed run adds to its own.
+func trainSeconds(run *rundir.Run) float64 {
+	var m struct {
+		TrainSeconds float64 `json:"train_seconds"`
+	}
+	if b, err := os.ReadFile(filepath.Join(run.Dir, rundir.MetricsFile)); err == nil {
+		json.Unmarshal(b, &m)
+	}
+	return m.TrainSeconds
 }

@@ -164,6 +164,11 @@ func resumeAndCompare(t *testing.T, data, cache, runs, resumeDir string, want ru
 		t.Errorf("want the one resumed run directory under %s, got %v", filepath.Join(runs, "dropout"), dirs)
 	}
 	got := readRunResults(t, finished)
+	// The training time is the whole run's, the epochs before the resume
+	// included.
+	if before, after := stopped.metrics["train_seconds"].(float64), got.metrics["train_seconds"].(float64); !(after > before) {
+		t.Errorf("train_seconds %v after the resume, %v before", after, before)
+	}
 	if _, ok := got.metrics["interrupted"]; ok {
 		t.Errorf("the resumed run is still marked interrupted: %v", got.metrics["interrupted"])
 	}
