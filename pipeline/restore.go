@@ -2,7 +2,10 @@ package pipeline
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
@@ -164,8 +167,20 @@ func resume(p *Plan, m *Model, run *rundir.Run) (*data.History, error) {
 	if done := len(h.Values[0]); done >= p.Train.Epochs {
 		return nil, fmt.Errorf("resume: %s already trained %d of %d epochs (raise train.epochs with --set)", run.Dir, done, p.Train.Epochs)
 	}
-	if err := run.LoadCheckpoint(m.store); err != nil {
+	if err := m.loadTrainingState(run); err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
 	return h, nil
+}
+
+// trainSeconds is the training time that run's metrics.json records (0
+// when it cannot be read), which a resumed run adds to its own.
+func trainSeconds(run *rundir.Run) float64 {
+	var m struct {
+		TrainSeconds float64 `json:"train_seconds"`
+	}
+	if b, err := os.ReadFile(filepath.Join(run.Dir, rundir.MetricsFile)); err == nil {
+		json.Unmarshal(b, &m)
+	}
+	return m.TrainSeconds
 }

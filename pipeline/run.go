@@ -32,7 +32,8 @@ type Options struct {
 	// step; the run is written with its whole epochs, marked interrupted.
 	Context context.Context
 	// Resume names an interrupted (or finished) run directory whose
-	// checkpoint and history training continues from.
+	// checkpoint and history training continues from; Run writes the
+	// continued run back into it.
 	Resume string
 	// checkpoint writes the run so far (Run sets it; train.checkpoint_every
 	// says when).
@@ -54,7 +55,7 @@ type Result struct {
 	Dir     string // the run directory; empty when nothing was written
 	History *data.History
 	Test    map[string]float64 // final metrics on the test split
-	Seconds float64            // training time
+	Seconds float64            // training time, that of the epochs before a resume included
 	// Interrupted runs stopped early (Ctrl-C, or a diverged loss: Stopped
 	// says which); Test is empty and the run keeps the last whole epoch.
 	Interrupted bool
@@ -140,7 +141,10 @@ func (r *Result) Close() {
 
 // Run trains and evaluates the plan and writes its run directory.
 func Run(p *Plan, opt Options) (*Result, error) {
-	var dir string // where the checkpoints of train.checkpoint_every went
+	// Where the checkpoints of train.checkpoint_every went: a resumed run
+	// goes on in its own directory, replaced as it grows, so that one run
+	// leaves one directory whose history is whole.
+	dir := opt.Resume
 	opt.checkpoint = func(interim *Result) error {
 		var err error
 		dir, err = p.writeRun(opt.RunsDir, interim, dir)
@@ -197,6 +201,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		return nil, err
 	}
 	fo := FitOptions{Context: opt.Context, Log: logf}
+	var before float64 // training seconds of the epochs before a resume
 	if opt.Resume != "" {
 		run, err := rundir.Open(opt.Resume)
 		if err != nil {
@@ -205,9 +210,11 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		if fo.Resume, err = resume(p, m, run); err != nil {
 			return nil, err
 		}
+		before = trainSeconds(run)
 		logf("resuming %s after epoch %d\n", opt.Resume, len(fo.Resume.Values[0]))
 	}
 	start := time.Now()
+	seconds := func() float64 { return before + time.Since(start).Seconds() }
 	bar := newProgress(opt.Progress)
 	fo.Step = bar.step
 	var checkpointErr error
@@ -219,7 +226,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		}
 		logf("\n")
 		if every := p.Train.CheckpointEvery; every > 0 && r.Epoch%every == 0 && r.Epoch < r.Epochs && opt.checkpoint != nil && checkpointErr == nil {
-			checkpointErr = opt.checkpoint(&Result{History: r.History.Clone(), model: m, Interrupted: true,
+			checkpointErr = opt.checkpoint(&Result{History: r.History.Clone(), Seconds: seconds(), model: m, Interrupted: true,
 				Stopped: fmt.Errorf("checkpoint after epoch %d", r.Epoch)})
 		}
 	}
@@ -231,12 +238,12 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		// Keep what the whole epochs learned: the run directory is written,
 		// marked interrupted, and `pipe run --resume` continues it.
 		keep = true
-		return &Result{History: hist, Seconds: time.Since(start).Seconds(), model: m, backend: backend, Interrupted: true, Stopped: err}, nil
+		return &Result{History: hist, Seconds: seconds(), model: m, backend: backend, Interrupted: true, Stopped: err}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{History: hist, Seconds: time.Since(start).Seconds(), model: m, backend: backend}
+	res := &Result{History: hist, Seconds: seconds(), model: m, backend: backend}
 	if res.Test, err = m.Evaluate(&ds.Test); err != nil {
 		return nil, fmt.Errorf("test evaluation: %w", err)
 	}

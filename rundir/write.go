@@ -53,6 +53,9 @@ func Write(runsDir, name string, c Contents, replace string) (string, error) {
 	}
 	parent := filepath.Join(runsDir, name)
 	if replace != "" {
+		// Cleaned, so that a directory given with a trailing slash
+		// (--resume runs/x/<timestamp>/) has its real parent.
+		replace = filepath.Clean(replace)
 		parent = filepath.Dir(replace)
 	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {

@@ -30,7 +30,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 		Short: "Train and evaluate each spec, writing a run directory per spec",
 		Long: "Train and evaluate each spec, writing a run directory per spec. Ctrl-C (or SIGTERM) stops after the " +
 			"current step and saves the run with its finished epochs; --resume continues such a run (or a finished " +
-			"one, with more epochs given by --set train.epochs=N) into a new run directory.",
+			"one, with more epochs given by --set train.epochs=N) in its own directory, which it replaces when done.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if resumeDir != "" {
 				if len(args) > 0 {
