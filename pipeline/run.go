@@ -282,9 +282,9 @@ func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, er
 		return "", err
 	}
 	var summary bytes.Buffer
-	p.WriteSummary(&summary)
+	p.WriteTrainedSummary(&summary, res)
 	metrics := map[string]any{
-		"spec": p.Name, "params": p.Params(), "epochs": p.Train.Epochs,
+		"spec": p.Name, "params": p.TrainedParams(res), "epochs": p.Train.Epochs,
 		"train_seconds": res.Seconds, "test": res.Test, "final_epoch": res.History.Last(),
 		"test_examples": res.TestExamples,
 	}
