@@ -176,8 +176,10 @@ func (dl *downloader) attempt(ctx context.Context, f File, url, partial string) 
 	} else if f.Size > 0 {
 		total = f.Size
 	}
-	if f.Size > 0 && total > f.Size {
-		return fmt.Errorf("the server sends %d bytes, %s has %d", total, f.Name, f.Size)
+	if f.Size > 0 && total >= 0 && total != f.Size {
+		// It cannot match the checksum: say so before downloading it.
+		os.Remove(partial)
+		return fmt.Errorf("the server's file has %d bytes, not the %d of the official %s", total, f.Size, f.Name)
 	}
 	if have == 0 {
 		logf(dl.log, "%s: downloading %s (%s)\n", f.Name, url, mb(total))
@@ -205,6 +207,8 @@ func (dl *downloader) attempt(ctx context.Context, f File, url, partial string) 
 			progressbar.OptionClearOnFinish())
 		bar.Set64(have)
 		w = io.MultiWriter(out, bar)
+	} else if dl.log != nil && total >= 10e6 {
+		w = io.MultiWriter(out, &quarters{log: dl.log, name: f.Name, done: have, total: total, next: have*4/total + 1})
 	}
 	limit := int64(1) << 40
 	if total >= 0 {
@@ -233,6 +237,23 @@ func (dl *downloader) attempt(ctx context.Context, f File, url, partial string) 
 		return &retryError{fmt.Errorf("the connection closed at %s of %s", mb(have+n), mb(total))}
 	}
 	return nil
+}
+
+// quarters prints a plain line at each quarter of a large download, for
+// logs that are not a terminal (where a bar would be noise).
+type quarters struct {
+	log               io.Writer
+	name              string
+	done, total, next int64
+}
+
+func (q *quarters) Write(p []byte) (int, error) {
+	q.done += int64(len(p))
+	for q.next < 4 && q.done*4 >= q.next*q.total {
+		logf(q.log, "%s: %d%% (%s)\n", q.name, q.next*25, mb(q.done))
+		q.next++
+	}
+	return len(p), nil
 }
 
 // kickReader resets the stall watchdog whenever bytes arrive.
@@ -379,8 +400,11 @@ func fileSize(path string) int64 {
 }
 
 func mb(n int64) string {
-	if n < 0 {
+	switch {
+	case n < 0:
 		return "size unknown"
+	case n < 1e6:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
 	}
 	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }

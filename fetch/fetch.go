@@ -71,16 +71,17 @@ func Fetch(ctx context.Context, d *Dataset, opt Options) (wrote bool, err error)
 		}
 	}
 	// Whatever happens next, what is left is at most what the next fetch
-	// resumes: a .partial download, or a verified one whose dataset could
-	// not be completed. A checksum mismatch leaves nothing.
-	// A download or an archive found bad (wipe) is not kept either: the
-	// next fetch would find it bad again.
+	// resumes: a .partial download, or a verified one while another file
+	// of the dataset failed to download. A checksum mismatch, or a failure
+	// once every file is downloaded (a bad archive), leaves nothing (wipe):
+	// the next fetch would only find it bad again.
 	ok, wipe := false, false
 	defer func() {
 		if ok {
 			os.RemoveAll(work)
 		} else {
-			keepResumable(work, d, wipe || errors.As(err, new(*ChecksumError)))
+			// Ctrl-C while extracting keeps the verified archive.
+			keepResumable(work, d, (wipe && ctx.Err() == nil) || errors.As(err, new(*ChecksumError)))
 		}
 		os.Remove(filepath.Join(dataDir, staging)) // only when empty
 	}()
@@ -103,9 +104,12 @@ func Fetch(ctx context.Context, d *Dataset, opt Options) (wrote bool, err error)
 		got = append(got, path)
 	}
 
-	tmp, err := os.MkdirTemp(work, "tmp-")
-	if err != nil {
-		return false, &data.DataError{Path: work, Err: err}
+	wipe = true
+	// Not os.MkdirTemp: its folder is private (0700), and this one becomes
+	// the dataset folder, made like any other under the user's umask.
+	tmp := filepath.Join(work, fmt.Sprintf("tmp-%d", os.Getpid()))
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return false, &data.DataError{Path: tmp, Err: err}
 	}
 	for i, f := range d.Files {
 		if f.Extract == "" {
@@ -116,7 +120,6 @@ func Fetch(ctx context.Context, d *Dataset, opt Options) (wrote bool, err error)
 		}
 		logf(dl.log, "%s: extracting %s\n", d.Name, f.Name)
 		if err := extract(ctx, f, got[i], filepath.Join(tmp, filepath.FromSlash(f.To))); err != nil {
-			wipe = ctx.Err() == nil
 			return false, err
 		}
 		os.Remove(got[i]) // the archive is not needed once extracted

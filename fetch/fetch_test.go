@@ -70,6 +70,13 @@ func newServer(t *testing.T, files map[string][]byte) *server {
 	return s
 }
 
+// set replaces what the server serves at path.
+func (s *server) set(path string, content []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[path] = content
+}
+
 func (s *server) requestLog() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -218,6 +225,9 @@ func TestFetchMNIST(t *testing.T) {
 		t.Fatalf("Fetch: wrote %v, %v\n%s", wrote, err, log.String())
 	}
 	sameFiles(t, filepath.Join(dataDir, "mnist"), shared)
+	if st, err := os.Stat(filepath.Join(dataDir, "mnist")); err != nil || st.Mode().Perm()&0o055 == 0 {
+		t.Errorf("the dataset folder is private: %v %v", st.Mode(), err)
+	}
 	if got := listTree(t, dataDir); !slices.Equal(got, []string{"mnist", "mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz", "mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz"}) {
 		t.Errorf("the data directory holds %v: only mnist/ and its four files expected", got)
 	}
@@ -380,7 +390,7 @@ func TestFetchStalled(t *testing.T) {
 	if el := time.Since(start); el > 5*time.Second {
 		t.Errorf("a stalled transfer took %v to be retried", el)
 	}
-	if !strings.Contains(log.String(), "no data for 300ms at 0.0 MB") || !strings.Contains(log.String(), "resuming at") {
+	if !strings.Contains(log.String(), "no data for 300ms at 1.0 kB") || !strings.Contains(log.String(), "resuming at") {
 		t.Errorf("log:\n%s", log.String())
 	}
 	sameFiles(t, filepath.Join(dataDir, "one"), map[string][]byte{"train-labels-idx1-ubyte.gz": content})
@@ -405,6 +415,17 @@ func TestFetchChecksumMismatch(t *testing.T) {
 	}
 	if got := listTree(t, dataDir); len(got) != 0 {
 		t.Errorf("a corrupt download left %v", got)
+	}
+
+	// A file of the wrong size is refused before its bytes are fetched.
+	srv.set("/mnist/t10k-labels-idx1-ubyte.gz", content[:1000])
+	_, err = Fetch(context.Background(), d, Options{DataDir: dataDir, Mirror: srv.URL})
+	want = fmt.Sprintf("%s/mnist/t10k-labels-idx1-ubyte.gz: the server's file has 1000 bytes, not the %d of the official t10k-labels-idx1-ubyte.gz", srv.URL, len(content))
+	if !errors.As(err, &de) || !strings.Contains(fmt.Sprint(err), want) {
+		t.Errorf("got %v\nwant a data error containing %q", err, want)
+	}
+	if got := listTree(t, dataDir); len(got) != 0 {
+		t.Errorf("a wrong-sized download left %v", got)
 	}
 }
 
@@ -597,7 +618,7 @@ func TestFetchML100k(t *testing.T) {
 
 	// An archive entry that climbs out of the folder is refused.
 	evil := zipOf(t, "", []string{"ml-100k/u.data", "ml-100k/../../evil"}, map[string][]byte{"ml-100k/u.data": shared["u.data"], "ml-100k/../../evil": []byte("x")})
-	srv.files["/ml-100k/ml-100k.zip"] = evil
+	srv.set("/ml-100k/ml-100k.zip", evil)
 	d.Files[0].Size, d.Files[0].SHA256, d.Files[0].MD5 = int64(len(evil)), sha(evil), md5hex(evil)
 	top := t.TempDir()
 	dataDir = filepath.Join(top, "a", "data")
@@ -623,10 +644,17 @@ func TestFetchIMDB(t *testing.T) {
 	}
 	d.Files[0].Size, d.Files[0].SHA256, d.Files[0].MD5 = int64(len(a)), sha(a), md5hex(a)
 	dataDir := t.TempDir()
-	if _, err := Fetch(context.Background(), d, Options{DataDir: dataDir, Mirror: srv.URL}); err != nil {
+	var log bytes.Buffer
+	if _, err := Fetch(context.Background(), d, Options{DataDir: dataDir, Mirror: srv.URL, Log: &log}); err != nil {
 		t.Fatal(err)
 	}
 	sameFiles(t, filepath.Join(dataDir, "imdb"), shared)
+	// Without a terminal, a large file reports its progress in plain lines.
+	for _, q := range []string{"25%", "50%", "75%"} {
+		if !strings.Contains(log.String(), "aclImdb_v1.tar.gz: "+q+" (") {
+			t.Errorf("the log lacks the %s line:\n%s", q, log.String())
+		}
+	}
 	if got := listTree(t, dataDir); len(got) != 3 {
 		t.Errorf("the data directory holds %v", got)
 	}
@@ -701,5 +729,32 @@ func TestFetchLoaderHints(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v\nwant a message containing %q", d.Name, err, want)
 		}
+	}
+}
+
+// TestFetchInterrupted: Ctrl-C (a cancelled context) mid-download stops at
+// once, keeps the .partial for the next fetch and says so.
+func TestFetchInterrupted(t *testing.T) {
+	content := readShared(t, "mnist", "train-labels-idx1-ubyte.gz")["train-labels-idx1-ubyte.gz"]
+	srv := newServer(t, map[string][]byte{"/f/train-labels-idx1-ubyte.gz": content})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv.hook["/f/train-labels-idx1-ubyte.gz"] = func(w http.ResponseWriter, r *http.Request, content []byte, n int) bool {
+		w.Header().Set("Content-Length", fmt.Sprint(len(content)))
+		w.Write(content[:5000])
+		w.(http.Flusher).Flush()
+		time.Sleep(100 * time.Millisecond) // the client has written those bytes
+		cancel()
+		<-r.Context().Done()
+		return true
+	}
+	dataDir := t.TempDir()
+	_, err := Fetch(ctx, oneFile(srv, "/f/train-labels-idx1-ubyte.gz", content), Options{DataDir: dataDir})
+	partial := filepath.Join(dataDir, ".fetch", "one", "train-labels-idx1-ubyte.gz.partial")
+	if err == nil || !strings.Contains(err.Error(), "interrupted while downloading train-labels-idx1-ubyte.gz (5.0 kB kept in "+partial) {
+		t.Errorf("got %v", err)
+	}
+	if got := listTree(t, dataDir); !slices.Equal(got, []string{".fetch", ".fetch/one", ".fetch/one/train-labels-idx1-ubyte.gz.partial"}) {
+		t.Errorf("after an interruption the data directory holds %v", got)
 	}
 }
