@@ -5,7 +5,6 @@ package fetch
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -223,26 +222,5 @@ type ManualError struct {
 
 func (e *ManualError) Error() string { return e.Text }
 
-// Size is the number of bytes the dataset's downloads take, 0 if unknown.
-func (d *Dataset) Size() int64 {
-	var n int64
-	for _, f := range d.Files {
-		n += f.Size
-	}
-	return n
-}
-
 // Downloadable says whether the dataset has an official source.
 func (d *Dataset) Downloadable() bool { return d.Manual == "" && len(d.Files) > 0 }
-
-// clone copies d deeply enough that a caller may change its files.
-func (d *Dataset) clone() *Dataset {
-	c := *d
-	c.Files = slices.Clone(d.Files)
-	for i := range c.Files {
-		c.Files[i].URLs = slices.Clone(c.Files[i].URLs)
-	}
-	c.Needs = slices.Clone(d.Needs)
-	c.Checks = slices.Clone(d.Checks)
-	return &c
-}
