@@ -31,8 +31,9 @@ var allowed = map[string][]string{
 	"pipeline":          {"data", "spec", "loaders", "ops", "recsys", "evaluators", "optim", "arrowio", "rundir"},
 	"golden":            {"data", "spec", "ops", "pipeline"},
 	"bench":             {"pipeline"},
+	"fetch":             {"data"},
 	"internal/testdata": {},
-	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench"},
+	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "fetch"},
 }
 
 // Examples may use any package a library user can, never the command.
