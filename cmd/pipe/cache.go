@@ -10,7 +10,9 @@ import (
 )
 
 func cacheCmd(g *globalFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "cache", Short: "List or clear the cache of preprocessed data"}
+	cmd := &cobra.Command{Use: "cache", Short: "List or clear the cache of preprocessed data",
+		// `pipe cache lsit` is a bad command line, not a request for help.
+		Args: cobra.ArbitraryArgs, RunE: unknownCommand}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List the cached datasets",
