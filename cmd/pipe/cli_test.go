@@ -42,6 +42,7 @@ func TestArgumentCounts(t *testing.T) {
 		{[]string{"evaluate"}, "pipe: evaluate: accepts 1 arg(s), received 0; usage: pipe evaluate RUN_DIR [flags]"},
 		{[]string{"schema", "x"}, `pipe: schema: takes no arguments, got "x"; usage: pipe schema [flags]`},
 		{[]string{"cache", "list", "x"}, `pipe: cache list: takes no arguments, got "x"`},
+		{[]string{"version", "x"}, `pipe: version: takes no arguments, got "x"`},
 		{[]string{"validate"}, "validate needs at least one spec file"},
 	} {
 		code, _, stderr := pipeCmd(t, c.args...)

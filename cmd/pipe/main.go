@@ -130,6 +130,7 @@ func newRoot(stdout, stderr io.Writer, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "pipe",
 		Short:         "Declarative machine-learning pipelines on GoMLX",
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// With Args and RunE set, cobra hands an unknown command to
@@ -140,6 +141,7 @@ func newRoot(stdout, stderr io.Writer, args []string) *cobra.Command {
 		// Checks of the global flags that no command should start without.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return g.check() },
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -150,7 +152,7 @@ func newRoot(stdout, stderr io.Writer, args []string) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.cacheDir, "cache-dir", "", "cache of preprocessed data as Arrow files (default $PIPE_CACHE, then the user cache dir)")
 	root.PersistentFlags().BoolVar(&g.noCache, "no-cache", false, "load and preprocess the data from its source files, without the cache")
 	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "override a spec field, e.g. --set train.epochs=3 --set model.layers[0].filters=8 (repeatable)")
-	root.AddCommand(runCmd(&g), summaryCmd(&g), validateCmd(&g), testCmd(&g), compareCmd(&g), cacheCmd(&g), listCmd(), docCmd(), schemaCmd(), initCmd(), benchCmd(&g), evaluateCmd(&g), predictCmd(&g))
+	root.AddCommand(runCmd(&g), summaryCmd(&g), validateCmd(&g), testCmd(&g), compareCmd(&g), cacheCmd(&g), listCmd(), docCmd(), schemaCmd(), initCmd(), benchCmd(&g), evaluateCmd(&g), predictCmd(&g), versionCmd())
 	usageArgs(root)
 	return root
 }
