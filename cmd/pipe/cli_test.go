@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/pipe-ml/pipe/internal/testdata"
 )
 
 // TestUnknownCommand: a misspelt command is a bad command line (exit 2)
@@ -91,5 +93,20 @@ func TestSetWithoutEquals(t *testing.T) {
 	// A value may hold "=" and may be empty YAML.
 	if code, _, stderr := pipeCmd(t, "validate", "--set", "train.epochs=3", "testdata/good.yaml"); code != 0 {
 		t.Errorf("--set train.epochs=3: exit %d, %s", code, stderr)
+	}
+}
+
+// TestHeldOutLogged: with validation: 0.1 the run's first line says how
+// many training examples were held out, so the counts add up.
+func TestHeldOutLogged(t *testing.T) {
+	data := testdata.Dir(t, "mnist")
+	code, out, stderr := pipeCmd(t, "run", "--no-cache", "--data-dir", data, "--runs-dir", t.TempDir(), "testdata/good.yaml",
+		"--set", "data.train_limit=512", "--set", "data.test_limit=200", "--set", "train.epochs=1", "--set", "train.validation=0.1")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	first, _, _ := strings.Cut(out, "\n")
+	if want := "bad: 461 training (51 held out for validation) and 200 test examples, "; !strings.HasPrefix(first, want) {
+		t.Errorf("first line %q, want it to start %q", first, want)
 	}
 }
