@@ -115,7 +115,7 @@ func TestValidationFraction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines[0] != "mnist_cnn: 400 training and 100 test examples, 40,124 parameters, backend go\n" {
+	if lines[0] != "mnist_cnn: 400 training (100 held out for validation) and 100 test examples, 40,124 parameters, backend go\n" {
 		t.Errorf("first log line %q", lines[0])
 	}
 	if res.History.Values[2][0] == res.Test["loss"] {

@@ -190,11 +190,17 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	}
 	defer closer.Close()
 	train, val := p.fitSplits(ds)
+	// Examples held out of the training data for validation are said, so
+	// the counts add up to what the data gave.
+	heldOut := ""
+	if p.Train.Validation.Split == "fraction" && val != nil {
+		heldOut = fmt.Sprintf(" (%d held out for validation)", val.Len())
+	}
 	if p.Recommender != nil {
-		logf("%s: %d training and %d test ratings, model %s, backend %s\n", p.Name, train.Len(), ds.Test.Len(), p.ModelName, backendName)
+		logf("%s: %d training%s and %d test ratings, model %s, backend %s\n", p.Name, train.Len(), heldOut, ds.Test.Len(), p.ModelName, backendName)
 		return p.fitRecommender(backend, ds, &train, val, logf)
 	}
-	logf("%s: %d training and %d test examples, %s parameters, backend %s\n", p.Name, train.Len(), ds.Test.Len(), Thousands(p.Params()), backendName)
+	logf("%s: %d training%s and %d test examples, %s parameters, backend %s\n", p.Name, train.Len(), heldOut, ds.Test.Len(), Thousands(p.Params()), backendName)
 
 	m, err := NewModel(p, backend)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -19,6 +20,14 @@ func pipeCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code = run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// pipeCmdIn runs the CLI in-process with stdin as its standard input.
+func pipeCmdIn(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = runWith(args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -219,6 +228,12 @@ func TestPredict(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "seven.png: class 7 (p=") {
 		t.Errorf("predict: exit %d, %q %s", code, out, stderr)
 	}
+	// The same image on stdin (-) gets the same answer.
+	png7, _ := os.ReadFile(digit)
+	code, fromStdin, stderr := pipeCmdIn(t, string(png7), "predict", dir, "-")
+	if code != 0 || fromStdin != strings.Replace(out, digit, "stdin", 1) {
+		t.Errorf("predict -: exit %d, %q %s; from the file: %q", code, fromStdin, stderr, out)
+	}
 	small := filepath.Join(t.TempDir(), "small.png")
 	f, _ = os.Create(small)
 	png.Encode(f, image.NewGray(image.Rect(0, 0, 8, 8)))
@@ -242,6 +257,19 @@ func TestPredictReview(t *testing.T) {
 	}
 	if _, err := fmt.Sscanf(strings.TrimPrefix(out, review+": "), "%f", &p); err != nil || p < 0 || p > 1 {
 		t.Errorf("want a probability, got %q", out)
+	}
+	// The same review on stdin (-), after another file: the same probability.
+	text, _ := os.ReadFile(review)
+	code, both, stderr := pipeCmdIn(t, string(text), "predict", "--data-dir", data, dir, review, "-")
+	if code != 0 || both != out+strings.Replace(out, review, "stdin", 1) {
+		t.Errorf("predict FILE -: exit %d, %q %s; from the file alone: %q", code, both, stderr, out)
+	}
+	// A photo is no review: refused, where it used to get a probability.
+	var photo bytes.Buffer
+	jpeg.Encode(&photo, image.NewGray(image.Rect(0, 0, 28, 28)), nil)
+	code, out, stderr = pipeCmd(t, "predict", "--data-dir", data, dir, writeFile(t, "photo.jpg", photo.String()))
+	if code != exitUsage || out != "" || !strings.Contains(stderr, "photo.jpg: a JPEG image, but the model takes a review, UTF-8 text") {
+		t.Errorf("a JPEG for the IMDB model: exit %d, %q %s", code, out, stderr)
 	}
 }
 

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/pipe-ml/pipe/pipeline"
+	"github.com/pipe-ml/pipe/rundir"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -36,7 +36,13 @@ func runCmd(g *globalFlags) *cobra.Command {
 				if len(args) > 0 {
 					return usageError{fmt.Errorf("--resume takes the run directory, not a spec")}
 				}
-				args = []string{filepath.Join(resumeDir, "spec.yaml")}
+				// Not a run directory (a spec, a runs folder, a typo) is a
+				// bad command line that lists the runs it could mean.
+				run, err := rundir.Open(resumeDir)
+				if err != nil {
+					return err
+				}
+				args = []string{run.SpecPath()}
 			} else if err := specArgs(cmd, args); err != nil {
 				return err
 			}
