@@ -86,7 +86,7 @@ func violations(pkgs []pkg) []string {
 			switch {
 			case strings.HasPrefix(dep, "cmd/"):
 				bad = append(bad, fmt.Sprintf("%s imports %s: nothing imports a command", name, dep))
-			case strings.HasPrefix(name, examples):
+			case strings.HasPrefix(name+"/", examples):
 				// examples use pipe as a library user does
 			case !known:
 				bad = append(bad, fmt.Sprintf("%s is not in the layout (internal/layout: allowed)", name))
@@ -94,7 +94,7 @@ func violations(pkgs []pkg) []string {
 				bad = append(bad, fmt.Sprintf("%s imports %s, which the layout forbids (it may import %v)", name, dep, ok))
 			}
 		}
-		if !known && !strings.HasPrefix(name, examples) && len(p.Imports) == 0 {
+		if !known && !strings.HasPrefix(name+"/", examples) && len(p.Imports) == 0 {
 			bad = append(bad, fmt.Sprintf("%s is not in the layout (internal/layout: allowed)", name))
 		}
 	}
