@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pipe-ml/pipe/spec"
 	"github.com/spf13/cobra"
 )
 
@@ -49,7 +50,7 @@ func initCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
-			name := strings.TrimSuffix(strings.TrimSuffix(pathBase(path), ".yaml"), ".yml")
+			name := spec.PlainName(strings.TrimSuffix(strings.TrimSuffix(pathBase(path), ".yaml"), ".yml"))
 			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 			if errors.Is(err, fs.ErrExist) {
 				return usageError{fmt.Errorf("%s exists; pipe init never overwrites a file", path)}

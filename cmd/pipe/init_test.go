@@ -71,3 +71,22 @@ func TestInitSchemaPath(t *testing.T) {
 		t.Errorf("cf/rel.yaml starts %q", strings.SplitN(string(b), "\n", 2)[0])
 	}
 }
+
+// TestInitNameFromAnyFileName: the starter spec named after a file whose
+// name is no plain spec name ("my spec.yaml") still validates.
+func TestInitNameFromAnyFileName(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "my spec (v2).yaml")
+	if code, _, stderr := pipeCmd(t, "init", file); code != 0 {
+		t.Fatalf("init: %s", stderr)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains("\n"+string(b), "\nname: my_spec_v2_\n") {
+		t.Errorf("starter spec name: %s", b)
+	}
+	if code, _, stderr := pipeCmd(t, "validate", file); code != 0 {
+		t.Errorf("the starter spec does not validate: exit %d: %s", code, stderr)
+	}
+}
