@@ -141,6 +141,9 @@ func Compile(s *spec.Spec) (*Plan, error) {
 		spec:   s,
 	}
 	var errs spec.ErrorList
+	if err := CheckBackendName(p.Backend); err != nil {
+		errs = append(errs, s.Errorf("backend", "%v", err))
+	}
 	loader, err := loaders.Loaders.Build(s.Data.Loader)
 	if err != nil {
 		return p, append(errs, err)

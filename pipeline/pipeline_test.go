@@ -6,6 +6,7 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pipe-ml/pipe/internal/testdata"
@@ -168,5 +169,17 @@ func TestRatingRunsFromCache(t *testing.T) {
 	}
 	if results[0] != results[1] {
 		t.Errorf("the cached run gave rmse %v, the first %v", results[1], results[0])
+	}
+}
+
+// TestUnknownBackendInSpec: a spec's backend with no such name is a spec
+// error at validation, positioned on the field, not a failure at run time.
+func TestUnknownBackendInSpec(t *testing.T) {
+	_, err := pipeline.Load("../specs/mnist_cnn.yaml", "backend=gpu")
+	if err == nil || !strings.Contains(err.Error(), `backend: unknown backend "gpu"`) || !strings.Contains(err.Error(), "--set backend=gpu") && !strings.Contains(err.Error(), "mnist_cnn.yaml") {
+		t.Errorf("got %v, want a positioned unknown-backend error", err)
+	}
+	if _, err := pipeline.Load("../specs/mnist_cnn.yaml", "backend=xla:cuda"); err != nil {
+		t.Errorf("xla is a known name even in a build without it: %v", err)
 	}
 }

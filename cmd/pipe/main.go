@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/gomlx/compute"
 	"github.com/spf13/cobra"
 
 	"github.com/pipe-ml/pipe/data"
@@ -235,7 +233,7 @@ func (g *globalFlags) check() error {
 		return usageError{fmt.Errorf("--set wants PATH=VALUE, got %q (write --set %s)", s, hint)}
 	}
 	if g.backend != "" {
-		if err := checkBackendName(g.backend); err != nil {
+		if err := pipeline.CheckBackendName(g.backend); err != nil {
 			return usageError{fmt.Errorf("--backend: %w", err)}
 		}
 	}
@@ -266,23 +264,6 @@ func valueAfterSet(args []string, i int) (string, bool) {
 		n++
 	}
 	return "", false
-}
-
-// checkBackendName rejects a --backend whose name (before the options)
-// is no GoMLX backend pipe knows: a typo, so a bad command line. xla is
-// known even in a build without it: pipe.NewBackend then says how to
-// rebuild, a failure at run time like a missing plugin.
-func checkBackendName(config string) error {
-	name, _, _ := strings.Cut(config, ":")
-	known := compute.List()
-	if name == "xla" || slices.Contains(known, name) {
-		return nil
-	}
-	avail := strings.Join(known, ", ")
-	if !slices.Contains(known, "xla") {
-		avail += "; xla:cpu and xla:cuda in a build with -tags xla"
-	}
-	return fmt.Errorf("unknown backend %q (available: %s)", name, avail)
 }
 
 // specArgs requires at least one spec path.
