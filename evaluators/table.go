@@ -71,7 +71,7 @@ func (t *Table) rows() (rows [][]string, notes []string) {
 			case !ok:
 				row = append(row, "n/a")
 			case reused:
-				notes = append(notes, fmt.Sprintf("%s, %s: %s", m, d, from))
+				notes = append(notes, fmt.Sprintf("%s (%s): %s", m, d, from))
 				row = append(row, fmt.Sprintf("%.4f [%d]", v, len(notes)))
 			default:
 				row = append(row, fmt.Sprintf("%.4f", v))

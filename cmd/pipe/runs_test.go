@@ -106,7 +106,7 @@ func TestCompareStaleKey(t *testing.T) {
 	out = compare("report.row=7") // k=30 again, only the table's labels changed
 	v, reused := value(out)
 	key, _ := (&rundir.Run{Dir: k30Dir[0]}).Key()
-	note := fmt.Sprintf("\n[1] user-based neighbourhood, MovieLense: %s, made %s\n", k30Dir[0], key.Created.Format(rundir.DateLayout))
+	note := fmt.Sprintf("\n[1] user-based neighbourhood (MovieLense): %s, made %s\n", k30Dir[0], key.Created.Format(rundir.DateLayout))
 	if v != k30 || !reused || !strings.Contains(out, note) || countRuns(t, runs) != 2 {
 		t.Errorf("k=30 again: want %s [1] from the first run (%d runs, want 2), got:\n%s\nwant the note %q", k30, countRuns(t, runs), out, note)
 	}
@@ -188,9 +188,9 @@ func TestCompareTable(t *testing.T) {
 | user-based neighbourhood | 1.0200 [1] | 4.4700 [2] |
 | matrix factorisation | 0.9200 [3] | n/a |
 
-[1] user-based neighbourhood, MovieLense: RUNS/movielense_knn/20260101-100000, made 2026-01-01 10:00:00
-[2] user-based neighbourhood, Jester5k: RUNS/jester5k_knn/20260101-100000, made 2026-01-01 10:00:00
-[3] matrix factorisation, MovieLense: RUNS/movielense_mf/20260102-100000, made 2026-01-02 10:00:00
+[1] user-based neighbourhood (MovieLense): RUNS/movielense_knn/20260101-100000, made 2026-01-01 10:00:00
+[2] user-based neighbourhood (Jester5k): RUNS/jester5k_knn/20260101-100000, made 2026-01-01 10:00:00
+[3] matrix factorisation (MovieLense): RUNS/movielense_mf/20260102-100000, made 2026-01-02 10:00:00
 
 Values marked [n] come from earlier runs of the same spec, data and pipe version (--rerun runs them again).
 `
