@@ -14,7 +14,7 @@ func diffCmd(g *globalFlags) *cobra.Command {
 		Short: "What differs between two runs: spec fields (a, b) and each test metric (a, b, b-a)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usageError{fmt.Errorf("pipe diff takes two run directories, got %d", len(args))}
+				return usageError{fmt.Errorf("diff takes two run directories, got %d", len(args))}
 			}
 			c, err := rundir.Diff(args[0], args[1])
 			if err != nil {

@@ -26,7 +26,7 @@ time, whether the run finished, and its directory.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) > 0) {
-				return usageError{errors.New("pipe runs needs spec files (or names) or --all, not both")}
+				return usageError{errors.New("runs needs spec files (or names) or --all, not both")}
 			}
 			if asJSON && asCSV {
 				return usageError{errors.New("--json and --csv exclude each other")}
@@ -107,7 +107,7 @@ func runsRmCmd(g *globalFlags) *cobra.Command {
 		Short: "Remove run directories (each must be a run under --runs-dir)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageError{errors.New("pipe runs rm needs at least one run directory")}
+				return usageError{errors.New("runs rm needs at least one run directory")}
 			}
 			if err := rundir.Remove(g.runsDir, args); err != nil {
 				return err
@@ -126,8 +126,10 @@ func runsGCCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gc",
 		Short: "Keep the newest N finished runs of each key (same spec, data and pipe version), remove the others",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("runs gc takes no arguments (it looks at every run under --runs-dir), got %q", args[0])}
+			}
 			if keep < 1 {
 				return usageError{fmt.Errorf("--keep %d: keep at least 1 run per key (pipe runs rm removes runs by name)", keep)}
 			}

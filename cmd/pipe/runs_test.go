@@ -313,6 +313,9 @@ func TestRunsRmAndGCCommands(t *testing.T) {
 	if code, _, stderr := pipeCmd(t, "runs", "gc", "--runs-dir", runs, "--keep", "0"); code != exitUsage || !strings.Contains(stderr, "keep at least 1") {
 		t.Errorf("--keep 0: exit %d, %s", code, stderr)
 	}
+	if code, _, stderr := pipeCmd(t, "runs", "gc", "--runs-dir", runs, k5); code != exitUsage || !strings.Contains(stderr, "takes no arguments") || countRuns(t, runs) != 2 {
+		t.Errorf("gc with an argument: exit %d, %s", code, stderr)
+	}
 
 	// rm refuses a run outside --runs-dir, removing neither it nor the
 	// run given with it.
