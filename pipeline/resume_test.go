@@ -134,7 +134,7 @@ func TestResumeInterruptedMidEpoch(t *testing.T) {
 		return h, m, err
 	}
 	save := func(h *data.History, m *Model, stopped error, dir string) string {
-		dir, err := p.writeRun(runs, &Result{History: h, model: m, Interrupted: true, Stopped: stopped}, dir)
+		dir, err := p.writeRun(Options{RunsDir: runs}, &Result{History: h, model: m, Interrupted: true, Stopped: stopped}, dir)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -147,7 +147,7 @@ func Run(p *Plan, opt Options) (*Result, error) {
 	dir := opt.Resume
 	opt.checkpoint = func(interim *Result) error {
 		var err error
-		dir, err = p.writeRun(opt.RunsDir, interim, dir)
+		dir, err = p.writeRun(opt, interim, dir)
 		return err
 	}
 	res, err := Train(p, opt)
@@ -155,7 +155,7 @@ func Run(p *Plan, opt Options) (*Result, error) {
 		return nil, err
 	}
 	defer res.Close()
-	if res.Dir, err = p.writeRun(opt.RunsDir, res, dir); err != nil {
+	if res.Dir, err = p.writeRun(opt, res, dir); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -280,9 +280,10 @@ func (p *Plan) fitSplits(ds *data.Dataset) (train data.Split, val *data.Split) {
 	return train, val
 }
 
-// writeRun writes the run directory (or replaces replace, the same run's
-// earlier directory) through rundir.
-func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, error) {
+// writeRun writes the run directory under opt.RunsDir (or replaces
+// replace, the same run's earlier directory) through rundir, with the
+// run's key (run.json) computed from opt's data.
+func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error) {
 	resolved, err := p.ResolvedSpec()
 	if err != nil {
 		return "", err
@@ -299,6 +300,12 @@ func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, er
 		metrics["epochs_done"] = len(res.History.Values[0])
 	}
 	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions}
+	// A run whose key cannot be computed (its data folder went away while
+	// it trained) is still written, without run.json: pipe compare then
+	// never reuses it, which is the safe side.
+	if key, err := p.RunKey(opt); err == nil {
+		c.Key = &key
+	}
 	if p.Recommender != nil {
 		metrics["model"] = p.ModelName
 		metrics["fallback_predictions"] = res.Fallbacks
@@ -311,5 +318,5 @@ func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, er
 	if res.model != nil {
 		c.Checkpoint = res.model.store
 	}
-	return rundir.Write(runsDir, p.Name, c, replace)
+	return rundir.Write(opt.RunsDir, p.Name, c, replace)
 }

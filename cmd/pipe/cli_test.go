@@ -14,7 +14,7 @@ func TestUnknownCommand(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"runn", "specs/mnist_cnn.yaml"}, `pipe: unknown command "runn" for "pipe" (did you mean "run"?); ` + "`pipe --help` lists the commands\n"},
+		{[]string{"runn", "specs/mnist_cnn.yaml"}, `pipe: unknown command "runn" for "pipe" (did you mean "run" or "runs"?); ` + "`pipe --help` lists the commands\n"},
 		{[]string{"vaildate"}, `(did you mean "validate"?)`},
 		{[]string{"frobnicate"}, `pipe: unknown command "frobnicate" for "pipe"; ` + "`pipe --help`"},
 		{[]string{"cache", "lsit"}, `pipe: unknown command "lsit" for "pipe cache" (did you mean "list"?)`},

@@ -273,38 +273,6 @@ func TestPredictReview(t *testing.T) {
 	}
 }
 
-// TestCompareTable reads the latest run of each spec (complete runs only)
-// and lays out methods down, datasets across, in report.row order.
-func TestCompareTable(t *testing.T) {
-	runs := t.TempDir()
-	write := func(name, dir, metrics string) {
-		d := filepath.Join(runs, name, dir)
-		os.MkdirAll(d, 0o755)
-		os.WriteFile(filepath.Join(d, "metrics.json"), []byte(metrics), 0o644)
-		os.WriteFile(filepath.Join(d, "spec.yaml"), []byte("name: "+name+"\n"), 0o644)
-	}
-	write("movielense_mf", "20260101-000000", `{"test": {"rmse": 0.95}}`)
-	write("movielense_mf", "20260102-000000", `{"test": {"rmse": 0.92}}`) // the latest
-	write("movielense_mf", ".partial-1", `{"test": {"rmse": 0.1}}`)       // unfinished: ignored
-	write("movielense_knn", "20260101-000000", `{"test": {"rmse": 1.02}}`)
-	write("jester5k_knn", "20260101-000000", `{"test": {"rmse": 4.47}}`)
-	code, out, stderr := pipeCmd(t, "compare", "--runs-dir", runs,
-		"../../specs/cf/movielense_mf.yaml", "../../specs/cf/movielense_knn.yaml", "../../specs/cf/jester5k_knn.yaml")
-	if code != 0 {
-		t.Fatal(stderr)
-	}
-	want := "| method | MovieLense | Jester5k |\n|---|---|---|\n" +
-		"| user-based neighbourhood | 1.0200 | 4.4700 |\n" +
-		"| matrix factorisation | 0.9200 | n/a |\n"
-	if !strings.Contains(out, want) {
-		t.Errorf("table:\n%s\nwant:\n%s", out, want)
-	}
-	code, out, _ = pipeCmd(t, "compare", "--runs-dir", runs, "--format", "csv", "../../specs/cf/movielense_mf.yaml")
-	if code != 0 || out != "method,MovieLense\nmatrix factorisation,0.9200\n" {
-		t.Errorf("csv: %q", out)
-	}
-}
-
 // trainedRun runs spec quietly with the --set overrides sets and returns
 // its run directory and what it printed.
 func trainedRun(t *testing.T, data, spec string, sets ...string) (dir, out string) {

@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"evaluators":        {"data", "spec"},
 	"optim":             {"data", "spec"},
 	"arrowio":           {"data"},
-	"rundir":            {"data", "arrowio"},
+	"rundir":            {"data", "arrowio", "spec"},
 	"pipeline":          {"data", "spec", "loaders", "ops", "recsys", "evaluators", "optim", "arrowio", "rundir"},
 	"golden":            {"data", "spec", "ops", "pipeline"},
 	"bench":             {"pipeline"},
