@@ -24,3 +24,9 @@ func SetKNNDenseLimit(n int) (restore func()) {
 	knnDenseLimit = n
 	return func() { knnDenseLimit = prev }
 }
+
+// CoClusters returns the user and item clusters of a fitted co-clustering.
+func CoClusters(f Fitted) (users, items []int) {
+	m := f.(*coClusterModel)
+	return m.userCl, m.itemCl
+}
