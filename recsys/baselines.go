@@ -11,14 +11,17 @@ import "fmt"
 // keep b = 0. Any model of the package that needs baselines shares this
 // estimator, so that they agree with each other and with Surprise.
 
-// BaselineOptions are Surprise's bsl_options.
+// BaselineOptions are Surprise's bsl_options, as params of a model that
+// embeds them: each key of bsl_options with a bsl_ prefix, flat beside the
+// model's other params (a nested mapping would have no place in the
+// generated reference), so that the names say what they tune.
 type BaselineOptions struct {
-	Method       string  `pipe:"method,oneof=als|sgd" doc:"als: alternating least squares (each pass sets every b_i, then every b_u, to its regularised least-squares value given the others); sgd: stochastic gradient descent over the ratings"`
-	Epochs       int     `pipe:"n_epochs,min=0" doc:"passes of the method; 0: the method's default, 10 for als and 20 for sgd (Surprise's)"`
-	RegU         float64 `pipe:"reg_u,min=0" doc:"als: regularisation of the user biases (b_u = sum of residuals / (reg_u + number of the user's ratings))"`
-	RegI         float64 `pipe:"reg_i,min=0" doc:"als: regularisation of the item biases"`
-	Reg          float64 `pipe:"reg,min=0" doc:"sgd: regularisation of both biases"`
-	LearningRate float64 `pipe:"learning_rate,min=0" doc:"sgd: step size"`
+	Method       string  `pipe:"bsl_method,oneof=als|sgd" doc:"how the baselines are fitted: als, alternating least squares (each pass sets every b_i, then every b_u, to its regularised least-squares value given the others), or sgd, stochastic gradient descent over the ratings"`
+	Epochs       int     `pipe:"bsl_n_epochs,min=0" doc:"passes of bsl_method; 0: the method's default, 10 for als and 20 for sgd (Surprise's)"`
+	RegU         float64 `pipe:"bsl_reg_u,min=0" doc:"als: regularisation of the user biases (b_u = sum of its residuals / (bsl_reg_u + number of the user's ratings))"`
+	RegI         float64 `pipe:"bsl_reg_i,min=0" doc:"als: regularisation of the item biases"`
+	Reg          float64 `pipe:"bsl_reg,min=0" doc:"sgd: regularisation of both biases"`
+	LearningRate float64 `pipe:"bsl_learning_rate,min=0" doc:"sgd: step size"`
 }
 
 // DefaultBaselineOptions are Surprise's defaults: ALS with reg_u 15 and

@@ -16,7 +16,7 @@ func init() {
 		func() Recommender { return NewKNN("means") })
 	Models.Register("knn_with_zscore", "Surprise's KNNWithZScore: as knn_with_means with the neighbours' deviations in units of their standard deviation, scaled back by the row's (a standard deviation of 0 is replaced by that of all training ratings)."+common,
 		func() Recommender { return NewKNN("zscore") })
-	Models.Register("knn_baseline", "Surprise's KNNBaseline: the baseline mu + b_u + b_i (biases fitted as bsl_options says) plus the similarity-weighted average of the neighbours' deviations from their own baselines; the baseline alone with fewer than min_k neighbours, or mu plus the known biases for a user or item without training ratings."+common,
+	Models.Register("knn_baseline", "Surprise's KNNBaseline: the baseline mu + b_u + b_i (biases fitted as the bsl_ params say: Surprise's bsl_options, ALS by default) plus the similarity-weighted average of the neighbours' deviations from their own baselines; the baseline alone with fewer than min_k neighbours, or mu plus the known biases for a user or item without training ratings."+common,
 		func() Recommender { return NewKNN("baseline") })
 }
 
@@ -47,13 +47,14 @@ func init() {
 // 1,682² item-based), else Predict computes a row's similarities when it
 // first needs them, as user_knn does. Both give the same numbers.
 type KNN struct {
-	K          int             `pipe:"k,min=1" doc:"the most neighbours a prediction aggregates"`
-	MinK       int             `pipe:"min_k,min=1" doc:"with fewer neighbours than this, the prediction is the model's base alone (see the model's doc)"`
-	Similarity string          `pipe:"similarity,oneof=cosine|msd|pearson|pearson_baseline" doc:"similarity over co-rated entries: cosine of the raw ratings, msd (1 / (mean squared difference + 1)), pearson (correlation about the means of the co-rated entries) or pearson_baseline (correlation of the deviations from the baselines, shrunk)"`
-	UserBased  bool            `pipe:"user_based" doc:"true: neighbours are users similar to the user (over items both rated); false: items similar to the item (over users who rated both)"`
-	MinSupport int             `pipe:"min_support,min=1" doc:"a pair sharing fewer rated entries has similarity 0 (pearson_baseline: at least 2)"`
-	Shrinkage  float64         `pipe:"shrinkage,min=0" doc:"pearson_baseline only: the similarity is multiplied by (n-1)/(n-1+shrinkage), n the number of shared entries"`
-	Baseline   BaselineOptions `pipe:"bsl_options" doc:"how the baselines of knn_baseline and pearson_baseline are fitted (Surprise's bsl_options)"`
+	K          int     `pipe:"k,min=1" doc:"the most neighbours a prediction aggregates"`
+	MinK       int     `pipe:"min_k,min=1" doc:"with fewer neighbours than this, the prediction is the model's base alone (see the model's doc)"`
+	Similarity string  `pipe:"similarity,oneof=cosine|msd|pearson|pearson_baseline" doc:"similarity over co-rated entries: cosine of the raw ratings, msd (1 / (mean squared difference + 1)), pearson (correlation about the means of the co-rated entries) or pearson_baseline (correlation of the deviations from the baselines, shrunk)"`
+	UserBased  bool    `pipe:"user_based" doc:"true: neighbours are users similar to the user (over items both rated); false: items similar to the item (over users who rated both)"`
+	MinSupport int     `pipe:"min_support,min=1" doc:"a pair sharing fewer rated entries has similarity 0 (pearson_baseline: at least 2)"`
+	Shrinkage  float64 `pipe:"shrinkage,min=0" doc:"pearson_baseline only: the similarity is multiplied by (n-1)/(n-1+shrinkage), n the number of shared entries"`
+	// The baselines of knn_baseline and pearson_baseline.
+	BaselineOptions
 	// Aggregate is the variant, set by the registered name: basic, means,
 	// zscore or baseline. Not a param: each variant is its own model name,
 	// as in Surprise.
@@ -64,7 +65,7 @@ type KNN struct {
 // baseline) with Surprise's defaults: k 40, min_k 1, msd, user-based,
 // min_support 1, shrinkage 100, ALS baselines.
 func NewKNN(aggregate string) *KNN {
-	return &KNN{K: 40, MinK: 1, Similarity: "msd", UserBased: true, MinSupport: 1, Shrinkage: 100, Baseline: DefaultBaselineOptions(), Aggregate: aggregate}
+	return &KNN{K: 40, MinK: 1, Similarity: "msd", UserBased: true, MinSupport: 1, Shrinkage: 100, BaselineOptions: DefaultBaselineOptions(), Aggregate: aggregate}
 }
 
 // knnDenseLimit is the largest similarity matrix (entries) that Fit
@@ -115,7 +116,7 @@ func (p *KNN) Fit(ctx *FitContext, train *data.Split) (Fitted, *data.History, er
 	}
 	m := &knnFitted{KNN: *p, d: d}
 	if p.needsBaselines() {
-		if m.base, err = p.Baseline.fitBaselines(d); err != nil {
+		if m.base, err = p.fitBaselines(d); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -382,7 +383,7 @@ func (m *knnFitted) PredictUser(ratings map[int32]float32) ([]float32, int, erro
 	}
 	var bu float64
 	if m.base != nil {
-		bu = m.Baseline.foldInUser(m.base, known, vals)
+		bu = m.foldInUser(m.base, known, vals)
 	}
 	baseline := func(i int32) float64 {
 		if m.base == nil {

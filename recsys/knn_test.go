@@ -103,7 +103,7 @@ func TestKNNSimilaritiesByHand(t *testing.T) {
 			0,
 			pb([]float64{5, 3}, []float64{5, 5}, 5, []int{0, 1})}},
 	} {
-		f := fitTiny(t, knnWith("basic", func(m *recsys.KNN) { m.Similarity, m.Baseline.Epochs = c.sim, 1 }))
+		f := fitTiny(t, knnWith("basic", func(m *recsys.KNN) { m.Similarity, m.BaselineOptions.Epochs = c.sim, 1 }))
 		got := recsys.KNNSimilarityRow(f, 0)
 		for v, want := range c.want {
 			if math.Abs(got[v]-want) > 1e-12 {
@@ -157,7 +157,7 @@ func TestKNNPredictByHand(t *testing.T) {
 		{"zscore msd", knnWith("zscore", nil),
 			4 + sdU0*(0.5*1.5/sdU1+(1.0/9)*-1.25/sdU2+(2.0/3)*(-1.0/3)/sdU3)/(23.0/18)},
 		// b_u0,i3 + Σ sim·(r - b_v,i3) / Σ sim, one ALS epoch.
-		{"baseline msd", knnWith("baseline", func(m *recsys.KNN) { m.Baseline.Epochs = 1 }),
+		{"baseline msd", knnWith("baseline", func(m *recsys.KNN) { m.BaselineOptions.Epochs = 1 }),
 			b(0, 3) + (0.5*(5-b(1, 3))+(1.0/9)*(1-b(2, 3))+(2.0/3)*(4-b(3, 3)))/(23.0/18)},
 		// Item-based: the neighbours of i3 are u0's items i0 (5), i1 (3),
 		// i2 (4) with msd 0.6, 3/28, 2/7.
@@ -192,7 +192,7 @@ func TestKNNFallbacks(t *testing.T) {
 		{"basic", knnWith("basic", func(m *recsys.KNN) { m.MinK = 4 }), []float64{3.625, 3.625, 3.625, 3.625}},
 		{"means", knnWith("means", func(m *recsys.KNN) { m.MinK = 4 }), []float64{4, 3.625, 3.625, 3.625}},
 		{"zscore", knnWith("zscore", func(m *recsys.KNN) { m.MinK = 4 }), []float64{4, 3.625, 3.625, 3.625}},
-		{"baseline", knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.Baseline.Epochs = 4, 1 }),
+		{"baseline", knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.BaselineOptions.Epochs = 4, 1 }),
 			[]float64{mu + bu[0] + bi[3], mu + bi[0], mu + bu[0], mu}},
 		// Negative similarities are no neighbours: pearson leaves u1 and u3.
 		{"basic pearson min_k 3", knnWith("basic", func(m *recsys.KNN) { m.MinK, m.Similarity = 3, "pearson" }), []float64{3.625, 3.625, 3.625, 3.625}},
@@ -242,7 +242,7 @@ func TestKNNClip(t *testing.T) {
 // so (u0, i0) = 4 + .005 - .0000255. n_epochs 0 is the method's default.
 func TestKNNBaselinesByHand(t *testing.T) {
 	mu, bu, bi := tinyALS1()
-	f := fitTiny(t, knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.Baseline.Epochs = 100, 1 }))
+	f := fitTiny(t, knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.BaselineOptions.Epochs = 100, 1 }))
 	pred, _, err := f.Predict(pairs([2]int32{0, 3}, [2]int32{2, 1}, [2]int32{5, 2}))
 	if err != nil {
 		t.Fatal(err)
@@ -255,7 +255,7 @@ func TestKNNBaselinesByHand(t *testing.T) {
 
 	two := ratingSplit([3]float32{0, 0, 5}, [3]float32{1, 0, 3})
 	info := &data.RatingInfo{Users: names(2), Items: names(1), Scale: [2]float32{1, 5}}
-	sgd := knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.Baseline.Method, m.Baseline.Epochs = 100, "sgd", 1 })
+	sgd := knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.BaselineOptions.Method, m.BaselineOptions.Epochs = 100, "sgd", 1 })
 	f, _, err = sgd.Fit(&recsys.FitContext{Info: info}, two)
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +271,7 @@ func TestKNNBaselinesByHand(t *testing.T) {
 	for method, n := range map[string]int{"als": 10, "sgd": 20} {
 		var preds [2][]float32
 		for k, epochs := range []int{0, n} {
-			f := fitTiny(t, knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.Baseline.Method, m.Baseline.Epochs = 100, method, epochs }))
+			f := fitTiny(t, knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.BaselineOptions.Method, m.BaselineOptions.Epochs = 100, method, epochs }))
 			preds[k], _, _ = f.Predict(pairs([2]int32{0, 3}, [2]int32{1, 1}))
 		}
 		if !slices.Equal(preds[0], preds[1]) {
@@ -302,7 +302,7 @@ func TestKNNPredictUserByHand(t *testing.T) {
 		fb     int
 	}{
 		{"basic", knnWith("basic", nil), (2.5 + 1.0/11 + 8.0/3) / (0.5 + 1.0/11 + 2.0/3), 3.625, 1},
-		{"baseline", knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.Baseline.Epochs = 100, 1 }), mu + bNew + bi[3], mu + bNew, 3},
+		{"baseline", knnWith("baseline", func(m *recsys.KNN) { m.MinK, m.BaselineOptions.Epochs = 100, 1 }), mu + bNew + bi[3], mu + bNew, 3},
 		// Item-based: i3's neighbours are i0 (0.6) and i1 (3/28).
 		{"basic item-based", knnWith("basic", func(m *recsys.KNN) { m.UserBased = false }), (0.6*5 + 3.0/28*3) / (0.6 + 3.0/28), 3.625, 1},
 	} {
@@ -461,7 +461,7 @@ func TestKNNRegistered(t *testing.T) {
 		}
 		m := e.New().(*recsys.KNN)
 		if m.Aggregate != agg || m.K != 40 || m.MinK != 1 || m.Similarity != "msd" || !m.UserBased || m.MinSupport != 1 || m.Shrinkage != 100 ||
-			m.Baseline != (recsys.BaselineOptions{Method: "als", RegU: 15, RegI: 10, Reg: 0.02, LearningRate: 0.005}) || m.NewUsers() != nil {
+			m.BaselineOptions != (recsys.BaselineOptions{Method: "als", RegU: 15, RegI: 10, Reg: 0.02, LearningRate: 0.005}) || m.NewUsers() != nil {
 			t.Errorf("%s: defaults %+v", name, m)
 		}
 		n, _ := m.ParamCount(tinyInfo)

@@ -70,7 +70,7 @@ func TestCFMeasureSurpriseCV(t *testing.T) {
 		{"knn_baseline (item, pearson_baseline)", [2]float64{}, knn("baseline", func(m *recsys.KNN) { m.UserBased, m.Similarity = false, "pearson_baseline" })},
 		{"knn_basic (item, cosine)", [2]float64{}, knn("basic", func(m *recsys.KNN) { m.UserBased, m.Similarity = false, "cosine" })},
 		{"knn_with_means (user, pearson)", [2]float64{}, knn("means", func(m *recsys.KNN) { m.Similarity = "pearson" })},
-		{"knn_baseline (user, msd, sgd)", [2]float64{}, knn("baseline", func(m *recsys.KNN) { m.Baseline.Method = "sgd" })},
+		{"knn_baseline (user, msd, sgd)", [2]float64{}, knn("baseline", func(m *recsys.KNN) { m.BaselineOptions.Method = "sgd" })},
 	} {
 		if only != "" && !strings.Contains(c.label, only) {
 			continue
