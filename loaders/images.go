@@ -1,7 +1,6 @@
 package loaders
 
 import (
-	"image"
 	_ "image/jpeg" // pipe predict accepts JPEG
 	_ "image/png"  // and PNG images
 	"os"
@@ -32,32 +31,11 @@ func (*CIFAR10) DecodeInput(_, path string) (data.Array, error) {
 // readImage decodes a PNG or JPEG of exactly w x h pixels into channels
 // (1: grey, 3: RGB) per pixel, row by row, as float32 values 0..255.
 func readImage(path string, w, h, channels int) ([]float32, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &data.DataError{Path: path, Err: err}
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, dataErr(path, "not a PNG or JPEG image: %v", err)
-	}
-	b := img.Bounds()
-	if b.Dx() != w || b.Dy() != h {
-		return nil, dataErr(path, "image is %dx%d, the model takes %dx%d", b.Dx(), b.Dy(), w, h)
-	}
-	out := make([]float32, 0, w*h*channels)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA() // 16-bit channels
-			if channels == 1 {
-				// ITU-R 601 luma, as image/color's Gray model.
-				out = append(out, float32((19595*r+38470*g+7471*bl+1<<15)>>24))
-			} else {
-				out = append(out, float32(r>>8), float32(g>>8), float32(bl>>8))
-			}
-		}
-	}
-	return out, nil
+	return decodeImage(path, b, w, h, channels)
 }
 
 // ApplyToInput runs the spec's column transforms of x over one decoded input.
