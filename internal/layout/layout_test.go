@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"golden":            {"data", "spec", "ops", "pipeline"},
 	"bench":             {"pipeline"},
 	"internal/testdata": {},
+	"internal/testruns": {"internal/testdata", "pipeline"},
 	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench"},
 }
 
