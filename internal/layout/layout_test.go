@@ -33,7 +33,8 @@ var allowed = map[string][]string{
 	"bench":             {"pipeline"},
 	"internal/testdata": {},
 	"internal/testruns": {"internal/testdata", "pipeline"},
-	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench"},
+	"serve":             {"data", "pipeline"},
+	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "serve"},
 }
 
 // Examples may use any package a library user can, never the command.
