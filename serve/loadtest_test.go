@@ -26,7 +26,8 @@ import (
 // It reports requests/s and latency percentiles, and fails on any request
 // lost (no 200) or answered wrongly. Always a short run (200 requests, 8
 // clients); PIPE_LOADTEST=1 runs 5,000 requests from 16 clients
-// (PIPE_LOADTEST_REQUESTS and PIPE_LOADTEST_CLIENTS change them). Bounded:
+// (PIPE_LOADTEST_REQUESTS and PIPE_LOADTEST_CLIENTS change them, and
+// PIPE_LOADTEST_MAX_BATCH the server's --max-batch, 32). Bounded:
 // what is not done within the time limit counts as lost.
 func TestServeLoad(t *testing.T) {
 	requests, clients, limit := 200, 8, 2*time.Minute
@@ -35,10 +36,11 @@ func TestServeLoad(t *testing.T) {
 	}
 	requests = envInt(t, "PIPE_LOADTEST_REQUESTS", requests)
 	clients = envInt(t, "PIPE_LOADTEST_CLIENTS", clients)
+	maxBatch := envInt(t, "PIPE_LOADTEST_MAX_BATCH", 32) // 1: no batching, to compare
 
 	run := mnistRun(t)
 	digits := mnistDigits(t, run, 64)
-	pred, err := pipeline.NewPredictor(run, pipeline.Options{DataDir: testdata.Dir(t, "mnist")}, 32)
+	pred, err := pipeline.NewPredictor(run, pipeline.Options{DataDir: testdata.Dir(t, "mnist")}, maxBatch)
 	if err != nil {
 		t.Fatal(err)
 	}
