@@ -31,7 +31,7 @@ import (
 // which class folders to read and how to split them.
 type FolderSplit struct {
 	Classes      []string `pipe:"classes" doc:"class folder names, in label order (label i is classes[i]); only these folders are read, as Keras' class_names. Empty: every class folder, in sorted order; the number of classes is then known only once the data is read"`
-	TestFraction float64  `pipe:"test_fraction,min=0,max=0.99" doc:"fraction of each class held out as the test split, for a folder without its own train/ and test/ (where it must be 0)"`
+	TestFraction float64  `pipe:"test_fraction,min=0,max=0.99" doc:"for a folder without its own train/ and test/, which needs it: the fraction held out at random as the test split, int(fraction x files) of each class (stratify) or of all, as Keras' validation_split; 0 where the folder has train/ and test/"`
 	SplitSeed    int      `pipe:"split_seed" doc:"seed of the test_fraction split"`
 	Stratify     bool     `pipe:"stratify" doc:"hold out test_fraction of each class (true) or of all files together (false)"`
 }
