@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -64,7 +65,7 @@ func validateRelPath(name, p string, required bool) error {
 		}
 		return nil
 	}
-	if path.IsAbs(p) || strings.HasPrefix(p, `\`) || (len(p) > 1 && p[1] == ':') {
+	if path.IsAbs(p) || filepath.IsAbs(p) {
 		return fmt.Errorf("%s %q: give it relative to the data directory (--data-dir, PIPE_DATA)", name, p)
 	}
 	return nil

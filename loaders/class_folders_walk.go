@@ -39,7 +39,7 @@ func newTreeSource(p, root string) (treeSource, error) {
 	s := treeSource{path: p, root: strings.Trim(path.Clean("/"+root), "/")}
 	st, err := os.Stat(p)
 	if errors.Is(err, os.ErrNotExist) {
-		return s, dataErr(p, "not found (a folder of class folders, or a .tar.gz of one)")
+		return s, dataErr(p, "not found: path names a folder of class folders, or a .tar.gz of one, below the data directory (--data-dir, PIPE_DATA)")
 	} else if err != nil {
 		return s, &data.DataError{Path: p, Err: err}
 	}

@@ -22,10 +22,12 @@ import (
 // TF on both). JPEG is decoded by Go's image/jpeg, whose IDCT and chroma
 // upsampling can differ from libjpeg's by a level or two.
 
-// imageMaxPixels bounds a source image before it is decoded: 64
-// megapixels, more than a camera's photo, so that a PNG header claiming
-// 100,000 x 100,000 pixels fails at once instead of exhausting memory.
-const imageMaxPixels = 1 << 26
+// imageMaxPixels bounds a source image before it is decoded: 32
+// megapixels, a large camera photo. Decoders allocate the whole image
+// from its header before reading any pixel, so without a bound a small
+// file claiming 100,000 x 100,000 pixels would exhaust memory; with it,
+// the most a file can make the decoder allocate is 256 MiB (16-bit RGBA).
+const imageMaxPixels = 1 << 25
 
 // imageChannels is the channel count of a colour mode.
 func imageChannels(mode string) int {

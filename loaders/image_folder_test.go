@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"math"
@@ -291,12 +292,13 @@ func TestImageFolderErrors(t *testing.T) {
 		at    string
 		want  string
 	}{
-		{"not an image", with("d/3/2.png", []byte("GIF89a, or nothing at all")), "d/3/2.png", "not a PNG or JPEG image"},
+		{"not an image", with("d/3/2.png", []byte("no image at all")), "d/3/2.png", "not a PNG or JPEG image"},
+		{"gif", with("d/3/2.png", gifBytes()), "d/3/2.png", "a gif image; image_folder reads PNG and JPEG"},
 		{"truncated", with("d/3/2.png", png[:len(png)/2]), "d/3/2.png", "not a PNG or JPEG image"},
 		{"empty class", with("d/10/", nil), "d/10", "no PNG or JPEG images in this folder"},
 		{"no classes", map[string][]byte{"d/0.png": png}, "d", "no class folders"},
 		{"no folder", nil, "d", "not found"},
-		{"huge", with("d/3/2.png", hugePNGHeader()), "d/3/2.png", "more than 64 megapixels"},
+		{"huge", with("d/3/2.png", hugePNGHeader()), "d/3/2.png", "more than 32 megapixels"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dataDir := writeTree(t, t.TempDir(), c.files)
@@ -307,6 +309,15 @@ func TestImageFolderErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gifBytes is a GIF image. Go decodes GIFs wherever a package imports
+// image/gif (this test does, and so does the PDF library behind pipe's
+// plots), but image_folder reads PNG and JPEG whatever the binary holds.
+func gifBytes() []byte {
+	var buf bytes.Buffer
+	gif.Encode(&buf, image.NewPaletted(image.Rect(0, 0, 2, 2), color.Palette{color.Black, color.White}), nil)
+	return buf.Bytes()
 }
 
 // hugePNGHeader is the start of a PNG that claims 100,000 x 100,000 pixels.

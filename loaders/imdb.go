@@ -92,8 +92,13 @@ func (t *IMDB) DecodeInput(dataDir, path string) (data.Array, error) {
 	if _, err := os.Stat(path); err != nil {
 		return data.Array{}, &data.DataError{Path: path, Err: err}
 	}
-	if err := t.archive(dataDir); err != nil {
+	if _, err := datasetDir(dataDir, "imdb"); err != nil {
 		return data.Array{}, err
+	}
+	if t.WordIndex != "keras" { // Keras' word index needs no archive
+		if err := t.archive(dataDir); err != nil {
+			return data.Array{}, err
+		}
 	}
 	return t.textFolder().DecodeInput(dataDir, path)
 }
