@@ -128,12 +128,13 @@ func (t *classTree[T]) splits() (train, test []folderExample[T], classes []strin
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		label := labels(classes)
 		byClass := [2][][]folderFile[T]{make([][]folderFile[T], len(classes)), make([][]folderFile[T], len(classes))}
 		for _, f := range t.files {
 			if len(f.rel) < 3 || (f.rel[0] != "train" && f.rel[0] != "test") {
 				continue
 			}
-			if c := slices.Index(classes, f.rel[1]); c >= 0 {
+			if c, ok := label[f.rel[1]]; ok {
 				s := 0
 				if f.rel[0] == "test" {
 					s = 1
@@ -156,9 +157,10 @@ func (t *classTree[T]) splits() (train, test []folderExample[T], classes []strin
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	label := labels(classes)
 	byClass := make([][]folderFile[T], len(classes))
 	for _, f := range t.files {
-		if c := slices.Index(classes, f.rel[0]); c >= 0 {
+		if c, ok := label[f.rel[0]]; ok {
 			byClass[c] = append(byClass[c], f)
 		}
 	}
@@ -175,6 +177,15 @@ func (t *classTree[T]) splits() (train, test []folderExample[T], classes []strin
 		return nil, nil, nil, t.src.errAt(nil, true, "test_fraction %v of %d %s leaves the train or the test split empty", t.split.TestFraction, n, t.noun)
 	}
 	return interleave(trainBy), interleave(testBy), classes, nil
+}
+
+// labels maps class names to their labels.
+func labels(classes []string) map[string]int {
+	m := make(map[string]int, len(classes))
+	for i, c := range classes {
+		m[c] = i
+	}
+	return m
 }
 
 // classNames returns the listed classes, checking that each has a folder
