@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -94,7 +95,10 @@ func columnIndex(path string, have, want []string) ([]int, error) {
 	for j, w := range want {
 		i, ok := at[w]
 		if !ok {
-			return nil, dataErr(path, "no column %q%s; the file's columns: %s", w, suggestColumn(w, have), listColumns(have))
+			// Suggest only columns no other role takes: sepal_lenght, not
+			// the petal_length that is already a feature.
+			free := slices.DeleteFunc(slices.Clone(have), func(h string) bool { return slices.Contains(want, h) })
+			return nil, dataErr(path, "no column %q%s; the file's columns: %s", w, suggestColumn(w, free), listColumns(have))
 		}
 		if i < 0 {
 			return nil, dataErr(path, "two columns are called %q", w)
