@@ -107,7 +107,7 @@ func adultTable(n int, seed uint64) testTable {
 	return tab
 }
 
-func (tab testTable) writeCSV(t *testing.T, path string, delim rune) {
+func (tab testTable) writeCSV(t testing.TB, path string, delim rune) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func (tab testTable) writeCSV(t *testing.T, path string, delim rune) {
 // writeParquet writes the table with arrow-go's Parquet writer in two row
 // groups: numeric columns as optional DOUBLE, the others as optional
 // BYTE_ARRAY strings, missing cells as nulls.
-func (tab testTable) writeParquet(t *testing.T, path string) {
+func (tab testTable) writeParquet(t testing.TB, path string) {
 	t.Helper()
 	var fields schema.FieldList
 	for i, h := range tab.header {
@@ -215,7 +215,7 @@ func (tab testTable) writeParquet(t *testing.T, path string) {
 // writeArrow writes the table as an Arrow IPC file (Feather v2) in two
 // record batches: numeric columns as float64, the first string column
 // dictionary-encoded (as pandas writes a category), the others as strings.
-func (tab testTable) writeArrow(t *testing.T, path string) {
+func (tab testTable) writeArrow(t testing.TB, path string) {
 	t.Helper()
 	mem := memory.NewGoAllocator()
 	fields := make([]arrow.Field, len(tab.header))
@@ -306,7 +306,7 @@ func (tab testTable) writeArrow(t *testing.T, path string) {
 }
 
 // writeFile writes a file of the given content, making its folder.
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
