@@ -62,7 +62,7 @@ type Table struct {
 	Target        string        `pipe:"target,required" doc:"the label column"`
 	Task          string        `pipe:"task,oneof=classification|regression" doc:"classification: the target holds class names (strings or integers), labels are int32 indices into the classes; regression: the target is a number, float32"`
 	Classes       []string      `pipe:"classes" doc:"classification: the class names, in label order; a target value not listed is an error"`
-	NumClasses    int           `pipe:"num_classes,min=1" doc:"classification: how many classes there are; their names are the target's values, sorted (numerically when all are integers)"`
+	NumClasses    int           `pipe:"num_classes,min=0" doc:"classification: how many classes there are (0 when classes lists them); their names are the target's values, sorted (numerically when all are integers)"`
 	TargetMissing string        `pipe:"target_missing,oneof=error|drop" doc:"a row whose target is missing: error, or drop the row"`
 	SplitColumn   string        `pipe:"split_column" doc:"a column that says train or test for every row; when given, test_fraction, split_seed and stratify do not apply"`
 	TestFraction  float64       `pipe:"test_fraction,min=0.001,max=0.999" doc:"fraction of the rows held out at random as the test split, when there is no split_column"`
