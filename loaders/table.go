@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -132,6 +133,9 @@ func (t *Table) Validate() error {
 	if len(t.Features) == 0 {
 		return fmt.Errorf("features is empty: list at least one column")
 	}
+	if strings.TrimSpace(t.Target) == "" {
+		return fmt.Errorf("target is empty: name the label column")
+	}
 	seen := map[string]string{t.Target: "target"}
 	if t.SplitColumn != "" {
 		if prev, dup := seen[t.SplitColumn]; dup {
@@ -143,6 +147,9 @@ func (t *Table) Validate() error {
 	for i := range t.Features {
 		c := &t.Features[i]
 		where := fmt.Sprintf("features[%d] (%s)", i, c.Column)
+		if strings.TrimSpace(c.Column) == "" {
+			return fmt.Errorf("features[%d]: column is empty", i)
+		}
 		if prev, dup := seen[c.Column]; dup {
 			return fmt.Errorf("%s: the column is also the %s", where, prev)
 		}
@@ -236,7 +243,8 @@ func firstDuplicate(list []string) string {
 	return ""
 }
 
-// parseTableNumber parses a numeric cell: a finite decimal number.
+// parseTableNumber parses a numeric cell: a finite decimal number that
+// float32, the type of x and of regression targets, can hold.
 func parseTableNumber(s string) (float64, error) {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
@@ -244,6 +252,9 @@ func parseTableNumber(s string) (float64, error) {
 	}
 	if f-f != 0 { // ±Inf; NaN is a missing value and never reaches here
 		return 0, fmt.Errorf("%q is not a finite number", s)
+	}
+	if math.Abs(f) > math.MaxFloat32 {
+		return 0, fmt.Errorf("%q is beyond float32's range", s)
 	}
 	return f, nil
 }

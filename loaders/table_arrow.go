@@ -1,6 +1,7 @@
 package loaders
 
 import (
+	"bytes"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -9,55 +10,40 @@ import (
 )
 
 // readTableArrow appends the wanted columns of an Arrow IPC file (the file
-// format, Feather v2, or else the stream format) to raw. Values are
-// formatted by Arrow's ValueStr, as the Parquet reader formats them; a
-// dictionary-encoded column (pandas' category) reads as its values.
-// arrow-go's readers can panic on malformed input; that becomes a
-// DataError naming the file, never a crash.
+// format, Feather v2) to raw. Values are formatted by Arrow's ValueStr, as
+// the Parquet reader formats them; a dictionary-encoded column (pandas'
+// category) reads as its values. checkTableArrow vets the metadata first,
+// so that a corrupt file cannot make arrow-go allocate without bound, and a
+// panic of arrow-go's reader becomes a DataError naming the file.
 func readTableArrow(raw *tableRaw, path string) (err error) {
 	f, err := openData(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	buf, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return dataErr(path, "%v", err)
+	}
+	if err := checkTableArrow(buf); err != nil {
+		return dataErr(path, "%v", err)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = dataErr(path, "corrupt Arrow file: %v", p)
 		}
 	}()
-	var batches func(yield func(arrow.RecordBatch, error) bool)
-	var sc *arrow.Schema
-	if fr, ferr := ipc.NewFileReader(f); ferr == nil {
-		defer fr.Close()
-		sc = fr.Schema()
-		batches = func(yield func(arrow.RecordBatch, error) bool) {
-			for i := range fr.NumRecords() {
-				rec, err := fr.RecordBatchAt(i)
-				if !yield(rec, err) || err != nil {
-					return
-				}
-			}
-		}
-	} else {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return dataErr(path, "%v", err)
-		}
-		sr, serr := ipc.NewReader(f)
-		if serr != nil {
-			return dataErr(path, "not an Arrow IPC file: %v", ferr)
-		}
-		defer sr.Release()
-		sc = sr.Schema()
-		batches = func(yield func(arrow.RecordBatch, error) bool) {
-			for sr.Next() {
-				rec := sr.RecordBatch()
-				rec.Retain() // the reader releases it on Next; the loop below releases it
-				if !yield(rec, nil) {
-					return
-				}
-			}
-			if err := sr.Err(); err != nil {
-				yield(nil, err)
+	fr, err := ipc.NewFileReader(bytes.NewReader(buf))
+	if err != nil {
+		return dataErr(path, "not an Arrow IPC file: %v", err)
+	}
+	defer fr.Close()
+	sc := fr.Schema()
+	batches := func(yield func(arrow.RecordBatch, error) bool) {
+		for i := range fr.NumRecords() {
+			rec, err := fr.RecordBatchAt(i)
+			if !yield(rec, err) || err != nil {
+				return
 			}
 		}
 	}

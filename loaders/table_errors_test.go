@@ -1,6 +1,8 @@
 package loaders_test
 
 import (
+	"encoding/binary"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -144,4 +146,46 @@ func TestTableMissingPolicies(t *testing.T) {
 	if !slices.Equal(ds.Train.Y.Int, []int32{0, 1, 1, 0}) || !slices.Equal(ds.Test.Y.Int, []int32{1, 0}) || !slices.Equal(ds.Classes, []string{"p", "q"}) {
 		t.Errorf("labels %v %v, classes %v", ds.Train.Y.Int, ds.Test.Y.Int, ds.Classes)
 	}
+}
+
+// TestTableArrowCorruptFooter overwrites every 4 bytes of an Arrow file's
+// footer and schema with 0xFF (a vector length of 2^32-1, an offset far
+// outside): each load is a dataset or a DataError. Without the metadata
+// check arrow-go allocates the vector a corrupt length claims, a fatal
+// out-of-memory rather than an error.
+func TestTableArrowCorruptFooter(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.arrow")
+	irisTable(4).writeArrow(t, path)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	footer := int(binary.LittleEndian.Uint32(good[len(good)-10:]))
+	for at := len(good) - 10 - footer; at+4 <= len(good)-10; at++ {
+		bad := slices.Clone(good)
+		copy(bad[at:], []byte{0xff, 0xff, 0xff, 0xff})
+		writeFile(t, path, string(bad))
+		if _, err := irisLoader("t.arrow").Load(dir); err != nil {
+			dataError(t, err, "t.arrow")
+		}
+	}
+}
+
+// TestTableNumberRange: a number float32 cannot hold, or a test value
+// whose z-score it cannot hold, is an error at its row, not an infinity
+// in x.
+func TestTableNumberRange(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "big.csv"), "x,y\n1,a\n1e39,b\n")
+	l := newTable("big.csv")
+	l.Features, l.Target, l.NumClasses = []loaders.TableColumn{{Column: "x"}}, "y", 2
+	_, err := l.Load(dir)
+	dataError(t, err, "big.csv:3", `column "x"`, `"1e39" is beyond float32's range`)
+
+	writeFile(t, filepath.Join(dir, "far.csv"), "x,s,y\n1,train,a\n1.0000001,train,b\n3e38,test,a\n")
+	l = newTable("far.csv")
+	l.Features, l.Target, l.NumClasses, l.SplitColumn = []loaders.TableColumn{{Column: "x"}}, "y", 2, "s"
+	_, err = l.Load(dir)
+	dataError(t, err, "far.csv:4", `column "x"`, "standard deviations from the training mean, beyond float32")
 }

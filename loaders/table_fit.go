@@ -185,7 +185,11 @@ func (t *Table) encodeRow(fits []columnFit, raw *tableRaw, row int, x []float32,
 					return x, ids, raw.errAt(row, j, "%v", err)
 				}
 			}
-			x = append(x, float32((v-f.mean)/f.std))
+			z := float32((v - f.mean) / f.std)
+			if math.IsInf(float64(z), 0) { // a test row far outside a narrow training range
+				return x, ids, raw.errAt(row, j, "%q is %.3g standard deviations from the training mean, beyond float32", raw.cols[j][row], (v-f.mean)/f.std)
+			}
+			x = append(x, z)
 		case "categorical":
 			s := raw.cols[j][row]
 			if missing {

@@ -259,7 +259,13 @@ func (t *Table) DecodeInput(dataDir, path string) (data.Array, error) {
 	for _, c := range t.Features {
 		want = append(want, c.Column)
 	}
-	raw, err := t.readFiles([]string{path}, want)
+	// The input's own extension says its format first: a CSV row can be
+	// given to a model trained on Parquet files.
+	u := *t
+	if _, ok := formatByExt(path); ok {
+		u.Format = "auto"
+	}
+	raw, err := u.readFiles([]string{path}, want)
 	if err != nil {
 		return data.Array{}, err
 	}

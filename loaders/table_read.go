@@ -168,17 +168,24 @@ func (t *Table) tableFormat(path string) (string, error) {
 	if t.Format != "auto" && t.Format != "" {
 		return t.Format, nil
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
-		return "csv", nil
-	case ".tsv", ".tab":
-		return "tsv", nil
-	case ".parquet", ".pq":
-		return "parquet", nil
-	case ".arrow", ".feather", ".ipc":
-		return "arrow", nil
+	if f, ok := formatByExt(path); ok {
+		return f, nil
 	}
 	return "", dataErr(path, "cannot tell the format from the extension %q: set format (csv, tsv, parquet or arrow)", filepath.Ext(path))
+}
+
+func formatByExt(path string) (string, bool) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv":
+		return "csv", true
+	case ".tsv", ".tab":
+		return "tsv", true
+	case ".parquet", ".pq":
+		return "parquet", true
+	case ".arrow", ".feather", ".ipc":
+		return "arrow", true
+	}
+	return "", false
 }
 
 // wanted lists the columns the loader reads: the features, the target and
