@@ -75,22 +75,24 @@ type Table struct {
 
 // TableColumn is one feature column of a table and how it is encoded.
 // Zero values mean the defaults: type numeric, scale zscore, missing
-// error, encoding one_hot.
+// error, encoding one_hot. The decoder leaves the absent keys of a list
+// item at their zero values and a run's resolved spec.yaml writes them
+// back as they are, so each tag admits its zero value ("" in every oneof,
+// min=0) for the spec to load again.
 type TableColumn struct {
 	Column        string   `pipe:"column,required" doc:"the column's name in the header"`
-	Type          string   `pipe:"type,oneof=numeric|categorical|text" doc:"numeric (the default), categorical or text"`
-	Scale         string   `pipe:"scale,oneof=zscore|none" doc:"numeric: zscore (the default; (value - mean) / standard deviation of the training split, a constant column divided by 1) or none (the value as it is)"`
-	Missing       string   `pipe:"missing,oneof=error|mean|mode|constant|drop" doc:"a missing value: error (the default, naming file, row and column), mean (numeric) or mode of the training split, constant (the fill value), or drop the row"`
+	Type          string   `pipe:"type,oneof=numeric|categorical|text|" doc:"numeric (the default), categorical or text"`
+	Scale         string   `pipe:"scale,oneof=zscore|none|" doc:"numeric: zscore (the default; (value - mean) / standard deviation of the training split, a constant column divided by 1) or none (the value as it is)"`
+	Missing       string   `pipe:"missing,oneof=error|mean|mode|constant|drop|" doc:"a missing value: error (the default, naming file, row and column), mean (numeric) or mode of the training split, constant (the fill value), or drop the row"`
 	Fill          string   `pipe:"fill" doc:"the value that replaces a missing one, with missing: constant (a number for a numeric column; for a categorical one any value, one outside the vocabulary lands in the unknown bucket)"`
-	MaxCategories int      `pipe:"max_categories,min=1" doc:"categorical: keep the max_categories most frequent values of the training split (ties by value); others go to the unknown bucket"`
+	MaxCategories int      `pipe:"max_categories,min=0" doc:"categorical: keep the max_categories most frequent values of the training split (ties by value); others go to the unknown bucket"`
 	Vocabulary    []string `pipe:"vocabulary" doc:"categorical: the categories, in order; values not listed go to the unknown bucket"`
-	Encoding      string   `pipe:"encoding,oneof=one_hot|index" doc:"categorical: one_hot (the default; float32 values in x) or index (int32 ids for an embedding; then every feature must be an index-encoded categorical)"`
+	Encoding      string   `pipe:"encoding,oneof=one_hot|index|" doc:"categorical: one_hot (the default; float32 values in x) or index (int32 ids for an embedding; then every feature must be an index-encoded categorical)"`
 	NumWords      int      `pipe:"num_words,min=0" doc:"text: keep words whose index (rank + 3) is below num_words, as imdb does; 0 keeps every word"`
-	MaxLen        int      `pipe:"maxlen,min=1" doc:"text: length of every sequence, pre-padded with 0 and pre-truncated as pad_sequences does"`
+	MaxLen        int      `pipe:"maxlen,min=0" doc:"text: length of every sequence, pre-padded with 0 and pre-truncated as pad_sequences does"`
 }
 
-// Column kinds and their defaults: the decoder leaves an absent key of a
-// list item at its zero value, so "" stands for the default.
+// Column kinds and their defaults: "" stands for the default.
 func (c *TableColumn) kind() string     { return cmpOr(c.Type, "numeric") }
 func (c *TableColumn) missing() string  { return cmpOr(c.Missing, "error") }
 func (c *TableColumn) encoding() string { return cmpOr(c.Encoding, "one_hot") }

@@ -12,7 +12,9 @@ import (
 // TestTableIrisSpecTrains runs examples/table/iris_mlp.yaml end to end on
 // an iris-layout table written into a temporary data directory: the spec
 // compiles (its shapes known without data), the table is cached like any
-// sourced dataset, and the MLP learns it far above chance (1/3).
+// sourced dataset, the MLP learns it far above chance (1/3), and the run
+// directory's resolved spec loads again for predict, which encodes a new
+// row with the training split's statistics.
 func TestTableIrisSpecTrains(t *testing.T) {
 	dir := t.TempDir()
 	irisTable(11).writeCSV(t, filepath.Join(dir, "iris", "iris.csv"), ',')
@@ -24,7 +26,8 @@ func TestTableIrisSpecTrains(t *testing.T) {
 		t.Error("the table loader is not Sourced: pipe would never cache it")
 	}
 	cache := t.TempDir()
-	res, err := pipeline.Train(p, pipeline.Options{DataDir: dir, CacheDir: cache})
+	opt := pipeline.Options{DataDir: dir, CacheDir: cache, RunsDir: t.TempDir()}
+	res, err := pipeline.Run(p, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,4 +42,33 @@ func TestTableIrisSpecTrains(t *testing.T) {
 		t.Error("nothing was cached")
 	}
 	t.Logf("test accuracy %.4f", res.Test["accuracy"])
+
+	// Two flowers typical of their species, columns in another order than
+	// the table's: predict finds them by name.
+	rows := map[string]int{
+		"sepal_length,sepal_width,petal_length,petal_width\n6.7,3.0,5.7,2.1\n": 2,
+		"petal_width,petal_length,sepal_width,sepal_length\n0.2,1.4,3.5,5.0\n": 0,
+	}
+	var inputs []string
+	var want []int
+	for content, class := range rows {
+		path := filepath.Join(t.TempDir(), "flower.csv")
+		writeFile(t, path, content)
+		inputs, want = append(inputs, path), append(want, class)
+	}
+	_, preds, err := pipeline.PredictRun(res.Dir, inputs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, pr := range preds {
+		best := 0
+		for k, v := range pr.Outputs {
+			if v > pr.Outputs[best] {
+				best = k
+			}
+		}
+		if len(pr.Outputs) != 3 || best != want[i] {
+			t.Errorf("%s: outputs %v, want class %d most likely", pr.Input, pr.Outputs, want[i])
+		}
+	}
 }
