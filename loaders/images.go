@@ -28,6 +28,9 @@ type InputDecoder interface {
 // or JPEG image; What says it to a user ("a 28x28 PNG or JPEG image").
 type InputKind struct {
 	Text bool
+	// File is a file whose format the loader checks itself (a table's
+	// row: CSV, Parquet or Arrow); only an empty one is refused here.
+	File bool
 	What string
 }
 
@@ -37,7 +40,7 @@ type InputKind struct {
 // UTF-8, or nothing at all. nil when it is of kind.
 func CheckInput(kind InputKind, content []byte) error {
 	got, image, text := sniff(content)
-	if kind.Text && text || !kind.Text && image {
+	if kind.Text && text || kind.File && len(content) > 0 || !kind.Text && !kind.File && image {
 		return nil
 	}
 	return fmt.Errorf("%s, but the model takes %s", got, kind.What)

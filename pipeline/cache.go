@@ -61,7 +61,7 @@ func (p *Plan) key(dataDir, cacheDir string) (key cacheKey, id string, ok bool, 
 		return key, "", false, nil
 	}
 	key = cacheKey{Format: cacheFormat, Loader: p.DataKey.Loader, Transforms: p.DataKey.Transforms}
-	if key.Sources, err = checksumFolder(filepath.Join(dataDir, sourced.Folder()), cacheDir); err != nil {
+	if key.Sources, err = checksumFolder(sourceDir(dataDir, sourced), cacheDir); err != nil {
 		return key, "", false, err
 	}
 	b, _ := json.Marshal(key)
@@ -341,3 +341,12 @@ func ListCache(cacheDir string) ([]CacheEntry, error) {
 
 // ClearCache removes cacheDir and everything in it.
 func ClearCache(cacheDir string) error { return os.RemoveAll(cacheDir) }
+
+// sourceDir is the folder a Sourced loader reads: below the data
+// directory, or where an absolute path puts it.
+func sourceDir(dataDir string, s loaders.Sourced) string {
+	if filepath.IsAbs(s.Folder()) {
+		return s.Folder()
+	}
+	return filepath.Join(dataDir, s.Folder())
+}

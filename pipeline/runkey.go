@@ -3,7 +3,6 @@ package pipeline
 import (
 	"cmp"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/pipe-ml/pipe/loaders"
@@ -42,7 +41,7 @@ func (p *Plan) RunKey(opt Options) (rundir.Key, error) {
 			defer os.RemoveAll(tmp)
 			memo = tmp
 		}
-		files, err := checksumFolder(filepath.Join(opt.DataDir, sourced.Folder()), memo)
+		files, err := checksumFolder(sourceDir(opt.DataDir, sourced), memo)
 		if err != nil {
 			return rundir.Key{}, err
 		}
