@@ -3,10 +3,9 @@ package loaders
 import (
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
-	"slices"
 
 	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 // Rating datasets are Datasets too: each example is one rating, X is the
@@ -18,41 +17,80 @@ import (
 // RatingSplit holds the params that every ratings loader shares; loaders
 // embed it in their config.
 type RatingSplit struct {
-	TestFraction float64 `pipe:"test_fraction,min=0,max=0.99" doc:"fraction of all ratings held out at random as the test split"`
-	SplitSeed    int     `pipe:"split_seed" doc:"seed of the held-out split (and of the user sample)"`
+	TestFraction float64 `pipe:"test_fraction,min=0,max=0.99" doc:"fraction of all ratings held out at random as the test split, when split is not given"`
+	SplitSeed    int     `pipe:"split_seed" doc:"seed of the user sample and, when split is not given, of the random hold-out"`
 	SampleUsers  int     `pipe:"sample_users,min=0" doc:"keep a random sample of this many users (0: all), as the course did with 1,000 Jester users"`
+	// Split is a component so that each kind declares, checks and
+	// documents its own params; left out, the split is the course's random
+	// hold-out of test_fraction (and the cache key stays what it was).
+	Split spec.Component `pipe:"split,registry=split" doc:"how the test ratings are chosen: random, per_user, leave_last_out, kfold or given (default: random with test_fraction and split_seed)"`
 }
 
 // DefaultRatingSplit is the course's protocol: 30% of the ratings held out.
 func DefaultRatingSplit() RatingSplit { return RatingSplit{TestFraction: 0.3, SplitSeed: 1} }
 
-// load reads the ratings file of a loader's folder with read, then samples
-// and splits them: the Load of every ratings loader.
-func (p RatingSplit) load(dataDir, folder, file string, read func(path string, scale [2]float32) ([]Rating, error), scale [2]float32) (*data.Dataset, error) {
-	dir, err := datasetDir(dataDir, folder)
-	if err != nil {
-		return nil, err
+// validate checks the split against what the loader's file holds;
+// timestamps says whether it has a timestamp column.
+func (p RatingSplit) validate(timestamps bool) error {
+	if p.Split.Kind == "" {
+		return nil
 	}
-	all, err := read(filepath.Join(dir, file), scale)
+	s, err := p.splitter()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return p.BuildRatings(all, scale)
+	if p.TestFraction != DefaultRatingSplit().TestFraction {
+		// Both would choose the test ratings; refuse rather than ignore one.
+		return fmt.Errorf("test_fraction (%g) applies only without split:; give the fraction in the split (random: {fraction: %g})", p.TestFraction, p.TestFraction)
+	}
+	if _, ok := s.(*LeaveLastOutSplit); ok && !timestamps {
+		return fmt.Errorf("split leave_last_out needs a timestamp column, and this loader reads none")
+	}
+	return nil
 }
 
-// Rating is one (user, item, value) triple with external ids.
+// splitter builds the chosen split, running its Validate; its error names
+// the split's own position in the spec.
+func (p RatingSplit) splitter() (Splitter, error) {
+	if p.Split.Kind == "" {
+		return &RandomSplit{Fraction: p.TestFraction, Seed: p.SplitSeed}, nil
+	}
+	s, serr := Splits.Build(p.Split)
+	if serr != nil {
+		return nil, fmt.Errorf("%s (%s): %s", serr.Path, serr.Pos, serr.Msg)
+	}
+	return s, nil
+}
+
+// Rating is one (user, item, value) triple with external ids, and its
+// time where the file has a timestamp column (any unit: only its order is
+// used).
 type Rating struct {
 	User, Item string
 	Value      float32
+	Time       int64
 }
 
 // BuildRatings samples users, indexes users and items densely (in order of
-// first appearance) and holds out a seeded random fraction of the ratings.
+// first appearance) and holds out the test ratings as p says.
 func (p RatingSplit) BuildRatings(all []Rating, scale [2]float32) (*data.Dataset, error) {
+	return p.build(all, nil, false, scale)
+}
+
+// build is BuildRatings for ratings read by a loader: fromTest marks the
+// ratings of the given split's test file (nil for other splits) and
+// timestamps says whether the ratings' Time is set.
+func (p RatingSplit) build(all []Rating, fromTest []bool, timestamps bool, scale [2]float32) (*data.Dataset, error) {
 	if len(all) == 0 {
 		return nil, fmt.Errorf("no ratings")
 	}
-	rng := rand.New(rand.NewPCG(uint64(p.SplitSeed), 0xca7))
+	split, err := p.splitter()
+	if err != nil {
+		return nil, err
+	}
+	// One stream serves the user sample and then, when its seed is the
+	// same, the split: the course's protocol drew both from split_seed.
+	rng := splitRand(p.SplitSeed)
 	if p.SampleUsers > 0 {
 		var users []string
 		seen := map[string]bool{}
@@ -70,7 +108,33 @@ func (p RatingSplit) BuildRatings(all []Rating, scale [2]float32) (*data.Dataset
 		for _, u := range users[:p.SampleUsers] {
 			keep[u] = true
 		}
-		all = slices.DeleteFunc(slices.Clone(all), func(r Rating) bool { return !keep[r.User] })
+		kept, keptTest := make([]Rating, 0, len(all)), []bool(nil)
+		for i, r := range all {
+			if keep[r.User] {
+				kept = append(kept, r)
+				if fromTest != nil {
+					keptTest = append(keptTest, fromTest[i])
+				}
+			}
+		}
+		all, fromTest = kept, keptTest
+	}
+	isTest, err := split.HoldOut(&SplitInput{Ratings: all, Timestamps: timestamps, FromTest: fromTest, stream: rng, streamSeed: p.SplitSeed})
+	if err != nil {
+		return nil, err
+	}
+	if len(isTest) != len(all) {
+		return nil, fmt.Errorf("split %s marked %d ratings of %d", p.Split.Kind, len(isTest), len(all))
+	}
+	if p.Split.Kind != "" {
+		// The course's random split may hold out nothing (test_fraction 0);
+		// a chosen split that leaves one side empty is a mistake.
+		switch n := count(isTest); {
+		case n == 0:
+			return nil, fmt.Errorf("split %s holds out no ratings of %d", p.Split.Kind, len(all))
+		case n == len(all):
+			return nil, fmt.Errorf("split %s holds out all %d ratings, leaving none to train on", p.Split.Kind, len(all))
+		}
 	}
 	info := &data.RatingInfo{Scale: scale}
 	userIdx, itemIdx := map[string]int32{}, map[string]int32{}
@@ -83,8 +147,6 @@ func (p RatingSplit) BuildRatings(all []Rating, scale [2]float32) (*data.Dataset
 		}
 		return i
 	}
-	order := rng.Perm(len(all))
-	nTest := int(float64(len(all)) * p.TestFraction)
 	xs, ys := data.Schema{DType: data.Int32, Shape: []int{2}}, data.Schema{DType: data.Float32, Shape: []int{}}
 	ds := &data.Dataset{Ratings: info}
 	for _, split := range []*data.Split{&ds.Train, &ds.Test} {
@@ -94,13 +156,8 @@ func (p RatingSplit) BuildRatings(all []Rating, scale [2]float32) (*data.Dataset
 		index(userIdx, &info.Users, r.User)
 		index(itemIdx, &info.Items, r.Item)
 	}
-	// Test ratings are the first nTest of the permutation; each split keeps
-	// file order, so the split does not depend on how the file is sorted
-	// beyond the seed.
-	isTest := make([]bool, len(all))
-	for _, i := range order[:nTest] {
-		isTest[i] = true
-	}
+	// Each split keeps file order, so the split does not depend on how the
+	// file is sorted beyond what the split kind itself uses.
 	for i, r := range all {
 		split := &ds.Train
 		if isTest[i] {
@@ -110,4 +167,35 @@ func (p RatingSplit) BuildRatings(all []Rating, scale [2]float32) (*data.Dataset
 		split.Y.Float = append(split.Y.Float, r.Value)
 	}
 	return ds, nil
+}
+
+// splitRand is the random stream of a split seed.
+func splitRand(seed int) *rand.Rand { return rand.New(rand.NewPCG(uint64(seed), 0xca7)) }
+
+func count(marks []bool) int {
+	n := 0
+	for _, m := range marks {
+		if m {
+			n++
+		}
+	}
+	return n
+}
+
+// usersInOrder groups the indices of rs by user, users in order of first
+// appearance and each user's ratings in file order: the unit of the
+// per-user splits.
+func usersInOrder(rs []Rating) [][]int {
+	at := map[string]int{}
+	var groups [][]int
+	for i, r := range rs {
+		g, ok := at[r.User]
+		if !ok {
+			g = len(groups)
+			at[r.User] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
 }
