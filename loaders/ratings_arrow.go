@@ -1,6 +1,7 @@
 package loaders
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
@@ -8,32 +9,40 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/pipe-ml/pipe/data"
 )
 
 // readArrow reads the ratings of an Arrow IPC file (Feather v2), or of an
 // Arrow IPC stream when the file lacks the file format's magic, record
-// batch by record batch. arrow-go panics on some malformed input; that is
-// a DataError here.
+// batch by record batch. The file is read whole and its metadata checked
+// first (checkArrowIPC); arrow-go panics on some malformed input that
+// passes, and that is a DataError here.
 func (src *ratingSource) readArrow(path string, check *ratingChecker) (out []Rating, err error) {
 	f, err := openData(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	buf, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return nil, &data.DataError{Path: path, Err: err}
+	}
+	if err := checkArrowIPC(buf); err != nil {
+		return nil, dataErr(path, "not a readable Arrow IPC file or stream: %v", err)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, dataErr(path, "corrupt Arrow file: %v", r)
 		}
 	}()
+	r := bytes.NewReader(buf)
 	mem := memory.NewGoAllocator()
-	var magic [6]byte
-	_, merr := f.ReadAt(magic[:], 0)
 	var (
 		sc   *arrow.Schema
 		next func() (arrow.RecordBatch, error) // nil, io.EOF after the last
 	)
-	if merr == nil && string(magic[:]) == "ARROW1" {
-		fr, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if bytes.HasPrefix(buf, []byte(arrowMagic)) {
+		fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem))
 		if err != nil {
 			return nil, dataErr(path, "not a readable Arrow IPC file: %v", err)
 		}
@@ -48,7 +57,7 @@ func (src *ratingSource) readArrow(path string, check *ratingChecker) (out []Rat
 			return fr.RecordBatch(i - 1) // the reader releases it at the next call
 		}
 	} else {
-		sr, err := ipc.NewReader(f, ipc.WithAllocator(mem))
+		sr, err := ipc.NewReader(r, ipc.WithAllocator(mem))
 		if err != nil {
 			return nil, dataErr(path, "neither an Arrow IPC file nor an Arrow IPC stream: %v", err)
 		}
@@ -86,6 +95,12 @@ func (src *ratingSource) readArrow(path string, check *ratingChecker) (out []Rat
 		for r, i := range idx {
 			if i < 0 {
 				continue
+			}
+			// Every value of a column pipe reads takes a byte at least:
+			// a longer column is corrupt, and would make pipe allocate
+			// for rows the file cannot hold.
+			if n := rec.Column(i).Len(); n > len(buf) {
+				return nil, dataErr(path, "record batch %d, %s: %d rows in a %d-byte file", b, labels[r], n, len(buf))
 			}
 			if cols[r], err = arrowColumn(rec.Column(i)); err != nil {
 				return nil, dataErr(path, "record batch %d, %s: %v", b, labels[r], err)
