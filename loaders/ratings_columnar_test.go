@@ -192,12 +192,12 @@ func TestRatingsFileColumnarErrors(t *testing.T) {
 		path   string
 		want   string
 	}{
-		{[]string{"path: null.parquet", "user: user_id", "item: movie_id", "rating: stars"}, "null.parquet", `row 4, column "stars": missing rating (null)`},
+		{[]string{"path: null.parquet", "user: user_id", "item: movie_id", "rating: stars"}, "null.parquet", `row 4: missing rating, a null (column "stars")`},
 		{[]string{"path: r.parquet", "user: userid", "item: movie_id", "rating: stars"}, "r.parquet", `user column "userid" is not in the schema (its columns: "user_id", "movie_id", "stars", "when"; did you mean "user_id"?)`},
 		{[]string{"path: r.parquet", "user: user_id", "item: movie_id", "rating: user_id"}, "", `user and rating name the same column`},
-		{[]string{"path: r.parquet", "user: user_id", "item: movie_id", "rating: stars", "scale: [1, 4]"}, "r.parquet", `row 3, column "stars": rating 5 is outside the scale [1, 4]`},
+		{[]string{"path: r.parquet", "user: user_id", "item: movie_id", "rating: stars", "scale: [1, 4]"}, "r.parquet", `row 3: rating 5 is outside the scale [1, 4] (column "stars")`},
 		{[]string{"path: r.arrow", "user: usr"}, "r.arrow", `did you mean "user"?`},
-		{[]string{"path: r.arrow", "rating: user", "user: item", "item: ts"}, "r.arrow", `column "user": rating "ann" is not a finite number`},
+		{[]string{"path: r.arrow", "rating: user", "user: item", "item: ts"}, "r.arrow", `row 1: rating "ann" is not a finite number (column "user")`},
 		{[]string{"path: junk.parquet"}, "junk.parquet", "Parquet"},
 		{[]string{"path: cut.parquet"}, "cut.parquet", "Parquet"},
 		{[]string{"path: junk.arrow"}, "junk.arrow", "Arrow"},

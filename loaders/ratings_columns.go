@@ -93,7 +93,7 @@ func (c *valueColumn) value(i int) (float64, string, error) {
 	if err != nil {
 		return 0, "", fmt.Errorf("rating %q is not a finite number", c.strs[i])
 	}
-	return v, strconv.Quote(c.strs[i]), nil
+	return v, c.strs[i], nil
 }
 
 // time is the value at i as a timestamp: integers and Arrow's and
@@ -130,7 +130,7 @@ func addColumns(path string, first int, cols [nRoles]*valueColumn, labels *[nRol
 		at := location{path: path, file: file, n: first + i, row: true}
 		for r, c := range cols {
 			if c != nil && c.null != nil && c.null[i] {
-				return out, at.errf(labels[r], "missing %s (null)", roleNames[r])
+				return out, at.errf(labels[r], "missing %s, a null", roleNames[r])
 			}
 		}
 		user, err := cols[roleUser].id(i)

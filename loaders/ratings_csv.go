@@ -21,9 +21,9 @@ func init() {
 }
 
 // userItemRatingCSV is recommenderlab's objects as written to CSV: an RFC
-// 4180 file with a user,item,rating header and no timestamps.
+// 4180 file whose header is exactly user,item,rating; no timestamps.
 func userItemRatingCSV(scale [2]float32) *ratingSource {
-	return &ratingSource{format: formatText, delim: ',', header: true, quotes: true,
+	return &ratingSource{format: formatText, delim: ',', header: true, quotes: true, exactHeader: true,
 		cols: [nRoles]string{"user", "item", "rating"}, scale: &scale}
 }
 

@@ -32,6 +32,9 @@ type ratingSource struct {
 	scale  *[2]float32 // nil: the data's min and max
 	// ml100k's own checks: ids are positive integers, ratings integers.
 	integerIDs, integerRatings bool
+	// exactHeader: the header must be cols and nothing else, as
+	// recommenderlab's files are (a stray column means another file).
+	exactHeader bool
 }
 
 const (
@@ -257,15 +260,17 @@ func (l location) String() string {
 	return fmt.Sprintf("line %d", l.n)
 }
 
-// errf is a DataError at l: "file:line: column ...: msg" for text,
-// "file: row N, column ...: msg" for columnar files.
+// errf is a DataError at l naming the column: "file:line: msg (column
+// "rating")" for text, "file: row N: msg (column "rating")" for columnar
+// files. The column comes last so that the named loaders' messages read as
+// they always did ("ratings.csv:3: rating 42 is outside the scale").
 func (l location) errf(column, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if column != "" {
-		msg = column + ": " + msg
+		msg += " (" + column + ")"
 	}
 	if l.row {
-		return &data.DataError{Path: l.path, Err: fmt.Errorf("row %d, %s", l.n, msg)}
+		return &data.DataError{Path: l.path, Err: fmt.Errorf("row %d: %s", l.n, msg)}
 	}
 	return &data.DataError{Path: fmt.Sprintf("%s:%d", l.path, l.n), Err: errors.New(msg)}
 }
@@ -317,7 +322,7 @@ func (c *ratingChecker) add(at location, labels *[nRoles]string, user, item stri
 		}
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return Rating{}, at.errf(labels[roleRating], "rating %s is not a finite number", raw)
+		return Rating{}, at.errf(labels[roleRating], "rating %q is not a finite number", raw)
 	}
 	if c.src.integerRatings && v != math.Trunc(v) {
 		return Rating{}, at.errf(labels[roleRating], "rating %s is not an integer", raw)

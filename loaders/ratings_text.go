@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -173,6 +174,9 @@ func (src *ratingSource) parseText(path string, in io.Reader, check *ratingCheck
 			} else if src.fields > 0 {
 				fields, what = src.fields, "the format has"
 			}
+			if want := slices.DeleteFunc(slices.Clone(src.cols[:]), func(c string) bool { return c == "" }); src.exactHeader && !slices.Equal(row, want) {
+				return nil, at.errf("", "header is %q, want %s", row, strings.Join(want, ","))
+			}
 			if idx, err = src.resolveColumns(names, fields, "header"); err != nil {
 				return nil, at.errf("", "%v", err)
 			}
@@ -182,7 +186,7 @@ func (src *ratingSource) parseText(path string, in io.Reader, check *ratingCheck
 			}
 		}
 		if len(row) != fields {
-			return nil, at.errf("", "%d fields, want %d (as %s)", len(row), fields, what)
+			return nil, at.errf("", "%d %s fields, want %d (as %s)", len(row), separated(src.delim), fields, what)
 		}
 		raw := row[idx[roleRating]]
 		v, err := strconv.ParseFloat(raw, 64)
@@ -200,7 +204,7 @@ func (src *ratingSource) parseText(path string, in io.Reader, check *ratingCheck
 				return nil, at.errf(labels[roleTime], "%v", err)
 			}
 		}
-		r, err := check.add(at, &labels, row[idx[roleUser]], row[idx[roleItem]], v, strconv.Quote(raw), t)
+		r, err := check.add(at, &labels, row[idx[roleUser]], row[idx[roleItem]], v, raw, t)
 		if err != nil {
 			return nil, err
 		}
@@ -232,11 +236,22 @@ func (c *ratingChecker) parseTime(s string) (int64, error) {
 		}
 	}
 	if !ok {
-		return 0, fmt.Errorf("timestamp %q is neither a number nor a date (2006-01-02, 2006-01-02 15:04:05 or RFC 3339)", s)
+		return 0, fmt.Errorf("timestamp %q is neither a number nor a date such as 2006-01-02, 2006-01-02 15:04:05 or RFC 3339", s)
 	}
 	if c.timeKind != 0 && c.timeKind != kind {
 		return 0, fmt.Errorf("timestamp %q: the file mixes numbers and dates, whose order cannot be compared", s)
 	}
 	c.timeKind = kind
 	return t, nil
+}
+
+// separated names a delimiter in messages: "3 tab-separated fields".
+func separated(d rune) string {
+	switch d {
+	case ',':
+		return "comma-separated"
+	case '\t':
+		return "tab-separated"
+	}
+	return strconv.QuoteRune(d) + "-separated"
 }
