@@ -58,7 +58,7 @@ func Produce(p *pipeline.Plan, opt pipeline.Options) (*File, error) {
 		Spec:      p.Name,
 		Run:       Run{Seed: g.Seed, Train: g.TrainLimit, Test: g.TestLimit, Epochs: g.Train.Epochs},
 		Layers:    Layers(p),
-		Params:    p.Params(),
+		Params:    p.TrainedParams(res), // a rating model's depends on the data: what it learned
 		History:   map[string]Series{},
 		Test:      res.Test,
 		Tolerance: p.Golden.Tolerance,

@@ -240,14 +240,15 @@ func readKerasWordIndex(path string, vocab *textVocab) ([]int32, error) {
 	return ranks, nil
 }
 
-// DecodeInput reads a review (a text file) as word indices with the
-// dataset's vocabulary: Keras' word index, or the training reviews' ranks
-// (which reads the archive).
-func (t *IMDB) DecodeInput(dataDir, path string) (data.Array, error) {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return data.Array{}, &data.DataError{Path: path, Err: err}
-	}
+// InputKind: a review, UTF-8 text as the dataset's.
+func (t *IMDB) InputKind() InputKind {
+	return InputKind{Text: true, What: "a review, UTF-8 text"}
+}
+
+// DecodeInput reads a review (text) as word indices with the dataset's
+// vocabulary: Keras' word index, or the training reviews' ranks (which
+// reads the archive).
+func (t *IMDB) DecodeInput(dataDir, _ string, text []byte) (data.Array, error) {
 	dir, err := datasetDir(dataDir, "imdb")
 	if err != nil {
 		return data.Array{}, err

@@ -405,7 +405,6 @@ func TestIMDBMatchesKerasWordIndex(t *testing.T) {
 func TestIMDBDecodeInput(t *testing.T) {
 	index := `{"the": 1, "bad": 2, "movie": 3, "acting": 4}`
 	dataDir := writeIMDBData(t, tinyIMDB, index)
-	review := filepath.Join(t.TempDir(), "review.txt")
 	for _, cfg := range []IMDB{{WordIndex: "train", StripBR: true}, {WordIndex: "keras", StripBR: true}} {
 		ds, err := cfg.Load(dataDir)
 		if err != nil {
@@ -419,8 +418,7 @@ func TestIMDBDecodeInput(t *testing.T) {
 			{"Bad acting.", want},
 			{"Bad acting, zyzzyva.", append(slices.Clone(want), textOOV)},
 		} {
-			os.WriteFile(review, []byte(c.text), 0o644)
-			got, err := cfg.DecodeInput(dataDir, review)
+			got, err := cfg.DecodeInput(dataDir, "review.txt", []byte(c.text))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -100,3 +100,20 @@ func cutDevices(config string) (string, int, error) {
 	}
 	return name + ":" + strings.Join(kept, ","), devices, nil
 }
+
+// CheckBackendName rejects a backend config whose name (before the options)
+// is no GoMLX backend pipe knows: a typo, so a bad command line. xla is
+// known even in a build without it: NewBackend then says how to
+// rebuild, a failure at run time like a missing plugin.
+func CheckBackendName(config string) error {
+	name, _, _ := strings.Cut(config, ":")
+	known := compute.List()
+	if name == "xla" || slices.Contains(known, name) {
+		return nil
+	}
+	avail := strings.Join(known, ", ")
+	if !slices.Contains(known, "xla") {
+		avail += "; xla:cpu and xla:cuda in a build with -tags xla"
+	}
+	return fmt.Errorf("unknown backend %q (available: %s)", name, avail)
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/pipe-ml/pipe/arrowio"
@@ -242,12 +243,65 @@ func (c closeAll) Close() error {
 	return errors.Join(errs...)
 }
 
-// CacheEntry is one cached dataset, for `pipe cache list`.
+// CacheEntry is one cached dataset, for `pipe cache list`. An entry holds
+// the whole dataset after the transforms: train_limit and test_limit are
+// applied after the cache, so runs that differ only in them share it.
 type CacheEntry struct {
-	ID      string
-	Loader  string
+	ID         string
+	Loader     string   // the loader and its params, canonical YAML ("" when meta.json is unreadable)
+	Transforms []string // each transform and its params, canonical YAML
+	// Sources is a short digest of the source files' checksums: entries of
+	// the same loader and transforms built from other files differ in it.
+	Sources string
 	Bytes   int64
 	Created time.Time
+}
+
+// Describe is what produced the entry on one line of at most width
+// characters (0: no limit): the loader and its params, then the
+// transforms, e.g. "mnist | scale: {divide: 255, ...}; reshape: ...".
+func (e CacheEntry) Describe(width int) string {
+	if e.Loader == "" {
+		return "(no readable meta.json: an entry of another pipe version, or damaged)"
+	}
+	line := oneLine(e.Loader)
+	if len(e.Transforms) > 0 {
+		ts := make([]string, len(e.Transforms))
+		for i, t := range e.Transforms {
+			ts[i] = oneLine(t)
+		}
+		line += " | " + strings.Join(ts, "; ")
+	}
+	if r := []rune(line); width > 3 && len(r) > width {
+		line = string(r[:width-3]) + "..."
+	}
+	return line
+}
+
+// oneLine folds YAML's line breaks and runs of spaces into single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// DescribeCache describes each entry in one line (Describe), adding the
+// digest of its source files where two entries would otherwise read the
+// same (the data files changed between the runs that made them).
+func DescribeCache(entries []CacheEntry, width int) []string {
+	lines := make([]string, len(entries))
+	seen := map[string]int{}
+	for i, e := range entries {
+		lines[i] = e.Describe(0)
+		seen[lines[i]]++
+	}
+	for i, e := range entries {
+		suffix := ""
+		if seen[lines[i]] > 1 && e.Sources != "" {
+			suffix = " (source files " + e.Sources + ")"
+		}
+		if width > 0 {
+			lines[i] = e.Describe(max(width-len(suffix), 4))
+		}
+		lines[i] += suffix
+	}
+	return lines
 }
 
 // ListCache lists the entries in cacheDir.
@@ -267,7 +321,9 @@ func ListCache(cacheDir string) ([]CacheEntry, error) {
 		if b, err := os.ReadFile(filepath.Join(cacheDir, d.Name(), "meta.json")); err == nil {
 			var meta cacheMeta
 			if json.Unmarshal(b, &meta) == nil {
-				e.Loader, e.Created = meta.Key.Loader, meta.Created
+				e.Loader, e.Transforms, e.Created = meta.Key.Loader, meta.Key.Transforms, meta.Created
+				sum := sha256.Sum256(mustJSON(meta.Key.Sources))
+				e.Sources = hex.EncodeToString(sum[:4])
 			}
 		}
 		filepath.WalkDir(filepath.Join(cacheDir, d.Name()), func(_ string, f fs.DirEntry, err error) error {

@@ -93,7 +93,9 @@ func (p *Plan) Output() []int {
 	return p.Stages[len(p.Stages)-1].Out
 }
 
-// Params is the number of trainable parameters.
+// Params is the number of trainable parameters of a layer stack, known
+// from the spec alone; 0 for a rating model, whose count depends on the
+// data (see ParamCount and TrainedParams).
 func (p *Plan) Params() int {
 	n := 0
 	for _, s := range p.Stages {
@@ -139,6 +141,9 @@ func Compile(s *spec.Spec) (*Plan, error) {
 		spec:   s,
 	}
 	var errs spec.ErrorList
+	if err := CheckBackendName(p.Backend); err != nil {
+		errs = append(errs, s.Errorf("backend", "%v", err))
+	}
 	loader, err := loaders.Loaders.Build(s.Data.Loader)
 	if err != nil {
 		return p, append(errs, err)

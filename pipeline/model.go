@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"strings"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -10,6 +12,7 @@ import (
 	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/ops"
 	"github.com/pipe-ml/pipe/optim"
+	"github.com/pipe-ml/pipe/rundir"
 )
 
 // Model is a plan's network with its variables on a backend, and the two
@@ -49,6 +52,47 @@ func NewModel(plan *Plan, backend compute.Backend) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// rngStatePath is the variable in which GoMLX keeps the random state that
+// dropout draws from (Scope.RandomUniform): every training step advances
+// it, so it is part of what a checkpoint must carry.
+var rngStatePath = model.JoinPath("/", model.RNGStateVariableName)
+
+// loadTrainingState gives m the variables of run's checkpoint to go on
+// training from: weights, optimizer state, step counter and random state.
+// Call it before the first step, while no graph is built.
+func (m *Model) loadTrainingState(run *rundir.Run) error {
+	// NewModel seeded the random state, so its variable exists already, and
+	// GoMLX's immediate checkpoint load only sets the variables it creates
+	// (for an existing one CreateVariable returns it unchanged): the saved
+	// state would be dropped, and the resumed run would draw the dropout
+	// masks of the first epochs again. Removed first, the variable is
+	// created from the checkpoint.
+	if err := m.store.DeleteVariable(rngStatePath); err != nil {
+		return err
+	}
+	if err := run.LoadCheckpoint(m.store); err != nil {
+		return err
+	}
+	if m.store.GetVariable(rngStatePath) == nil {
+		// A checkpoint without it cannot continue exactly; the seeded state
+		// at least keeps the resumed run repeatable.
+		if err := m.store.SetRNGStateFromSeed(int64(m.plan.Seed)); err != nil {
+			return err
+		}
+	}
+	// The checkpoint does not record which variables train: it creates
+	// every one trainable. A fresh run creates these as non-trainable;
+	// the random state in particular is used by the forward pass, so as
+	// trainable it would be handed to the gradient and the optimizer.
+	for v := range m.store.IterVariables() {
+		switch p := v.Path(); {
+		case p == rngStatePath, strings.HasPrefix(p, "/train/"), strings.HasPrefix(p, "/optimizer/"), p == "/global_step":
+			v.SetTrainable(false)
+		}
+	}
+	return nil
 }
 
 // forward builds the layer stack on x. It returns the output and the

@@ -6,6 +6,7 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pipe-ml/pipe/internal/testdata"
@@ -115,7 +116,7 @@ func TestValidationFraction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines[0] != "mnist_cnn: 400 training and 100 test examples, 40,124 parameters, backend go\n" {
+	if lines[0] != "mnist_cnn: 400 training (100 held out for validation) and 100 test examples, 40,124 parameters, backend go\n" {
 		t.Errorf("first log line %q", lines[0])
 	}
 	if res.History.Values[2][0] == res.Test["loss"] {
@@ -168,5 +169,17 @@ func TestRatingRunsFromCache(t *testing.T) {
 	}
 	if results[0] != results[1] {
 		t.Errorf("the cached run gave rmse %v, the first %v", results[1], results[0])
+	}
+}
+
+// TestUnknownBackendInSpec: a spec's backend with no such name is a spec
+// error at validation, positioned on the field, not a failure at run time.
+func TestUnknownBackendInSpec(t *testing.T) {
+	_, err := pipeline.Load("../specs/mnist_cnn.yaml", "backend=gpu")
+	if err == nil || !strings.Contains(err.Error(), `backend: unknown backend "gpu"`) || !strings.Contains(err.Error(), "--set backend=gpu") && !strings.Contains(err.Error(), "mnist_cnn.yaml") {
+		t.Errorf("got %v, want a positioned unknown-backend error", err)
+	}
+	if _, err := pipeline.Load("../specs/mnist_cnn.yaml", "backend=xla:cuda"); err != nil {
+		t.Errorf("xla is a known name even in a build without it: %v", err)
 	}
 }

@@ -32,7 +32,8 @@ type Options struct {
 	// step; the run is written with its whole epochs, marked interrupted.
 	Context context.Context
 	// Resume names an interrupted (or finished) run directory whose
-	// checkpoint and history training continues from.
+	// checkpoint and history training continues from; Run writes the
+	// continued run back into it.
 	Resume string
 	// checkpoint writes the run so far (Run sets it; train.checkpoint_every
 	// says when).
@@ -54,7 +55,7 @@ type Result struct {
 	Dir     string // the run directory; empty when nothing was written
 	History *data.History
 	Test    map[string]float64 // final metrics on the test split
-	Seconds float64            // training time
+	Seconds float64            // training time, that of the epochs before a resume included
 	// Interrupted runs stopped early (Ctrl-C, or a diverged loss: Stopped
 	// says which); Test is empty and the run keeps the last whole epoch.
 	Interrupted bool
@@ -140,10 +141,13 @@ func (r *Result) Close() {
 
 // Run trains and evaluates the plan and writes its run directory.
 func Run(p *Plan, opt Options) (*Result, error) {
-	var dir string // where the checkpoints of train.checkpoint_every went
+	// Where the checkpoints of train.checkpoint_every went: a resumed run
+	// goes on in its own directory, replaced as it grows, so that one run
+	// leaves one directory whose history is whole.
+	dir := opt.Resume
 	opt.checkpoint = func(interim *Result) error {
 		var err error
-		dir, err = p.writeRun(opt.RunsDir, interim, dir)
+		dir, err = p.writeRun(opt, interim, dir)
 		return err
 	}
 	res, err := Train(p, opt)
@@ -151,7 +155,7 @@ func Run(p *Plan, opt Options) (*Result, error) {
 		return nil, err
 	}
 	defer res.Close()
-	if res.Dir, err = p.writeRun(opt.RunsDir, res, dir); err != nil {
+	if res.Dir, err = p.writeRun(opt, res, dir); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -186,17 +190,24 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	}
 	defer closer.Close()
 	train, val := p.fitSplits(ds)
+	// Examples held out of the training data for validation are said, so
+	// the counts add up to what the data gave.
+	heldOut := ""
+	if p.Train.Validation.Split == "fraction" && val != nil {
+		heldOut = fmt.Sprintf(" (%d held out for validation)", val.Len())
+	}
 	if p.Recommender != nil {
-		logf("%s: %d training and %d test ratings, model %s, backend %s\n", p.Name, train.Len(), ds.Test.Len(), p.ModelName, backendName)
+		logf("%s: %d training%s and %d test ratings, model %s, backend %s\n", p.Name, train.Len(), heldOut, ds.Test.Len(), p.ModelName, backendName)
 		return p.fitRecommender(backend, ds, &train, val, logf)
 	}
-	logf("%s: %d training and %d test examples, %s parameters, backend %s\n", p.Name, train.Len(), ds.Test.Len(), Thousands(p.Params()), backendName)
+	logf("%s: %d training%s and %d test examples, %s parameters, backend %s\n", p.Name, train.Len(), heldOut, ds.Test.Len(), Thousands(p.Params()), backendName)
 
 	m, err := NewModel(p, backend)
 	if err != nil {
 		return nil, err
 	}
 	fo := FitOptions{Context: opt.Context, Log: logf}
+	var before float64 // training seconds of the epochs before a resume
 	if opt.Resume != "" {
 		run, err := rundir.Open(opt.Resume)
 		if err != nil {
@@ -205,9 +216,11 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		if fo.Resume, err = resume(p, m, run); err != nil {
 			return nil, err
 		}
+		before = trainSeconds(run)
 		logf("resuming %s after epoch %d\n", opt.Resume, len(fo.Resume.Values[0]))
 	}
 	start := time.Now()
+	seconds := func() float64 { return before + time.Since(start).Seconds() }
 	bar := newProgress(opt.Progress)
 	fo.Step = bar.step
 	var checkpointErr error
@@ -219,7 +232,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		}
 		logf("\n")
 		if every := p.Train.CheckpointEvery; every > 0 && r.Epoch%every == 0 && r.Epoch < r.Epochs && opt.checkpoint != nil && checkpointErr == nil {
-			checkpointErr = opt.checkpoint(&Result{History: r.History.Clone(), model: m, Interrupted: true,
+			checkpointErr = opt.checkpoint(&Result{History: r.History.Clone(), Seconds: seconds(), model: m, Interrupted: true,
 				Stopped: fmt.Errorf("checkpoint after epoch %d", r.Epoch)})
 		}
 	}
@@ -231,12 +244,12 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		// Keep what the whole epochs learned: the run directory is written,
 		// marked interrupted, and `pipe run --resume` continues it.
 		keep = true
-		return &Result{History: hist, Seconds: time.Since(start).Seconds(), model: m, backend: backend, Interrupted: true, Stopped: err}, nil
+		return &Result{History: hist, Seconds: seconds(), model: m, backend: backend, Interrupted: true, Stopped: err}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{History: hist, Seconds: time.Since(start).Seconds(), model: m, backend: backend}
+	res := &Result{History: hist, Seconds: seconds(), model: m, backend: backend}
 	if res.Test, err = m.Evaluate(&ds.Test); err != nil {
 		return nil, fmt.Errorf("test evaluation: %w", err)
 	}
@@ -267,17 +280,18 @@ func (p *Plan) fitSplits(ds *data.Dataset) (train data.Split, val *data.Split) {
 	return train, val
 }
 
-// writeRun writes the run directory (or replaces replace, the same run's
-// earlier directory) through rundir.
-func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, error) {
+// writeRun writes the run directory under opt.RunsDir (or replaces
+// replace, the same run's earlier directory) through rundir, with the
+// run's key (run.json) computed from opt's data.
+func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error) {
 	resolved, err := p.ResolvedSpec()
 	if err != nil {
 		return "", err
 	}
 	var summary bytes.Buffer
-	p.WriteSummary(&summary)
+	p.WriteTrainedSummary(&summary, res)
 	metrics := map[string]any{
-		"spec": p.Name, "params": p.Params(), "epochs": p.Train.Epochs,
+		"spec": p.Name, "params": p.TrainedParams(res), "epochs": p.Train.Epochs,
 		"train_seconds": res.Seconds, "test": res.Test, "final_epoch": res.History.Last(),
 		"test_examples": res.TestExamples,
 	}
@@ -286,6 +300,12 @@ func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, er
 		metrics["epochs_done"] = len(res.History.Values[0])
 	}
 	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions}
+	// A run whose key cannot be computed (its data folder went away while
+	// it trained) is still written, without run.json: pipe compare then
+	// never reuses it, which is the safe side.
+	if key, err := p.RunKey(opt); err == nil {
+		c.Key = &key
+	}
 	if p.Recommender != nil {
 		metrics["model"] = p.ModelName
 		metrics["fallback_predictions"] = res.Fallbacks
@@ -298,5 +318,5 @@ func (p *Plan) writeRun(runsDir string, res *Result, replace string) (string, er
 	if res.model != nil {
 		c.Checkpoint = res.model.store
 	}
-	return rundir.Write(runsDir, p.Name, c, replace)
+	return rundir.Write(opt.RunsDir, p.Name, c, replace)
 }

@@ -5,14 +5,77 @@ import (
 	"io"
 	"strings"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/recsys"
 )
 
-// WriteSummary prints the Keras-style table of the plan's layers: name and
-// type, output shape, parameter count, and the totals.
+// WriteSummary prints the Keras-style table of the plan's model, from the
+// spec alone: a layer stack's layers with their output shapes and
+// parameter counts, and the totals; for a rating model, whose size depends
+// on the data's users and items, the formula of its count.
 func (p *Plan) WriteSummary(w io.Writer) {
+	n, _ := p.ParamCount(nil)
+	p.writeSummary(w, n)
+}
+
+// WriteTrainedSummary is WriteSummary for a run's summary.txt: a rating
+// model's total is the number of parameters res's model learned.
+func (p *Plan) WriteTrainedSummary(w io.Writer, res *Result) {
+	p.writeSummary(w, p.TrainedParams(res))
+}
+
+// ParamCount is the number of trainable parameters of the plan's model
+// for rating data described by info (nil for none or unknown), and for a
+// rating model the formula that gives it from the data's sizes. A layer
+// stack's count does not depend on the data. n is -1 where it cannot be
+// known: a rating model without info, or one that does not count.
+func (p *Plan) ParamCount(info *data.RatingInfo) (n int, formula string) {
+	if p.Recommender == nil {
+		return p.Params(), ""
+	}
+	if c, ok := p.Recommender.(recsys.ParamCounter); ok {
+		return c.ParamCount(info)
+	}
+	return -1, "not counted"
+}
+
+// TrainedParams is the number of trainable parameters of the model res
+// trained, for metrics.json and golden files: a layer stack's, or as many
+// as the fitted rating model learned (-1 if it cannot say).
+func (p *Plan) TrainedParams(res *Result) int {
+	if p.Recommender == nil {
+		return p.Params()
+	}
+	if res != nil {
+		if c, ok := res.fitted.(recsys.ParamCounted); ok {
+			return c.TrainableParams()
+		}
+	}
+	n, _ := p.ParamCount(nil)
+	return n
+}
+
+// writeSummary writes the table with n, -1 when unknown, as the total of
+// a rating model.
+func (p *Plan) writeSummary(w io.Writer, n int) {
 	rule := strings.Repeat("_", 65)
 	fmt.Fprintf(w, "Model: %q\n%s\n", p.Name, rule)
+	if p.Recommender != nil {
+		_, formula := p.ParamCount(nil)
+		// The column starts where the layer table's Output Shape does; a
+		// longer name (matrix_factorization (model)) keeps a space before it.
+		fmt.Fprintf(w, " %-27s %s\n", "Model (type)", "Param #")
+		fmt.Fprintln(w, strings.Repeat("=", 65))
+		fmt.Fprintf(w, " %-27s %s\n", fmt.Sprintf("%s (model)", p.ModelName), formula)
+		fmt.Fprintln(w, strings.Repeat("=", 65))
+		total := Thousands(n)
+		if n < 0 { // in the data's sizes: the spec alone does not give them
+			total = formula
+		}
+		fmt.Fprintf(w, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n%s\n", total, total, rule)
+		return
+	}
 	fmt.Fprintf(w, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
 	fmt.Fprintln(w, strings.Repeat("=", 65))
 	for _, s := range p.Stages {

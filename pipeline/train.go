@@ -47,9 +47,10 @@ type FitOptions struct {
 	Resume *data.History
 	Step   func(StepReport)  // after each step
 	Report func(EpochReport) // after each epoch
-	// Log receives the one line that says how training uses a backend
-	// with several devices (nothing on one device); nil writes it to
-	// standard error.
+	// Log receives the line that says how training uses a backend with
+	// several devices (nothing on one device), and a resumed run's note
+	// when restore_best cannot restore an epoch before the resume; nil
+	// writes them to standard error.
 	Log func(format string, args ...any)
 }
 
@@ -73,18 +74,32 @@ func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.His
 			first = len(h.Values[0]) + 1
 		}
 	}
+	// The shuffles are drawn on the host, not saved: a resumed run draws
+	// the permutations of the epochs already done again, which leaves the
+	// generator where the uninterrupted run had it (the training split,
+	// and so the length of each permutation, is the same).
 	rng := rand.New(rand.NewPCG(uint64(m.plan.Seed), 0x5eed))
-	for range first - 1 { // the shuffles of the epochs already done
+	for range first - 1 {
 		rng.Perm(train.Len())
 	}
 	batch := m.plan.Train.BatchSize
 	stop := newStopper(m.plan.Train.EarlyStopping)
+	if best := stop.replay(h); best > 0 && stop.cfg.RestoreBest {
+		fitLog(o, "early_stopping.restore_best: the best epoch so far, %d, was trained before the resume and its weights are not in the checkpoint; a better epoch from here on is kept as usual\n", best)
+	}
 	var lastEpoch map[string]*tensors.Tensor // every variable at the end of the last whole epoch
-	if m.mode != "" {
-		if o.Log == nil {
-			o.Log = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format, args...) }
+	if first > 1 {
+		// The loaded checkpoint is the end of the last whole epoch: an
+		// interruption or a divergence within the first resumed epoch
+		// goes back to it, random state included, not to a part-trained
+		// model that a later resume would train further.
+		var err error
+		if lastEpoch, err = m.snapshotVars(); err != nil {
+			return h, err
 		}
-		o.Log("%s\n", m.mode)
+	}
+	if m.mode != "" {
+		fitLog(o, "%s\n", m.mode)
 	}
 	for epoch := first; epoch <= epochs; epoch++ {
 		if err := m.setLRScale(epoch, epochs, h); err != nil {
@@ -152,6 +167,15 @@ func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.His
 	return h, stop.restore(m)
 }
 
+// fitLog writes a line to o.Log, or to standard error when it is nil.
+func fitLog(o FitOptions, format string, args ...any) {
+	if o.Log == nil {
+		fmt.Fprintf(os.Stderr, format, args...)
+		return
+	}
+	o.Log(format, args...)
+}
+
 // setLRScale sets the learning-rate schedule's factor for epoch.
 func (m *Model) setLRScale(epoch, epochs int, h *data.History) error {
 	s := m.plan.Schedule
@@ -175,6 +199,28 @@ type stopper struct {
 }
 
 func newStopper(cfg *spec.EarlyStopping) *stopper { return &stopper{cfg: cfg, best: math.Inf(1)} }
+
+// replay brings the best value and the count of epochs without
+// improvement to where they were after the epochs of h, those a resumed
+// run trained before, so that the run stops when the uninterrupted one
+// would. (The best epoch's weights that restore_best keeps are not in the
+// checkpoint: when that epoch came before the resume, the resumed run
+// cannot put them back and ends with its last epoch's weights.)
+//
+// It returns the best epoch among those of h (0 for none).
+func (s *stopper) replay(h *data.History) (best int) {
+	if s.cfg == nil {
+		return 0
+	}
+	for i, v := range h.Series(s.cfg.Monitor) {
+		if v := data.Minimised(s.cfg.Monitor, v); v < s.best-s.cfg.MinDelta {
+			s.best, s.wait, best = v, 0, i+1
+		} else {
+			s.wait++
+		}
+	}
+	return best
+}
 
 // after looks at the last epoch and says whether to stop.
 func (s *stopper) after(m *Model, h *data.History) (bool, error) {

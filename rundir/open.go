@@ -27,28 +27,47 @@ func (e *NotRunError) Error() string { return e.msg }
 // run writes) and returns it. When it is not, the error says what a run
 // directory is and lists the runs found under dir, newest first.
 func Open(dir string) (*Run, error) {
+	const what = "(a run directory is what pipe run writes: runs/<spec name>/<timestamp>)"
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, &NotRunError{fmt.Sprintf("%s: no such run directory (a run directory is what pipe run writes: runs/<spec name>/<timestamp>)", dir)}
+		msg := fmt.Sprintf("%s: no such run directory %s", dir, what)
+		// A mistyped timestamp: the runs beside it are what was meant. The
+		// working directory or / would be a long walk for a guess.
+		if parent := filepath.Dir(filepath.Clean(dir)); parent != "." && parent != "/" {
+			msg += listRuns(parent, "; runs under "+parent)
+		}
+		return nil, &NotRunError{msg}
 	}
 	if !st.IsDir() {
-		return nil, &NotRunError{fmt.Sprintf("%s is a file, not a run directory (a run directory is what pipe run writes: runs/<spec name>/<timestamp>)", dir)}
+		msg := fmt.Sprintf("%s is a file, not a run directory %s", dir, what)
+		if ext := filepath.Ext(dir); ext == ".yaml" || ext == ".yml" {
+			msg += fmt.Sprintf("; to train the spec and write one: pipe run %s", dir)
+		}
+		return nil, &NotRunError{msg}
 	}
 	if _, err := os.Stat(filepath.Join(dir, SpecFile)); err == nil {
 		return &Run{Dir: dir}, nil
 	}
-	msg := fmt.Sprintf("%s is not a run directory: it has no %s (a run directory is what pipe run writes: runs/<spec name>/<timestamp>)", dir, SpecFile)
-	if runs, _ := Find(dir); len(runs) > 0 {
-		const most = 10
-		msg += "; runs under it, newest first:"
-		for _, r := range runs[:min(len(runs), most)] {
-			msg += "\n  " + r
-		}
-		if len(runs) > most {
-			msg += fmt.Sprintf("\n  ... and %d more", len(runs)-most)
-		}
+	msg := fmt.Sprintf("%s is not a run directory: it has no %s %s", dir, SpecFile, what)
+	return nil, &NotRunError{msg + listRuns(dir, "; runs under it")}
+}
+
+// listRuns is intro, then the runs under dir newest first, one per line;
+// "" when there are none.
+func listRuns(dir, intro string) string {
+	runs, _ := Find(dir)
+	if len(runs) == 0 {
+		return ""
 	}
-	return nil, &NotRunError{msg}
+	const most = 10
+	msg := intro + ", newest first:"
+	for _, r := range runs[:min(len(runs), most)] {
+		msg += "\n  " + r
+	}
+	if len(runs) > most {
+		msg += fmt.Sprintf("\n  ... and %d more", len(runs)-most)
+	}
+	return msg
 }
 
 // Find lists the run directories under root (root itself, a spec's

@@ -28,6 +28,7 @@ const (
 	HistoryPlot     = "history.png"       // loss and metrics per epoch
 	PredictionsFile = "predictions.arrow" // one row per test example
 	CheckpointDir   = "checkpoint"        // GoMLX's checkpoint of every variable
+	KeyFile         = "run.json"          // what made the run: its Key
 )
 
 // Contents is what a run writes.
@@ -38,6 +39,7 @@ type Contents struct {
 	History     *data.History           // HistoryFile, HistoryArrow, HistoryPlot
 	Predictions *arrowio.PredictionRows // PredictionsFile; nil for none
 	Checkpoint  *model.Store            // CheckpointDir; nil for none
+	Key         *Key                    // KeyFile, Created set when written; nil for none
 }
 
 // Write writes a run of the spec called name as a new directory
@@ -53,6 +55,9 @@ func Write(runsDir, name string, c Contents, replace string) (string, error) {
 	}
 	parent := filepath.Join(runsDir, name)
 	if replace != "" {
+		// Cleaned, so that a directory given with a trailing slash
+		// (--resume runs/x/<timestamp>/) has its real parent.
+		replace = filepath.Clean(replace)
 		parent = filepath.Dir(replace)
 	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
@@ -100,7 +105,13 @@ func Write(runsDir, name string, c Contents, replace string) (string, error) {
 
 // write puts every file of c into dir.
 func (c Contents) write(dir, name string) error {
-	for file, v := range map[string]any{HistoryFile: c.History, MetricsFile: c.Metrics} {
+	files := map[string]any{HistoryFile: c.History, MetricsFile: c.Metrics}
+	if c.Key != nil {
+		k := *c.Key
+		k.Created = time.Now().Truncate(time.Millisecond) // orders runs of the same second
+		files[KeyFile] = k
+	}
+	for file, v := range files {
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return err

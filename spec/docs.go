@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -22,36 +23,74 @@ func Kinds() []string {
 type Param struct {
 	Name, Type, Default, Doc, Constraint string
 	Required                             bool
+	// Section is the path of the spec section this param opens
+	// (train.early_stopping), "" for a param that is not a section.
+	Section string
 }
 
 // Params describes the params of a config: its declaration, with the
 // defaults its constructor fills in.
 func Params(config any) []Param {
-	v := reflect.ValueOf(config).Elem()
+	return paramsOf(reflect.ValueOf(config).Elem(), "")
+}
+
+// paramsOf describes the params of struct value v, whose fields hold their
+// defaults; path is v's place in a spec, for the sections it contains.
+func paramsOf(v reflect.Value, path string) []Param {
 	var out []Param
 	for _, f := range Fields(v.Type()) {
 		p := Param{Name: f.Tag.Name, Type: typeName(f.Type), Doc: f.Doc, Required: f.Tag.Required}
+		if isSection(f.Type) {
+			p.Section = join(path, f.Tag.Name)
+		}
 		fv := v.FieldByIndex(f.Index)
-		if !fv.IsZero() || fv.Kind() == reflect.Bool {
-			p.Default = strings.TrimSpace(string(mustYAML(encodeValue(fv))))
+		// A number's zero is a default like any other (seed 0, train_limit
+		// 0: all), so it is shown; an empty string, list or mapping means
+		// the param is simply not set.
+		switch k := fv.Kind(); {
+		case !fv.IsZero(), k == reflect.Bool, k == reflect.Int, k == reflect.Int64, k == reflect.Float64, k == reflect.Float32:
+			if p.Section == "" {
+				p.Default = strings.TrimSpace(string(mustYAML(encodeValue(fv))))
+			}
 		}
 		var cons []string
 		if f.Tag.Min != nil {
-			cons = append(cons, fmt.Sprintf(">= %v", *f.Tag.Min))
+			cons = append(cons, ">= "+number(*f.Tag.Min))
 		}
 		if f.Tag.Max != nil {
-			cons = append(cons, fmt.Sprintf("<= %v", *f.Tag.Max))
+			cons = append(cons, "<= "+number(*f.Tag.Max))
 		}
 		if len(f.Tag.OneOf) > 0 {
 			cons = append(cons, "one of "+strings.Join(f.Tag.OneOf, ", "))
 		}
 		if f.Tag.Registry != "" {
-			cons = append(cons, "a "+f.Tag.Registry)
+			cons = append(cons, Article(f.Tag.Registry)+" "+f.Tag.Registry)
 		}
 		p.Constraint = strings.Join(cons, "; ")
 		out = append(out, p)
 	}
 	return out
+}
+
+// number writes a bound as a person would (1048576, not 1.048576e+06).
+func number(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// Plural is the plural of a registry kind, as headings and `pipe list`
+// name them: layers, but losses.
+func Plural(kind string) string {
+	if strings.HasSuffix(kind, "s") || strings.HasSuffix(kind, "x") || strings.HasSuffix(kind, "ch") || strings.HasSuffix(kind, "sh") {
+		return kind + "es"
+	}
+	return kind + "s"
+}
+
+// Article is the indefinite article before word: an optimizer, a loss.
+// Every kind name is spelt as it sounds, so the first letter decides.
+func Article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 func typeName(t reflect.Type) string {
@@ -78,22 +117,85 @@ func typeName(t reflect.Type) string {
 	return t.Kind().String()
 }
 
+// isSection reports whether a field of type t is a spec section of its
+// own (a mapping with declared keys, such as train.early_stopping) rather
+// than a value (a component, a validation, a number...).
+func isSection(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Struct && t != reflect.TypeFor[Component]() && t != reflect.TypeFor[Validation]()
+}
+
+// Section is a part of the spec with keys of its own: the top level, data,
+// train, train.early_stopping..., for the reference and `pipe doc train`.
+type Section struct {
+	Path   string // "" for the top level
+	Doc    string // the doc of the field that holds it
+	Params []Param
+}
+
+// Title is how docs head the section.
+func (s Section) Title() string {
+	if s.Path == "" {
+		return "(top level)"
+	}
+	return s.Path
+}
+
+// documentedDefaults is a spec with every default the decoder fills in,
+// sections that are absent unless given (train.early_stopping) included:
+// it is decoded from a spec that gives them empty, so that the docs show
+// what decoding does rather than a copy of it. The errors (no name, data or
+// model) do not matter here.
+func documentedDefaults() *Spec {
+	root, err := parseYAML("defaults", []byte("train: {early_stopping: {}}\ngolden: {}\n"))
+	if err != nil {
+		panic(err)
+	}
+	s, _ := decode("defaults", root, nil)
+	return s
+}
+
+// Sections lists the spec's sections, found from the declarations: every
+// field that is a mapping of declared keys, at any depth, in declaration
+// order (parents before their sections).
+func Sections() []Section {
+	var out []Section
+	var walk func(path, doc string, v reflect.Value)
+	walk = func(path, doc string, v reflect.Value) {
+		out = append(out, Section{Path: path, Doc: doc, Params: paramsOf(v, path)})
+		for _, f := range Fields(v.Type()) {
+			if !isSection(f.Type) {
+				continue
+			}
+			fv := v.FieldByIndex(f.Index)
+			if fv.Kind() == reflect.Pointer {
+				if fv.IsNil() { // no defaults: a section given empty is its zero value
+					fv = reflect.New(fv.Type().Elem())
+				}
+				fv = fv.Elem()
+			}
+			walk(join(path, f.Tag.Name), f.Doc, fv)
+		}
+	}
+	walk("", "the top level of a spec file", reflect.ValueOf(documentedDefaults()).Elem())
+	return out
+}
+
 // Reference writes the Markdown reference of the spec format and of every
 // registered component, all generated from the declarations.
 func Reference() string {
 	var b strings.Builder
 	b.WriteString("# pipe reference\n\nGenerated by `pipe doc --all` from the registry declarations; do not edit.\n\n")
 	b.WriteString("## Spec sections\n\n")
-	for _, sec := range []struct {
-		name string
-		v    any
-	}{{"(top level)", &Spec{}}, {"data", &Data{}}, {"model", &Model{}}, {"model.input", &Input{}}, {"train", &Train{}}, {"report", &Report{}}, {"golden", &Golden{}}} {
-		fmt.Fprintf(&b, "### %s\n\n", sec.name)
-		writeParams(&b, Params(sec.v))
+	for _, sec := range Sections() {
+		fmt.Fprintf(&b, "### %s\n\n%s\n\n", sec.Title(), sentence(sec.Doc))
+		writeParams(&b, sec.Params)
 	}
 	for _, kind := range Kinds() {
 		r := registries[kind]
-		fmt.Fprintf(&b, "## %ss\n\n", strings.ToUpper(kind[:1])+kind[1:])
+		fmt.Fprintf(&b, "## %s\n\n", capitalize(Plural(kind)))
 		for _, name := range r.Names() {
 			e, _ := r.Lookup(name)
 			fmt.Fprintf(&b, "### %s\n\n%s\n\n", name, e.Doc)
@@ -103,7 +205,22 @@ func Reference() string {
 	return b.String()
 }
 
-// Doc describes one registered component, for `pipe doc NAME`.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// sentence turns a doc tag, a phrase, into a sentence.
+func sentence(doc string) string {
+	return capitalize(strings.TrimSuffix(doc, ".")) + "."
+}
+
+// Doc describes what `pipe doc NAME` names: a registered component, or a
+// spec section by its path (train.early_stopping) or its last key
+// (early_stopping); "spec" is the top level. Everything called name is
+// described.
 func Doc(name string) (string, error) {
 	var b strings.Builder
 	var all []string
@@ -115,12 +232,29 @@ func Doc(name string) (string, error) {
 			writeParams(&b, Params(e.New()))
 		}
 	}
+	for _, sec := range Sections() {
+		path := sec.Path
+		if path == "" {
+			path = "spec"
+		}
+		last := path[strings.LastIndex(path, ".")+1:]
+		all = append(all, path)
+		if last != path {
+			all = append(all, last)
+		}
+		if name == path || name == last {
+			fmt.Fprintf(&b, "%s (spec section)\n\n%s\n\n", path, sentence(sec.Doc))
+			writeParams(&b, sec.Params)
+		}
+	}
 	if b.Len() == 0 {
-		return "", fmt.Errorf("no component called %q%s", name, didYouMean(name, all))
+		return "", fmt.Errorf("no component or spec section called %q%s", name, didYouMean(name, all))
 	}
 	return b.String(), nil
 }
 
+// writeParams writes a Markdown table of params. Every cell is escaped: a
+// | in a type (test | none | fraction) or a doc would end the cell.
 func writeParams(b *strings.Builder, params []Param) {
 	if len(params) == 0 {
 		b.WriteString("No params.\n\n")
@@ -128,20 +262,45 @@ func writeParams(b *strings.Builder, params []Param) {
 	}
 	b.WriteString("| param | type | default | constraint | description |\n|---|---|---|---|---|\n")
 	for _, p := range params {
-		def := p.Default
+		def := code(p.Default)
 		if p.Required {
 			def = "required"
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", p.Name, p.Type, code(def), p.Constraint, p.Doc)
+		typ := cell(p.Type)
+		if p.Section != "" {
+			typ = fmt.Sprintf("%s, see [%s](#%s)", typ, p.Section, anchor(p.Section))
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", p.Name, typ, def, cell(p.Constraint), cell(p.Doc))
 	}
 	b.WriteString("\n")
 }
 
+// cell escapes text for a Markdown table cell.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
 func code(s string) string {
-	if s == "" || s == "required" {
+	if s == "" {
 		return s
 	}
-	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
+	return "`" + cell(s) + "`"
+}
+
+// anchor is the id GitHub gives a Markdown heading: lower case, spaces to
+// hyphens, other punctuation but - and _ dropped (train.early_stopping ->
+// trainearly_stopping).
+func anchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(heading) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // JSONSchema returns a JSON Schema (draft 2020-12) of specs, generated from

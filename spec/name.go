@@ -4,6 +4,18 @@ import "regexp"
 
 var plainName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
+var notPlain = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+// PlainName turns s (a file name, say) into a valid spec name: runs of
+// other characters become '_'; an empty, "." or ".." result is "spec".
+func PlainName(s string) string {
+	n := notPlain.ReplaceAllString(s, "_")
+	if n == "" || n == "." || n == ".." {
+		return "spec"
+	}
+	return n
+}
+
 // checkName rejects a spec name that is not a plain file name: the name
 // becomes a directory under --runs-dir and the golden file's name, so
 // "../x" or "a/b" would write outside them.

@@ -22,7 +22,7 @@ type Spec struct {
 	Backend  string      `pipe:"backend" doc:"GoMLX backend config: go (default), xla:cpu, xla:cuda"`
 	Data     Data        `pipe:"data,required" doc:"where examples come from and how they are preprocessed"`
 	Model    Model       `pipe:"model,required" doc:"the network"`
-	Train    Train       `pipe:"train" doc:"loss, optimizer and schedule"`
+	Train    Train       `pipe:"train" doc:"how a layer stack is fitted: loss, optimizer, batch size, epochs, validation and training controls"`
 	Evaluate []Component `pipe:"evaluate,registry=metric" doc:"metrics reported per epoch on training and validation data"`
 	Report   Report      `pipe:"report" doc:"labels of this spec's cell in pipe compare's table"`
 	Golden   *Golden     `pipe:"golden" doc:"the short deterministic run that the golden file records"`
@@ -73,7 +73,7 @@ type Train struct {
 	LRSchedule    Component      `pipe:"lr_schedule,registry=schedule" doc:"learning-rate schedule: a factor on the optimizer's learning rate, set before each epoch"`
 	ClipNorm      float64        `pipe:"clip_norm,min=0" doc:"scale the gradients so that their global L2 norm is at most this (0: off)"`
 	// CheckpointEvery saves the run so far, resumable, every N epochs.
-	CheckpointEvery int `pipe:"checkpoint_every,min=0" doc:"every N epochs, write the run directory so far (checkpoint, history), marked unfinished and resumable with pipe run --resume; the finished run replaces it (0: only at the end)"`
+	CheckpointEvery int `pipe:"checkpoint_every,min=0" doc:"every N epochs, write the run directory so far (checkpoint with optimizer and random state, history), marked unfinished; pipe run --resume continues it in place and ends as the uninterrupted run would; the finished run replaces it (0: only at the end)"`
 }
 
 // EarlyStopping is Keras' EarlyStopping callback.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -10,7 +9,9 @@ import (
 )
 
 func cacheCmd(g *globalFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "cache", Short: "List or clear the cache of preprocessed data"}
+	cmd := &cobra.Command{Use: "cache", Short: "List or clear the cache of preprocessed data",
+		// `pipe cache lsit` is a bad command line, not a request for help.
+		Args: cobra.ArbitraryArgs, RunE: unknownCommand}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List the cached datasets",
@@ -21,10 +22,15 @@ func cacheCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d entries\n", dir, len(entries))
-			for _, e := range entries {
-				loader := strings.ReplaceAll(strings.TrimSpace(e.Loader), "\n", " ")
-				fmt.Fprintf(cmd.OutOrStdout(), "%s  %8.1f MB  %s  %s\n", e.ID, float64(e.Bytes)/1e6, e.Created.Format("2006-01-02 15:04"), loader)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%s: %d entries\n", dir, len(entries))
+			if len(entries) > 0 {
+				// Why a 512-example run shows a 222 MB entry.
+				fmt.Fprintln(out, "Each entry is a whole dataset after its loader and transforms; runs that differ only in train_limit or test_limit share it (the limits are applied after the cache).")
+			}
+			for i, line := range pipeline.DescribeCache(entries, 120) {
+				e := entries[i]
+				fmt.Fprintf(out, "%s  %8.1f MB  %s  %s\n", e.ID, float64(e.Bytes)/1e6, e.Created.Format("2006-01-02 15:04"), line)
 			}
 			return nil
 		},

@@ -15,21 +15,45 @@ func compareCmd(g *globalFlags) *cobra.Command {
 	var rerun bool
 	cmd := &cobra.Command{
 		Use:   "compare SPEC...",
-		Short: "One results table across specs: methods down, datasets across (runs a spec that has no run yet)",
+		Short: "One results table across specs: methods down, datasets across (runs a spec that has no run of the same spec, data and pipe version)",
 		Args:  specArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "markdown" && format != "csv" {
+				// Said before any spec runs, not after.
+				return usageError{fmt.Errorf("unknown format %q (markdown or csv)", format)}
+			}
 			t := &evaluators.Table{}
 			for _, path := range args {
 				plan, err := g.load(path)
 				if err != nil {
 					return err
 				}
-				_, test, err := rundir.Latest(g.runsDir, plan.Name)
-				if err != nil || rerun {
-					opt := g.options()
-					if !g.quiet {
-						opt.Log = cmd.ErrOrStderr()
+				opt := g.options()
+				if !g.quiet {
+					opt.Log = cmd.ErrOrStderr()
+				}
+				var test map[string]float64
+				var from string
+				if !rerun {
+					// Only a run made from exactly this spec (after
+					// extends and --set), data and build of pipe stands
+					// for it; any other runs the spec.
+					key, err := plan.RunKey(opt)
+					if err != nil {
+						return fmt.Errorf("%s: %w", path, err)
 					}
+					run, metrics, k, err := rundir.LatestWithKey(g.runsDir, plan.Name, key.Key)
+					if err != nil {
+						return fmt.Errorf("%s: %w", path, err)
+					}
+					if run != nil {
+						test, from = metrics, fmt.Sprintf("%s, made %s", run.Dir, k.Created.Format(rundir.DateLayout))
+						if opt.Log != nil {
+							fmt.Fprintf(opt.Log, "%s: reusing %s (same spec, data and pipe version)\n", plan.Name, run.Dir)
+						}
+					}
+				}
+				if test == nil {
 					res, err := pipeline.Run(plan, opt)
 					if err != nil {
 						return fmt.Errorf("%s: %w", path, err)
@@ -40,7 +64,11 @@ func compareCmd(g *globalFlags) *cobra.Command {
 				if !ok {
 					return fmt.Errorf("%s: its runs have no %s metric", path, metric)
 				}
-				t.Set(plan.Report.Method, plan.Report.Dataset, v, plan.Report.Row)
+				if from != "" {
+					t.SetFrom(plan.Report.Method, plan.Report.Dataset, v, plan.Report.Row, from)
+				} else {
+					t.Set(plan.Report.Method, plan.Report.Dataset, v, plan.Report.Row)
+				}
 			}
 			if err := t.Write(cmd.OutOrStdout(), format, metric); err != nil {
 				return usageError{err}
@@ -50,6 +78,6 @@ func compareCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&metric, "metric", "rmse", "the test metric in each cell")
 	cmd.Flags().StringVar(&format, "format", "markdown", "markdown or csv")
-	cmd.Flags().BoolVar(&rerun, "rerun", false, "run every spec again instead of reading its latest run")
+	cmd.Flags().BoolVar(&rerun, "rerun", false, "run every spec again instead of reusing an earlier run of the same spec, data and pipe version")
 	return cmd
 }

@@ -12,14 +12,14 @@ func docCmd() *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
 		Use:   "doc NAME | doc --all",
-		Short: "Describe a component and its params, or print the whole reference (Markdown)",
+		Short: "Describe a component or a spec section (train, train.early_stopping, data...) and its params, or print the whole reference (Markdown)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all {
 				fmt.Fprint(cmd.OutOrStdout(), spec.Reference())
 				return nil
 			}
 			if len(args) != 1 {
-				return usageError{errors.New("doc needs one component name, or --all")}
+				return usageError{errors.New("doc needs one component or spec section name (e.g. dense, train.early_stopping), or --all")}
 			}
 			text, err := spec.Doc(args[0])
 			if err != nil {

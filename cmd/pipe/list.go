@@ -8,29 +8,37 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// listNames maps what `pipe list` accepts to registry kinds.
-var listNames = map[string]string{
-	"layers": "layer", "loaders": "loader", "transforms": "transform", "losses": "loss",
-	"metrics": "metric", "models": "model", "optimizers": "optimizer",
+// listNames maps what `pipe list` accepts, the plural of each registry
+// kind linked into pipe (layers, losses, schedules...), to the kind. It is
+// built from the registries, so that every section `pipe list` prints can
+// be asked for alone.
+func listNames() (names map[string]string, sorted []string) {
+	names = map[string]string{}
+	for _, kind := range spec.Kinds() {
+		names[spec.Plural(kind)] = kind
+		sorted = append(sorted, spec.Plural(kind))
+	}
+	return names, sorted
 }
 
 func listCmd() *cobra.Command {
+	names, plurals := listNames()
 	return &cobra.Command{
-		Use:   "list [layers|loaders|transforms|losses|metrics|models|optimizers]",
+		Use:   "list [" + strings.Join(plurals, "|") + "]",
 		Short: "List the registered components (all kinds without an argument)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kinds := spec.Kinds()
 			if len(args) == 1 {
-				kind, ok := listNames[args[0]]
+				kind, ok := names[args[0]]
 				if !ok {
-					return usageError{fmt.Errorf("unknown list %q (one of layers, loaders, transforms, losses, metrics, models, optimizers)", args[0])}
+					return usageError{fmt.Errorf("unknown list %q%s", args[0], spec.DidYouMean(args[0], plurals))}
 				}
 				kinds = []string{kind}
 			}
 			for _, kind := range kinds {
 				r := spec.RegistryFor(kind)
-				fmt.Fprintf(cmd.OutOrStdout(), "%ss:\n", kind)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s:\n", spec.Plural(kind))
 				for _, name := range r.Names() {
 					e, _ := r.Lookup(name)
 					fmt.Fprintf(cmd.OutOrStdout(), "  %-32s %s\n", name, firstSentence(e.Doc))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -19,6 +20,14 @@ func pipeCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code = run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// pipeCmdIn runs the CLI in-process with stdin as its standard input.
+func pipeCmdIn(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = runWith(args, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -219,6 +228,12 @@ func TestPredict(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "seven.png: class 7 (p=") {
 		t.Errorf("predict: exit %d, %q %s", code, out, stderr)
 	}
+	// The same image on stdin (-) gets the same answer.
+	png7, _ := os.ReadFile(digit)
+	code, fromStdin, stderr := pipeCmdIn(t, string(png7), "predict", dir, "-")
+	if code != 0 || fromStdin != strings.Replace(out, digit, "stdin", 1) {
+		t.Errorf("predict -: exit %d, %q %s; from the file: %q", code, fromStdin, stderr, out)
+	}
 	small := filepath.Join(t.TempDir(), "small.png")
 	f, _ = os.Create(small)
 	png.Encode(f, image.NewGray(image.Rect(0, 0, 8, 8)))
@@ -243,37 +258,18 @@ func TestPredictReview(t *testing.T) {
 	if _, err := fmt.Sscanf(strings.TrimPrefix(out, review+": "), "%f", &p); err != nil || p < 0 || p > 1 {
 		t.Errorf("want a probability, got %q", out)
 	}
-}
-
-// TestCompareTable reads the latest run of each spec (complete runs only)
-// and lays out methods down, datasets across, in report.row order.
-func TestCompareTable(t *testing.T) {
-	runs := t.TempDir()
-	write := func(name, dir, metrics string) {
-		d := filepath.Join(runs, name, dir)
-		os.MkdirAll(d, 0o755)
-		os.WriteFile(filepath.Join(d, "metrics.json"), []byte(metrics), 0o644)
-		os.WriteFile(filepath.Join(d, "spec.yaml"), []byte("name: "+name+"\n"), 0o644)
+	// The same review on stdin (-), after another file: the same probability.
+	text, _ := os.ReadFile(review)
+	code, both, stderr := pipeCmdIn(t, string(text), "predict", "--data-dir", data, dir, review, "-")
+	if code != 0 || both != out+strings.Replace(out, review, "stdin", 1) {
+		t.Errorf("predict FILE -: exit %d, %q %s; from the file alone: %q", code, both, stderr, out)
 	}
-	write("movielense_mf", "20260101-000000", `{"test": {"rmse": 0.95}}`)
-	write("movielense_mf", "20260102-000000", `{"test": {"rmse": 0.92}}`) // the latest
-	write("movielense_mf", ".partial-1", `{"test": {"rmse": 0.1}}`)       // unfinished: ignored
-	write("movielense_knn", "20260101-000000", `{"test": {"rmse": 1.02}}`)
-	write("jester5k_knn", "20260101-000000", `{"test": {"rmse": 4.47}}`)
-	code, out, stderr := pipeCmd(t, "compare", "--runs-dir", runs,
-		"../../specs/cf/movielense_mf.yaml", "../../specs/cf/movielense_knn.yaml", "../../specs/cf/jester5k_knn.yaml")
-	if code != 0 {
-		t.Fatal(stderr)
-	}
-	want := "| method | MovieLense | Jester5k |\n|---|---|---|\n" +
-		"| user-based neighbourhood | 1.0200 | 4.4700 |\n" +
-		"| matrix factorisation | 0.9200 | n/a |\n"
-	if !strings.Contains(out, want) {
-		t.Errorf("table:\n%s\nwant:\n%s", out, want)
-	}
-	code, out, _ = pipeCmd(t, "compare", "--runs-dir", runs, "--format", "csv", "../../specs/cf/movielense_mf.yaml")
-	if code != 0 || out != "method,MovieLense\nmatrix factorisation,0.9200\n" {
-		t.Errorf("csv: %q", out)
+	// A photo is no review: refused, where it used to get a probability.
+	var photo bytes.Buffer
+	jpeg.Encode(&photo, image.NewGray(image.Rect(0, 0, 28, 28)), nil)
+	code, out, stderr = pipeCmd(t, "predict", "--data-dir", data, dir, writeFile(t, "photo.jpg", photo.String()))
+	if code != exitUsage || out != "" || !strings.Contains(stderr, "photo.jpg: a JPEG image, but the model takes a review, UTF-8 text") {
+		t.Errorf("a JPEG for the IMDB model: exit %d, %q %s", code, out, stderr)
 	}
 }
 

@@ -14,7 +14,8 @@ func predictCmd(g *globalFlags) *cobra.Command {
 		Use:   "predict RUN_DIR INPUT...",
 		Short: "Apply a finished run's model to new inputs (images for mnist and cifar10, text reviews for imdb, a user's ratings for rating data) and print the prediction",
 		Long: "Apply a finished run's model to new inputs and print the prediction: a class for an image (mnist, cifar10), " +
-			"a probability for a text review (imdb). For a run on rating data (U-AutoRec, user_knn, matrix_factorization, " +
+			"a probability for a text review (imdb); an input named - is read from stdin. An input of the wrong kind " +
+			"(an image for a text model, text for an image model) is refused with what the run takes. For a run on rating data (U-AutoRec, user_knn, matrix_factorization, " +
 			"rbm_cf by: user), each INPUT is one user's ratings, a CSV file of item,rating lines (an optional item,rating " +
 			"header; items by their ids in the dataset, quoted when they hold a comma); pipe prints the items the user did " +
 			"not rate with the highest predicted ratings, one item<TAB>rating line each.",
@@ -23,7 +24,7 @@ func predictCmd(g *globalFlags) *cobra.Command {
 			if top < 0 {
 				return usageError{fmt.Errorf("--top must be at least 0, got %d", top)}
 			}
-			_, preds, err := pipeline.PredictRun(args[0], args[1:], g.options())
+			_, preds, err := pipeline.PredictRun(args[0], args[1:], cmd.InOrStdin(), g.options())
 			if err != nil {
 				return err
 			}

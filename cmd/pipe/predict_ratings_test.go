@@ -71,6 +71,15 @@ func TestPredictUserRatings(t *testing.T) {
 		t.Fatalf("--top 0: exit %d: %s", code, stderr)
 	}
 	checkTop(t, out, "top 1661 of the 1661", 1661, rated, 1, 5)
+	// The same ratings on stdin (-): the same answer; a mistake names stdin and the line.
+	code, fromStdin, stderr := pipeCmdIn(t, myRatings, "predict", "--no-cache", "--data-dir", data, "--top", "0", dir, "-")
+	if code != 0 || fromStdin != strings.Replace(out, mine, "stdin", 1) {
+		t.Errorf("predict -: exit %d, %s; the output differs from the file's", code, stderr)
+	}
+	code, _, stderr = pipeCmdIn(t, "Fargo (1996),4\nStar Wars,5\n", "predict", "--no-cache", "--data-dir", data, dir, "-")
+	if want := `stdin:2: item "Star Wars" is not an item of the dataset`; code != exitData || !strings.Contains(stderr, want) || strings.Contains(stderr, "pipe-stdin") {
+		t.Errorf("a mistake on stdin: exit %d, %q; want %q", code, stderr, want)
+	}
 
 	for _, c := range []struct{ text, want string }{
 		{"Fargo (1996),4\nStar Wars,5\n", `bad.csv:2: item "Star Wars" is not an item of the dataset (did you mean "Star Wars (1977)"?)`},

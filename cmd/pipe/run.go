@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/pipe-ml/pipe/pipeline"
+	"github.com/pipe-ml/pipe/rundir"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -30,13 +30,19 @@ func runCmd(g *globalFlags) *cobra.Command {
 		Short: "Train and evaluate each spec, writing a run directory per spec",
 		Long: "Train and evaluate each spec, writing a run directory per spec. Ctrl-C (or SIGTERM) stops after the " +
 			"current step and saves the run with its finished epochs; --resume continues such a run (or a finished " +
-			"one, with more epochs given by --set train.epochs=N) into a new run directory.",
+			"one, with more epochs given by --set train.epochs=N) in its own directory, which it replaces when done.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if resumeDir != "" {
 				if len(args) > 0 {
 					return usageError{fmt.Errorf("--resume takes the run directory, not a spec")}
 				}
-				args = []string{filepath.Join(resumeDir, "spec.yaml")}
+				// Not a run directory (a spec, a runs folder, a typo) is a
+				// bad command line that lists the runs it could mean.
+				run, err := rundir.Open(resumeDir)
+				if err != nil {
+					return err
+				}
+				args = []string{run.SpecPath()}
 			} else if err := specArgs(cmd, args); err != nil {
 				return err
 			}

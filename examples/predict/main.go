@@ -38,7 +38,7 @@ func run(runDir string, inputs []string, dataDir string, all bool) error {
 	// PredictRun reads the run's resolved spec.yaml and checkpoint, decodes
 	// each input with the run's loader and applies the spec's feature
 	// transforms (scale, reshape) before the model, as in training.
-	plan, preds, err := pipeline.PredictRun(runDir, inputs, pipeline.Options{DataDir: dataDir})
+	plan, preds, err := pipeline.PredictRun(runDir, inputs, os.Stdin, pipeline.Options{DataDir: dataDir})
 	if err != nil {
 		return err
 	}

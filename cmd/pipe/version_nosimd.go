@@ -1,0 +1,6 @@
+//go:build !goexperiment.simd
+
+package main
+
+// simdExperiment: built without GOEXPERIMENT=simd.
+const simdExperiment = false

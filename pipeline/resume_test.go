@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+
+	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/internal/testdata"
+	"github.com/pipe-ml/pipe/rundir"
+)
+
+// resumePlan is the course CNN (dropout twice) with shards: 2, so that
+// dropout draws per part, on a subset small enough for a test.
+func resumePlan(t *testing.T) *Plan {
+	t.Helper()
+	p, err := Load("../specs/mnist_cnn.yaml", "data.train_limit=512", "data.test_limit=128", "train.epochs=4",
+		"train.batch_size=64", "train.shards=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestResumeRestoresRNGState saves a checkpoint whose random state
+// differs from the seeded one and checks that a new model loading it for
+// training gets the saved state, not the seed's, and keeps it out of
+// training.
+func TestResumeRestoresRNGState(t *testing.T) {
+	p := resumePlan(t)
+	backend, err := NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	m, err := NewModel(p, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded := m.store.GetVariable(rngStatePath).MustValue().Value()
+	drawn, err := graph.RNGStateFromSeed(int64(p.Seed) + 1) // stands for the state after some steps
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.store.GetVariable(rngStatePath).SetValue(drawn); err != nil {
+		t.Fatal(err)
+	}
+	want := drawn.Value()
+	if reflect.DeepEqual(want, seeded) {
+		t.Fatal("the test's saved state equals the seeded one")
+	}
+	dir := t.TempDir()
+	if err := rundir.SaveCheckpoint(dir, m.store); err != nil {
+		t.Fatal(err)
+	}
+
+	m2, err := NewModel(p, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.loadTrainingState(&rundir.Run{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	v := m2.store.GetVariable(rngStatePath)
+	if v == nil {
+		t.Fatal("no random state after loading")
+	}
+	if got := v.MustValue().Value(); !reflect.DeepEqual(got, want) {
+		t.Errorf("random state after loading %v, saved %v (seeded %v)", got, want, seeded)
+	}
+	if v.Trainable {
+		t.Error("the loaded random state is trainable")
+	}
+}
+
+// TestResumeInterruptedMidEpoch interrupts training in the middle of epoch
+// 2, resumes, interrupts the resumed run in the middle of its first epoch,
+// resumes again, and checks that every epoch's metrics equal those of an
+// uninterrupted run exactly: each interruption must roll the model, random
+// state included, back to the end of the last whole epoch, also when that
+// epoch was trained before the resume.
+func TestResumeInterruptedMidEpoch(t *testing.T) {
+	dataDir := testdata.Dir(t, "mnist")
+	p := resumePlan(t)
+	backend, err := NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	ds, closer, err := p.Data(dataDir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	const epochs = 4
+
+	m, err := NewModel(p, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Fit(&ds.Train, &ds.Test, epochs, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// fit trains a new model, from dir's checkpoint when dir is not "",
+	// and cancels its context at step 3 of epoch stopAt (never for 0).
+	runs := t.TempDir()
+	fit := func(dir string, stopAt int) (*data.History, *Model, error) {
+		m, err := NewModel(p, backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		o := FitOptions{Context: ctx, Step: func(r StepReport) {
+			if r.Epoch == stopAt && r.Done == 3*p.Train.BatchSize {
+				cancel()
+			}
+		}}
+		if dir != "" {
+			run, err := rundir.Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Resume, err = resume(p, m, run); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h, err := m.Fit(&ds.Train, &ds.Test, epochs, o)
+		return h, m, err
+	}
+	save := func(h *data.History, m *Model, stopped error, dir string) string {
+		dir, err := p.writeRun(Options{RunsDir: runs}, &Result{History: h, model: m, Interrupted: true, Stopped: stopped}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+
+	h, m1, err := fit("", 2)
+	if !errors.Is(err, ErrInterrupted) || len(h.Series("loss")) != 1 {
+		t.Fatalf("the first run should stop with epoch 1 done: %v, %v", err, h)
+	}
+	dir := save(h, m1, err, "")
+	h, m2, err := fit(dir, 2)
+	if !errors.Is(err, ErrInterrupted) || len(h.Series("loss")) != 1 {
+		t.Fatalf("the resumed run should stop within its first epoch, with epoch 1 done: %v, %v", err, h)
+	}
+	save(h, m2, err, dir)
+	got, _, err := fit(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Names, want.Names) {
+		t.Fatalf("series %v, uninterrupted %v", got.Names, want.Names)
+	}
+	for i, name := range want.Names {
+		// DeepEqual compares the float64s with ==: bit for bit, NaN aside.
+		if !reflect.DeepEqual(got.Values[i], want.Values[i]) {
+			t.Errorf("%s per epoch: resumed twice %v, uninterrupted %v", name, got.Values[i], want.Values[i])
+		}
+	}
+}
+
+// TestResumeEarlyStoppingCount checks that a resumed run's early stopping
+// counts the epochs without improvement of the epochs trained before, so
+// that it stops at the epoch the uninterrupted run would.
+func TestResumeEarlyStoppingCount(t *testing.T) {
+	p, err := Load("../specs/mnist_cnn.yaml", "train.early_stopping={monitor: val_accuracy, patience: 3}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &data.History{}
+	for _, v := range []float64{0.5, 0.7, 0.6, 0.7, 0.65} { // best 0.7 at epoch 2, then 3 without improvement
+		h.Add("val_accuracy", v)
+	}
+	s := newStopper(p.Train.EarlyStopping)
+	epoch := s.replay(h)
+	if epoch != 2 || s.best != data.Minimised("val_accuracy", 0.7) || s.wait != 3 {
+		t.Errorf("after replay: best epoch %d (%v), wait %d; want 2 (%v), 3", epoch, s.best, s.wait, data.Minimised("val_accuracy", 0.7))
+	}
+}
