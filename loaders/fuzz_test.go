@@ -104,8 +104,8 @@ func FuzzRatingsCSV(f *testing.F) {
 				continue
 			}
 			// Whatever the reader accepts, each split partitions it.
-			for _, split := range []Splitter{&KFoldSplit{K: 2, Fold: 1, Seed: 3}, &PerUserSplit{Fraction: 0.5, Seed: 3}, &LeaveLastOutSplit{N: 1}} {
-				marks, err := split.HoldOut(&SplitInput{Ratings: rs, Timestamps: true})
+			for _, split := range []splitter{&kFoldSplit{k: 2, fold: 1, seed: 3}, &perUserSplit{fraction: 0.5, seed: 3}, &leaveLastOutSplit{n: 1}} {
+				marks, err := split.holdOut(&splitInput{ratings: rs, timestamps: true})
 				if err != nil {
 					continue // too few ratings for two folds
 				}

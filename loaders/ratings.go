@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/pipe-ml/pipe/data"
-	"github.com/pipe-ml/pipe/spec"
 )
 
 // Rating datasets are Datasets too: each example is one rating, X is the
@@ -20,10 +19,9 @@ type RatingSplit struct {
 	TestFraction float64 `pipe:"test_fraction,min=0,max=0.99" doc:"fraction of all ratings held out at random as the test split, when split is not given"`
 	SplitSeed    int     `pipe:"split_seed" doc:"seed of the user sample and, when split is not given, of the random hold-out"`
 	SampleUsers  int     `pipe:"sample_users,min=0" doc:"keep a random sample of this many users (0: all), as the course did with 1,000 Jester users"`
-	// Split is a component so that each kind declares, checks and
-	// documents its own params; left out, the split is the course's random
-	// hold-out of test_fraction (and the cache key stays what it was).
-	Split spec.Component `pipe:"split,registry=split" doc:"how the test ratings are chosen: random, per_user, leave_last_out, kfold or given (default: random with test_fraction and split_seed)"`
+	// Split left out is the course's random hold-out of test_fraction, and
+	// the cache key stays what it was.
+	Split *SplitSpec `pipe:"split" doc:"how the test ratings are chosen, one of (with each kind's params and their defaults) {kind: random, fraction: 0.3, seed: 1}: a fraction of all ratings; {kind: per_user, fraction: 0.3, seed: 1, min_ratings: 0}: a fraction of each user's; {kind: leave_last_out, n: 1, min_ratings: 0}: each user's latest n by timestamp; {kind: kfold, k: 5, fold: 0, seed: 1}: fold fold of k; {kind: given, train: FILE, test: FILE}: a published split's files, beside the loader's (train defaults to the loader's own file). Left out: random with test_fraction and split_seed"`
 }
 
 // DefaultRatingSplit is the course's protocol: 30% of the ratings held out.
@@ -32,34 +30,36 @@ func DefaultRatingSplit() RatingSplit { return RatingSplit{TestFraction: 0.3, Sp
 // validate checks the split against what the loader's file holds;
 // timestamps says whether it has a timestamp column.
 func (p RatingSplit) validate(timestamps bool) error {
-	if p.Split.Kind == "" {
+	if p.Split == nil {
 		return nil
 	}
-	s, err := p.splitter()
-	if err != nil {
+	if err := p.Split.Validate(); err != nil {
 		return err
 	}
 	if p.TestFraction != DefaultRatingSplit().TestFraction {
 		// Both would choose the test ratings; refuse rather than ignore one.
-		return fmt.Errorf("test_fraction (%g) applies only without split:; give the fraction in the split (random: {fraction: %g})", p.TestFraction, p.TestFraction)
+		return fmt.Errorf("test_fraction (%g) applies only without split:; give the fraction in the split ({kind: random, fraction: %g})", p.TestFraction, p.TestFraction)
 	}
-	if _, ok := s.(*LeaveLastOutSplit); ok && !timestamps {
+	if p.Split.Kind == "leave_last_out" && !timestamps {
 		return fmt.Errorf("split leave_last_out needs a timestamp column, and this loader reads none")
 	}
 	return nil
 }
 
-// splitter builds the chosen split, running its Validate; its error names
-// the split's own position in the spec.
-func (p RatingSplit) splitter() (Splitter, error) {
-	if p.Split.Kind == "" {
-		return &RandomSplit{Fraction: p.TestFraction, Seed: p.SplitSeed}, nil
+// splitter builds the chosen split, or the default one.
+func (p RatingSplit) splitter() splitter {
+	if p.Split == nil {
+		return &randomSplit{fraction: p.TestFraction, seed: p.SplitSeed}
 	}
-	s, serr := Splits.Build(p.Split)
-	if serr != nil {
-		return nil, fmt.Errorf("%s (%s): %s", serr.Path, serr.Pos, serr.Msg)
+	return p.Split.splitter()
+}
+
+// kind names the split in messages.
+func (p RatingSplit) kind() string {
+	if p.Split == nil {
+		return "random"
 	}
-	return s, nil
+	return p.Split.Kind
 }
 
 // Rating is one (user, item, value) triple with external ids, and its
@@ -84,10 +84,7 @@ func (p RatingSplit) build(all []Rating, fromTest []bool, timestamps bool, scale
 	if len(all) == 0 {
 		return nil, fmt.Errorf("no ratings")
 	}
-	split, err := p.splitter()
-	if err != nil {
-		return nil, err
-	}
+	split := p.splitter()
 	// One stream serves the user sample and then, when its seed is the
 	// same, the split: the course's protocol drew both from split_seed.
 	rng := splitRand(p.SplitSeed)
@@ -119,21 +116,21 @@ func (p RatingSplit) build(all []Rating, fromTest []bool, timestamps bool, scale
 		}
 		all, fromTest = kept, keptTest
 	}
-	isTest, err := split.HoldOut(&SplitInput{Ratings: all, Timestamps: timestamps, FromTest: fromTest, stream: rng, streamSeed: p.SplitSeed})
+	isTest, err := split.holdOut(&splitInput{ratings: all, timestamps: timestamps, fromTest: fromTest, stream: rng, streamSeed: p.SplitSeed})
 	if err != nil {
 		return nil, err
 	}
 	if len(isTest) != len(all) {
-		return nil, fmt.Errorf("split %s marked %d ratings of %d", p.Split.Kind, len(isTest), len(all))
+		return nil, fmt.Errorf("split %s marked %d ratings of %d", p.kind(), len(isTest), len(all))
 	}
-	if p.Split.Kind != "" {
+	if p.Split != nil {
 		// The course's random split may hold out nothing (test_fraction 0);
 		// a chosen split that leaves one side empty is a mistake.
 		switch n := count(isTest); {
 		case n == 0:
-			return nil, fmt.Errorf("split %s holds out no ratings of %d", p.Split.Kind, len(all))
+			return nil, fmt.Errorf("split %s holds out no ratings of %d", p.kind(), len(all))
 		case n == len(all):
-			return nil, fmt.Errorf("split %s holds out all %d ratings, leaving none to train on", p.Split.Kind, len(all))
+			return nil, fmt.Errorf("split %s holds out all %d ratings, leaving none to train on", p.kind(), len(all))
 		}
 	}
 	info := &data.RatingInfo{Scale: scale}

@@ -163,7 +163,7 @@ func TestRatingsFileColumnar(t *testing.T) {
 		{"path: r.feather", "timestamp: ts"},
 		{"path: r.feather", "format: arrow", "timestamp: 3"},
 	} {
-		ds := loadRatings(t, dir, append([]string{"loader: ratings", "split: {leave_last_out: {n: 1}}"}, params...)...)
+		ds := loadRatings(t, dir, append([]string{"loader: ratings", "split: {kind: leave_last_out, n: 1}"}, params...)...)
 		if got := allTriples(ds); !slices.Equal(got, columnarWant) {
 			t.Errorf("%v: ratings %q, want %q", params, got, columnarWant)
 		}

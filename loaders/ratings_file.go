@@ -30,7 +30,7 @@ type RatingsFile struct {
 	User      string    `pipe:"user" doc:"column of the user ids: its name, or its index from 0"`
 	Item      string    `pipe:"item" doc:"column of the item ids: its name, or its index from 0"`
 	Rating    string    `pipe:"rating" doc:"column of the ratings: its name, or its index from 0"`
-	Timestamp string    `pipe:"timestamp" doc:"column of the ratings' times, if any (leave_last_out needs it): numbers in any unit, or dates in text files"`
+	Timestamp string    `pipe:"timestamp" doc:"column of the ratings' times, if any (leave_last_out needs it): numbers in any unit, timestamp or date columns, or dates as text (2006-01-02, 2006-01-02 15:04:05, RFC 3339)"`
 	Scale     []float64 `pipe:"scale" doc:"lowest and highest rating, e.g. [1, 5]: a rating outside is an error (default: the data's minimum and maximum)"`
 	RatingSplit
 }
@@ -148,10 +148,13 @@ func (l *RatingsFile) file(dataDir string) string {
 func (l *RatingsFile) Folder() string {
 	outside := filepath.IsAbs(l.Path)
 	folder := filepath.Clean(l.Path)
-	if g, ok := l.Split.Config.(*GivenSplit); ok && l.Split.Kind == "given" {
+	if g, ok := l.splitter().(*givenSplit); ok {
 		folder = filepath.Dir(folder)
-		for _, f := range []string{g.Train, g.Test} {
+		for _, f := range []string{g.train, g.test} {
 			rel := filepath.Clean(f)
+			if f == "" {
+				continue
+			}
 			if filepath.IsAbs(f) || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 				outside = true
 			}

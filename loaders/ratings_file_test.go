@@ -121,7 +121,7 @@ func TestRatingsFileText(t *testing.T) {
 		{"tab spelt out", []string{"loader: ratings", "path: r/plain.tsv", "format: csv", "delimiter: tab", "header: false", "quotes: false", "user: 0", "item: 1", "rating: 2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := loadRatings(t, dir, append(tc.params, "split: {random: {fraction: 0.25, seed: 3}}")...)
+			ds := loadRatings(t, dir, append(tc.params, "split: {kind: random, fraction: 0.25, seed: 3}")...)
 			if got := allTriples(ds); !slices.Equal(got, want) {
 				t.Errorf("ratings %q, want %q", got, want)
 			}
@@ -221,18 +221,21 @@ func TestRatingsFileSpecErrors(t *testing.T) {
 		{[]string{"path: r.csv", `rating: ""`}, "the rating column must be given"},
 		{[]string{"path: r.csv", "format: xlsx"}, `x.yaml:5:11: data.format: "xlsx" is not supported`},
 		{[]string{"user: u"}, "x.yaml:3:3: data.path: required field is missing"},
-		{[]string{"path: r.csv", "split: leave_last_out"}, "split leave_last_out needs a timestamp column, and this loader reads none"},
-		{[]string{"path: r.csv", "split: {kfold: {k: 5, fold: 5}}"}, "data.loader: ratings: data.split (x.yaml:5:11): kfold: fold 5 is out of range: with k = 5, fold is 0..4"},
-		{[]string{"path: r.csv", "split: {kfold: {k: 1}}"}, "x.yaml:5:22: data.split.k: must be at least 2, got 1"},
-		{[]string{"path: r.csv", "split: {kfold: {fold: -1}}"}, "data.split.fold: must be at least 0, got -1"},
-		{[]string{"path: r.csv", "split: {random: {fraction: 1}}"}, "random: fraction must be strictly between 0 and 1, got 1"},
-		{[]string{"path: r.csv", "split: {per_user: {fraction: 0}}"}, "per_user: fraction must be strictly between 0 and 1, got 0"},
-		{[]string{"path: r.csv", "split: {per_user: {fraction: 1.5}}"}, "data.split.fraction: must be at most 1, got 1.5"},
-		{[]string{"path: r.csv", "split: {leave_last_out: {n: 0}}"}, "data.split.n: must be at least 1, got 0"},
-		{[]string{"path: r.csv", "split: {kfld: {k: 5}}"}, `x.yaml:5:11: data.split: unknown split "kfld" (did you mean "kfold"?)`},
-		{[]string{"path: r.csv", "split: {kfold: {k: 5, seeds: 2}}"}, `data.split.seeds: unknown field "seeds" for split kfold (did you mean "seed"?)`},
-		{[]string{"path: r.csv", "split: given"}, "data.split.test: required field is missing"},
-		{[]string{"path: r.csv", "test_fraction: 0.2", "split: {kfold: {k: 5}}"}, "test_fraction (0.2) applies only without split:"},
+		{[]string{"path: r.csv", "split: {kind: leave_last_out}"}, "split leave_last_out needs a timestamp column, and this loader reads none"},
+		{[]string{"path: r.csv", "split: {kind: kfold, k: 5, fold: 5}"}, "x.yaml:3:11: data.loader: ratings: split kfold: fold 5 is out of range: with k = 5, fold is 0..4"},
+		{[]string{"path: r.csv", "split: {kind: kfold, k: 1}"}, "x.yaml:5:27: data.split.k: must be at least 2, got 1"},
+		{[]string{"path: r.csv", "split: {kind: kfold, fold: -1}"}, "data.split.fold: must be at least 0, got -1"},
+		{[]string{"path: r.csv", "split: {kind: random, fraction: 1}"}, "split random: fraction must be strictly between 0 and 1, got 1"},
+		{[]string{"path: r.csv", "split: {kind: per_user, fraction: 0}"}, "split per_user: fraction must be strictly between 0 and 1, got 0"},
+		{[]string{"path: r.csv", "split: {kind: per_user, fraction: 1.5}"}, "data.split.fraction: must be at most 1, got 1.5"},
+		{[]string{"path: r.csv", "split: {kind: leave_last_out, n: 0}"}, "data.split.n: must be at least 1, got 0"},
+		{[]string{"path: r.csv", "split: {kind: kfld, k: 5}"}, `x.yaml:5:17: data.split.kind: "kfld" is not supported (did you mean "kfold"?)`},
+		{[]string{"path: r.csv", "split: {kind: kfold, k: 5, seeds: 2}"}, `data.split.seeds: unknown field "seeds" (did you mean "seed"?)`},
+		{[]string{"path: r.csv", "split: {kind: given}"}, "split given needs its test file"},
+		{[]string{"path: r.csv", "split: {kind: kfold, fraction: 0.2}"}, "split kfold takes k, fold, seed; fraction does not apply"},
+		{[]string{"path: r.csv", "split: {k: 5}"}, "data.split.kind: required field is missing"},
+		{[]string{"path: r.csv", "split: kfold"}, "data.split: want a mapping"},
+		{[]string{"path: r.csv", "test_fraction: 0.2", "split: {kind: kfold, k: 5}"}, "test_fraction (0.2) applies only without split:"},
 	} {
 		_, err := buildLoader(dataSection(append([]string{"loader: ratings"}, tc.params...)...))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -251,8 +254,8 @@ func TestRatingsFileFolder(t *testing.T) {
 	}{
 		{[]string{"path: mine/r.csv"}, "mine/r.csv"},
 		{[]string{"path: mine/./r.csv"}, "mine/r.csv"},
-		{[]string{"path: mine/u1.base", "split: {given: {test: u1.test}}"}, "mine"},
-		{[]string{"path: mine/u1.base", "split: {given: {test: ../u1.test}}"}, "\x00"},
+		{[]string{"path: mine/u1.base", "split: {kind: given, test: u1.test}"}, "mine"},
+		{[]string{"path: mine/u1.base", "split: {kind: given, test: ../u1.test}"}, "\x00"},
 		{[]string{"path: /data/r.csv"}, "\x00"},
 	} {
 		l, err := buildLoader(dataSection(append([]string{"loader: ratings"}, tc.params...)...))

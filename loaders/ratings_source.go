@@ -57,19 +57,18 @@ var roleNames = [nRoles]string{"user", "item", "rating", "timestamp"}
 // load reads the ratings at path (for the given split, its train and test
 // files instead), then samples and splits them as p says.
 func (src *ratingSource) load(path string, p RatingSplit) (*data.Dataset, error) {
-	split, err := p.splitter()
-	if err != nil {
-		return nil, &data.DataError{Path: path, Err: err}
-	}
 	check := &ratingChecker{src: src, seen: map[uint64]uint64{}}
-	var all []Rating
-	var fromTest []bool
+	var (
+		all      []Rating
+		fromTest []bool
+		err      error
+	)
 	where := path
-	if g, ok := split.(*GivenSplit); ok {
+	if g, ok := p.splitter().(*givenSplit); ok {
 		dir := filepath.Dir(path)
-		train, test := path, besides(dir, g.Test)
-		if g.Train != "" {
-			train = besides(dir, g.Train)
+		train, test := path, besides(dir, g.test)
+		if g.train != "" {
+			train = besides(dir, g.train)
 		}
 		where = train
 		if all, err = src.read(train, check); err != nil {

@@ -89,13 +89,13 @@ func perUser(ds *data.Dataset, s *data.Split) map[string]int {
 func TestSplitRandom(t *testing.T) {
 	dir := t.TempDir()
 	rs := synthRatings(t, dir)
-	a := loadSynth(t, dir, "split: {random: {fraction: 0.25, seed: 4}}")
+	a := loadSynth(t, dir, "split: {kind: random, fraction: 0.25, seed: 4}")
 	checkPartition(t, a, rs)
 	if want := int(float64(len(rs)) * 0.25); a.Test.Len() != want {
 		t.Errorf("%d test ratings, want %d", a.Test.Len(), want)
 	}
-	b := loadSynth(t, dir, "split: {random: {fraction: 0.25, seed: 4}}")
-	c := loadSynth(t, dir, "split: {random: {fraction: 0.25, seed: 5}}")
+	b := loadSynth(t, dir, "split: {kind: random, fraction: 0.25, seed: 4}")
+	c := loadSynth(t, dir, "split: {kind: random, fraction: 0.25, seed: 5}")
 	if !slices.Equal(testSet(a), testSet(b)) {
 		t.Error("the same seed held out different ratings")
 	}
@@ -106,7 +106,7 @@ func TestSplitRandom(t *testing.T) {
 	// user sample included: both draw from split_seed's stream.
 	for _, sample := range []string{"sample_users: 0", "sample_users: 12"} {
 		def := loadSynth(t, dir, sample, "split_seed: 3")
-		explicit := loadSynth(t, dir, sample, "split_seed: 3", "split: {random: {fraction: 0.3, seed: 3}}")
+		explicit := loadSynth(t, dir, sample, "split_seed: 3", "split: {kind: random, fraction: 0.3, seed: 3}")
 		if fingerprint(def) != fingerprint(explicit) {
 			t.Errorf("%s: split random with the default's params differs from the default split", sample)
 		}
@@ -120,7 +120,7 @@ func TestSplitPerUser(t *testing.T) {
 	for _, r := range rs {
 		counts[r.user]++
 	}
-	ds := loadSynth(t, dir, "split: {per_user: {fraction: 0.3, seed: 2, min_ratings: 4}}")
+	ds := loadSynth(t, dir, "split: {kind: per_user, fraction: 0.3, seed: 2, min_ratings: 4}")
 	checkPartition(t, ds, rs)
 	test := perUser(ds, &ds.Test)
 	train := perUser(ds, &ds.Train)
@@ -133,8 +133,8 @@ func TestSplitPerUser(t *testing.T) {
 			t.Errorf("user %s with %d ratings: %d test, %d train; want %d test", u, c, test[u], train[u], want)
 		}
 	}
-	again := loadSynth(t, dir, "split: {per_user: {fraction: 0.3, seed: 2, min_ratings: 4}}")
-	other := loadSynth(t, dir, "split: {per_user: {fraction: 0.3, seed: 9, min_ratings: 4}}")
+	again := loadSynth(t, dir, "split: {kind: per_user, fraction: 0.3, seed: 2, min_ratings: 4}")
+	other := loadSynth(t, dir, "split: {kind: per_user, fraction: 0.3, seed: 9, min_ratings: 4}")
 	if !slices.Equal(testSet(ds), testSet(again)) {
 		t.Error("the same seed held out different ratings")
 	}
@@ -147,7 +147,7 @@ func TestSplitLeaveLastOut(t *testing.T) {
 	dir := t.TempDir()
 	rs := synthRatings(t, dir)
 	for _, n := range []int{1, 3} {
-		ds := loadSynth(t, dir, fmt.Sprintf("split: {leave_last_out: {n: %d, min_ratings: 3}}", n))
+		ds := loadSynth(t, dir, fmt.Sprintf("split: {kind: leave_last_out, n: %d, min_ratings: 3}", n))
 		checkPartition(t, ds, rs)
 		// Expected from the rows directly: each user's rows in file order,
 		// sorted by time with ties in file order, the last n held out.
@@ -179,7 +179,7 @@ func TestSplitLeaveLastOut(t *testing.T) {
 		}
 	}
 	// Without a timestamp column there is no order to leave out by.
-	_, err := buildLoader(dataSection("loader: ratings", "path: s/r.csv", "split: leave_last_out"))
+	_, err := buildLoader(dataSection("loader: ratings", "path: s/r.csv", "split: {kind: leave_last_out}"))
 	if err == nil || !strings.Contains(err.Error(), "needs a timestamp column") {
 		t.Errorf("leave_last_out without timestamps: %v", err)
 	}
@@ -192,13 +192,13 @@ func TestSplitKFold(t *testing.T) {
 	seen := map[string]int{}
 	var sizes []int
 	for fold := range k {
-		ds := loadSynth(t, dir, fmt.Sprintf("split: {kfold: {k: %d, fold: %d, seed: 6}}", k, fold))
+		ds := loadSynth(t, dir, fmt.Sprintf("split: {kind: kfold, k: %d, fold: %d, seed: 6}", k, fold))
 		checkPartition(t, ds, rs)
 		for _, tr := range triples(ds, &ds.Test) {
 			seen[tr]++
 		}
 		sizes = append(sizes, ds.Test.Len())
-		again := loadSynth(t, dir, fmt.Sprintf("split: {kfold: {k: %d, fold: %d, seed: 6}}", k, fold))
+		again := loadSynth(t, dir, fmt.Sprintf("split: {kind: kfold, k: %d, fold: %d, seed: 6}", k, fold))
 		if !slices.Equal(testSet(ds), testSet(again)) {
 			t.Errorf("fold %d: the same seed held out different ratings", fold)
 		}
@@ -215,14 +215,14 @@ func TestSplitKFold(t *testing.T) {
 	if slices.Max(sizes)-slices.Min(sizes) > 1 {
 		t.Errorf("fold sizes %v differ by more than one", sizes)
 	}
-	a := loadSynth(t, dir, "split: {kfold: {k: 5, fold: 0, seed: 6}}")
-	b := loadSynth(t, dir, "split: {kfold: {k: 5, fold: 0, seed: 7}}")
+	a := loadSynth(t, dir, "split: {kind: kfold, k: 5, fold: 0, seed: 6}")
+	b := loadSynth(t, dir, "split: {kind: kfold, k: 5, fold: 0, seed: 7}")
 	if slices.Equal(testSet(a), testSet(b)) {
 		t.Error("seeds 6 and 7 made the same fold 0")
 	}
 	// More folds than ratings is a data error naming the file.
 	writeData(t, dir, "tiny/r.csv", []byte("user,item,rating\nu1,i1,1\nu1,i2,2\n"))
-	l, err := buildLoader(dataSection("loader: ratings", "path: tiny/r.csv", "split: {kfold: {k: 3}}"))
+	l, err := buildLoader(dataSection("loader: ratings", "path: tiny/r.csv", "split: {kind: kfold, k: 3}"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,8 +245,8 @@ func TestSplitGiven(t *testing.T) {
 	wantTrain := []string{"1|10|3", "2|10|4", "1|20|5"}
 	wantTest := []string{"2|20|1", "3|10|2"}
 	for _, params := range [][]string{
-		{"loader: ml100k", "split: {given: {train: u1.base, test: u1.test}}"},
-		{"loader: ratings", "path: ml-100k/u1.base", "header: false", "quotes: false", `delimiter: "\t"`, "user: 0", "item: 1", "rating: 2", "timestamp: 3", "split: {given: {test: u1.test}}"},
+		{"loader: ml100k", "split: {kind: given, train: u1.base, test: u1.test}"},
+		{"loader: ratings", "path: ml-100k/u1.base", "header: false", "quotes: false", `delimiter: "\t"`, "user: 0", "item: 1", "rating: 2", "timestamp: 3", "split: {kind: given, test: u1.test}"},
 	} {
 		ds := loadRatings(t, dir, params...)
 		if got := triples(ds, &ds.Train); !slices.Equal(got, wantTrain) {
@@ -265,8 +265,8 @@ func TestSplitGiven(t *testing.T) {
 	writeData(t, dir, "ml-100k/u2.base", []byte(base))
 	writeData(t, dir, "ml-100k/u2.test", []byte(test+"1\t20\t2\t881250954\n"))
 	for _, tc := range []struct{ split, path, want string }{
-		{"{given: {train: u2.base, test: u2.test}}", "ml-100k/u2.test:3", "duplicate rating of item \"20\" by user \"1\" (first on " + filepath.Join(dir, "ml-100k/u2.base") + " line 3)"},
-		{"{given: {train: u1.base, test: u9.test}}", "ml-100k/u9.test", "file not found"},
+		{"{kind: given, train: u2.base, test: u2.test}", "ml-100k/u2.test:3", "duplicate rating of item \"20\" by user \"1\" (first on " + filepath.Join(dir, "ml-100k/u2.base") + " line 3)"},
+		{"{kind: given, train: u1.base, test: u9.test}", "ml-100k/u9.test", "file not found"},
 	} {
 		l, err := buildLoader(dataSection("loader: ml100k", "split: "+tc.split))
 		if err != nil {
@@ -284,20 +284,20 @@ func TestSplitGiven(t *testing.T) {
 // where the file has none.
 func TestSplitNamedLoaders(t *testing.T) {
 	for _, name := range []string{"jester5k", "movielense"} {
-		_, err := buildLoader(dataSection("loader: "+name, "split: {leave_last_out: {n: 1}}"))
+		_, err := buildLoader(dataSection("loader: "+name, "split: {kind: leave_last_out, n: 1}"))
 		if err == nil || !strings.Contains(err.Error(), "x.yaml:3:11: data.loader: "+name+": split leave_last_out needs a timestamp column") {
 			t.Errorf("%s with leave_last_out: %v", name, err)
 		}
 	}
 	dir := testdata.Dir(t, "ml-100k")
 	// GroupLens' users have at least 20 ratings: each leaves exactly one out.
-	ds := loadRatings(t, dir, "loader: ml100k", "split: leave_last_out")
+	ds := loadRatings(t, dir, "loader: ml100k", "split: {kind: leave_last_out}")
 	if test := perUser(ds, &ds.Test); ds.Test.Len() != 943 || len(test) != 943 {
 		t.Errorf("leave_last_out held out %d ratings of %d users, want one of each of 943", ds.Test.Len(), len(test))
 	}
 	seen := map[string]bool{}
 	for fold := range 5 {
-		ds := loadRatings(t, dir, "loader: ml100k", fmt.Sprintf("split: {kfold: {k: 5, fold: %d}}", fold))
+		ds := loadRatings(t, dir, "loader: ml100k", fmt.Sprintf("split: {kind: kfold, k: 5, fold: %d}", fold))
 		if ds.Test.Len() != 20000 || ds.Train.Len() != 80000 {
 			t.Errorf("fold %d: %d train, %d test ratings; want 80,000 and 20,000", fold, ds.Train.Len(), ds.Test.Len())
 		}
