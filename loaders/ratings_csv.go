@@ -30,6 +30,9 @@ func userItemRatingCSV(scale [2]float32) *ratingSource {
 // loadIn reads file in the named folder of the data directory, saying so
 // when the folder itself is missing.
 func loadIn(dataDir, folder, file string, src *ratingSource, p RatingSplit) (*data.Dataset, error) {
+	if err := p.validate(src.cols[roleTime] != ""); err != nil {
+		return nil, err // a mistake in the params comes before any about the data
+	}
 	dir, err := datasetDir(dataDir, folder)
 	if err != nil {
 		return nil, err

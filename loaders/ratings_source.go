@@ -57,6 +57,11 @@ var roleNames = [nRoles]string{"user", "item", "rating", "timestamp"}
 // load reads the ratings at path (for the given split, its train and test
 // files instead), then samples and splits them as p says.
 func (src *ratingSource) load(path string, p RatingSplit) (*data.Dataset, error) {
+	// Registry.Build validated a loader built from a spec; a program that
+	// fills the params itself gets the same checks here.
+	if err := p.validate(src.cols[roleTime] != ""); err != nil {
+		return nil, err
+	}
 	check := &ratingChecker{src: src, seen: map[uint64]uint64{}}
 	var (
 		all      []Rating

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/internal/testdata"
+	"github.com/pipe-ml/pipe/loaders"
 )
 
 // synthRating is one row of the synthetic ratings file.
@@ -310,5 +311,17 @@ func TestSplitNamedLoaders(t *testing.T) {
 	}
 	if len(seen) != 100000 {
 		t.Errorf("the 5 folds held out %d distinct ratings, want 100,000", len(seen))
+	}
+}
+
+// A program that fills the params itself, without a spec, gets the same
+// checks when it loads.
+func TestSplitCheckedWithoutSpec(t *testing.T) {
+	k, fold := 5, 7
+	split := loaders.DefaultRatingSplit()
+	split.Split = &loaders.SplitSpec{Kind: "kfold", K: &k, Fold: &fold}
+	_, err := (&loaders.ML100k{RatingSplit: split}).Load(t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "split kfold: fold 7 is out of range: with k = 5, fold is 0..4") {
+		t.Errorf("kfold with fold 7 of 5: %v", err)
 	}
 }
