@@ -87,3 +87,22 @@ func TestRatingLoadersUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// The generic ratings loader, pointed at the named loaders' files with
+// their columns, loads the same datasets as they do.
+func TestRatingsFileAsNamedLoaders(t *testing.T) {
+	dir := testdata.Dir(t, "ml-100k")
+	for _, tc := range []struct {
+		named, generic []string
+	}{
+		{[]string{"loader: ml100k"}, []string{"path: ml-100k/u.data", "header: false", "quotes: false", "delimiter: tab", "user: 0", "item: 1", "rating: 2", "timestamp: 3", "scale: [1, 5]"}},
+		{[]string{"loader: movielense"}, []string{"path: movielense/ratings.csv", "scale: [1, 5]"}},
+		{[]string{"loader: jester5k", "sample_users: 1000"}, []string{"path: jester5k/ratings.csv", "scale: [-10, 10]", "sample_users: 1000"}},
+	} {
+		named := loadRatings(t, dir, tc.named...)
+		generic := loadRatings(t, dir, append([]string{"loader: ratings"}, tc.generic...)...)
+		if fingerprint(named) != fingerprint(generic) {
+			t.Errorf("ratings configured as %s loads another dataset", tc.named[0])
+		}
+	}
+}
