@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/schema"
+	"github.com/pipe-ml/pipe/data"
 )
 
 // Parquet files are read with arrow-go's parquet/file column readers, not
@@ -13,8 +14,8 @@ import (
 // program linking loaders (the CLI, the tests) would then build, for a
 // reader that needs four flat columns.
 
-// parquetBatch is how many values are decoded per call: it bounds what a
-// row group's claimed size can make pipe allocate before any value is read.
+// parquetBatch is the most values decoded per call: it bounds what a row
+// group's claimed size can make pipe allocate before any value is read.
 const parquetBatch = 1 << 16
 
 // readParquet reads the ratings of a Parquet file, row group by row group.
@@ -30,6 +31,15 @@ func (src *ratingSource) readParquet(path string, check *ratingChecker) (out []R
 			out, err = nil, dataErr(path, "corrupt Parquet file: %v", r)
 		}
 	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &data.DataError{Path: path, Err: err}
+	}
+	// Run-length encoding lets a few bytes claim billions of values; a
+	// ratings file needs some bits per row (no two rows share a user and
+	// an item), so more rows than this are a corrupt or hostile file, not
+	// one to decode until memory runs out.
+	limit := 64*st.Size() + 1<<16
 	rdr, err := file.NewParquetReader(f)
 	if err != nil {
 		return nil, dataErr(path, "not a readable Parquet file: %v", err)
@@ -58,7 +68,7 @@ func (src *ratingSource) readParquet(path string, check *ratingChecker) (out []R
 			if i < 0 {
 				continue
 			}
-			if cols[r], err = readParquetColumn(rg, i, sc.Column(i)); err != nil {
+			if cols[r], err = readParquetColumn(rg, i, sc.Column(i), min(parquetBatch, max(rg.NumRows(), 1)), limit-int64(row-1)); err != nil {
 				return nil, dataErr(path, "row group %d, %s: %v", g, labels[r], err)
 			}
 		}
@@ -70,8 +80,9 @@ func (src *ratingSource) readParquet(path string, check *ratingChecker) (out []R
 	return out, nil
 }
 
-// readParquetColumn reads column i of a row group whole.
-func readParquetColumn(rg *file.RowGroupReader, i int, col *schema.Column) (*valueColumn, error) {
+// readParquetColumn reads column i of a row group whole, batch values at a
+// time and at most limit.
+func readParquetColumn(rg *file.RowGroupReader, i int, col *schema.Column, batch, limit int64) (*valueColumn, error) {
 	chunk, err := rg.Column(i)
 	if err != nil {
 		return nil, err
@@ -91,7 +102,7 @@ func readParquetColumn(rg *file.RowGroupReader, i int, col *schema.Column) (*val
 	c := &valueColumn{typ: typ, unsigned: unsigned}
 	switch cr := chunk.(type) {
 	case *file.Int32ColumnChunkReader:
-		vals, null, err := readLevels(cr.ReadBatch, maxDef)
+		vals, null, err := readLevels(cr.ReadBatch, maxDef, batch, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -102,25 +113,25 @@ func readParquetColumn(rg *file.RowGroupReader, i int, col *schema.Column) (*val
 			return int64(v)
 		}), nullOrNil(null)
 	case *file.Int64ColumnChunkReader:
-		vals, null, err := readLevels(cr.ReadBatch, maxDef)
+		vals, null, err := readLevels(cr.ReadBatch, maxDef, batch, limit)
 		if err != nil {
 			return nil, err
 		}
 		c.ints, c.null = spread(vals, null, func(v int64) int64 { return v }), nullOrNil(null)
 	case *file.Float32ColumnChunkReader:
-		vals, null, err := readLevels(cr.ReadBatch, maxDef)
+		vals, null, err := readLevels(cr.ReadBatch, maxDef, batch, limit)
 		if err != nil {
 			return nil, err
 		}
 		c.floats, c.null = spread(vals, null, func(v float32) float64 { return float64(v) }), nullOrNil(null)
 	case *file.Float64ColumnChunkReader:
-		vals, null, err := readLevels(cr.ReadBatch, maxDef)
+		vals, null, err := readLevels(cr.ReadBatch, maxDef, batch, limit)
 		if err != nil {
 			return nil, err
 		}
 		c.floats, c.null = spread(vals, null, func(v float64) float64 { return v }), nullOrNil(null)
 	case *file.ByteArrayColumnChunkReader:
-		vals, null, err := readLevels(cr.ReadBatch, maxDef)
+		vals, null, err := readLevels(cr.ReadBatch, maxDef, batch, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -132,13 +143,14 @@ func readParquetColumn(rg *file.RowGroupReader, i int, col *schema.Column) (*val
 }
 
 // readLevels reads a column chunk to its end through read (a typed
-// reader's ReadBatch) in batches. The values of null rows are not stored,
-// so vals holds only the non-null ones; null has an entry per row.
-func readLevels[T any](read func(int64, []T, []int16, []int16) (int64, int, error), maxDef int16) (vals []T, null []bool, err error) {
-	buf := make([]T, parquetBatch)
-	defs := make([]int16, parquetBatch)
+// reader's ReadBatch) in batches, failing past limit rows. The values of
+// null rows are not stored, so vals holds only the non-null ones; null has
+// an entry per row.
+func readLevels[T any](read func(int64, []T, []int16, []int16) (int64, int, error), maxDef int16, batch, limit int64) (vals []T, null []bool, err error) {
+	buf := make([]T, batch)
+	defs := make([]int16, batch)
 	for {
-		levels, n, err := read(parquetBatch, buf, defs, nil)
+		levels, n, err := read(batch, buf, defs, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -147,6 +159,9 @@ func readLevels[T any](read func(int64, []T, []int16, []int16) (int64, int, erro
 		}
 		if n > int(levels) {
 			return nil, nil, fmt.Errorf("decoded %d values for %d rows", n, levels)
+		}
+		if int64(len(null))+levels > limit {
+			return nil, nil, fmt.Errorf("more rows than a file of its size can hold (%d)", limit)
 		}
 		vals = append(vals, buf[:n]...)
 		for _, d := range defs[:levels] {
