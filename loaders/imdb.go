@@ -40,7 +40,7 @@ type IMDB struct {
 	WordIndex string `pipe:"word_index,oneof=train|keras" doc:"word ranks: train (by frequency in the training reviews, ties to the word seen first) or keras (the ranks of DATA/imdb/imdb_word_index.json)"`
 	StripBR   bool   `pipe:"strip_br" doc:"turn the HTML line breaks <br /> into spaces before tokenizing; false keeps them as the word br, as Keras' own imdb.npz and word index do"`
 
-	trainRanks map[string]int32 // word -> rank in the training reviews, read once for DecodeInput
+	ranks map[string]int32 // word -> rank (Keras' or the training reviews'), read once by Prepare for decoding inputs
 }
 
 const (
@@ -216,6 +216,19 @@ func parseIMDBName(name string) (r imdbReview, ok bool, err error) {
 // readKerasWordIndex reads Keras' word -> rank JSON and returns the rank of
 // each vocabulary word (0 for words it does not list).
 func readKerasWordIndex(path string, vocab *textVocab) ([]int32, error) {
+	index, err := kerasWordRanks(path)
+	if err != nil {
+		return nil, err
+	}
+	ranks := make([]int32, len(vocab.words))
+	for i, w := range vocab.words {
+		ranks[i] = index[w]
+	}
+	return ranks, nil
+}
+
+// kerasWordRanks reads Keras' word -> rank JSON, every rank checked.
+func kerasWordRanks(path string) (map[string]int32, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, dataErr(path, "file not found (Keras' imdb_word_index.json, needed by word_index: keras)")
@@ -226,16 +239,19 @@ func readKerasWordIndex(path string, vocab *textVocab) ([]int32, error) {
 	if err := json.Unmarshal(raw, &index); err != nil {
 		return nil, dataErr(path, "not a JSON object of word -> rank: %v", err)
 	}
-	ranks := make([]int32, len(vocab.words))
-	for i, w := range vocab.words {
-		r, ok := index[w]
-		if !ok {
+	ranks := make(map[string]int32, len(index))
+	bad := ""
+	for w, r := range index {
+		if r < 1 || r > 1<<30 {
+			if bad == "" || w < bad { // the same word named whatever the map's order
+				bad = w
+			}
 			continue
 		}
-		if r < 1 || r > 1<<30 {
-			return nil, dataErr(path, "word %q has rank %d; ranks start at 1", w, r)
-		}
-		ranks[i] = int32(r)
+		ranks[w] = int32(r)
+	}
+	if bad != "" {
+		return nil, dataErr(path, "word %q has rank %d; ranks start at 1", bad, index[bad])
 	}
 	return ranks, nil
 }
@@ -245,31 +261,18 @@ func (t *IMDB) InputKind() InputKind {
 	return InputKind{Text: true, What: "a review, UTF-8 text"}
 }
 
-// DecodeInput reads a review (text) as word indices with the dataset's
-// vocabulary: Keras' word index, or the training reviews' ranks (which
-// reads the archive).
+// DecodeInput turns a review's text into word indices with the dataset's
+// vocabulary, as the loader turns the archive's reviews; Prepare reads the
+// vocabulary once, however many reviews are decoded.
 func (t *IMDB) DecodeInput(dataDir, _ string, text []byte) (data.Array, error) {
-	dir, err := datasetDir(dataDir, "imdb")
-	if err != nil {
+	if err := t.Prepare(dataDir); err != nil {
 		return data.Array{}, err
 	}
 	vocab := newTextVocab()
 	words := vocab.tokens(text, t.StripBR, nil)
-	var ranks []int32
-	if t.WordIndex == "keras" {
-		if ranks, err = readKerasWordIndex(filepath.Join(dir, imdbWordIndex), vocab); err != nil {
-			return data.Array{}, err
-		}
-	} else {
-		if t.trainRanks == nil { // the archive is read once, however many reviews are predicted
-			if t.trainRanks, err = imdbTrainRanks(filepath.Join(dir, imdbArchive), t.StripBR); err != nil {
-				return data.Array{}, err
-			}
-		}
-		ranks = make([]int32, len(vocab.words))
-		for i, w := range vocab.words {
-			ranks[i] = t.trainRanks[w] // 0, no rank, for a word new to the dataset
-		}
+	ranks := make([]int32, len(vocab.words))
+	for i, w := range vocab.words {
+		ranks[i] = t.ranks[w] // 0, no rank, for a word new to the dataset
 	}
 	x := textIndices(nil, words, ranks, t.NumWords)
 	return data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{-1}, Classes: t.NumWords}, Int: x, Offsets: []int{0, len(x)}}, nil

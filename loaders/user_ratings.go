@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,10 +26,7 @@ func ReadUserRatings(path string, info *data.RatingInfo) (map[int32]float32, err
 		return nil, err
 	}
 	defer f.Close()
-	index := make(map[string]int32, len(info.Items))
-	for i, id := range info.Items {
-		index[id] = int32(i)
-	}
+	index := itemIndex(info)
 	r := csv.NewReader(&lineLimiter{r: bufio.NewReader(f), max: maxRatingLine, line: 1})
 	r.FieldsPerRecord = -1 // checked here, with a clearer message
 	lineErr := func(line int, format string, args ...any) error {
@@ -77,18 +73,9 @@ func ReadUserRatings(path string, info *data.RatingInfo) (map[int32]float32, err
 			}
 			continue
 		}
-		if row[0] == "" {
-			return nil, lineErr(line, "item: empty")
-		}
-		item, ok := index[row[0]]
-		if !ok {
-			return nil, lineErr(line, "item %q is not an item of the dataset%s", row[0], suggestItems(row[0], info.Items))
-		}
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, lineErr(line, "rating %q of item %q is not a finite number", row[1], row[0])
-		}
-		if v < float64(info.Scale[0]) || v > float64(info.Scale[1]) {
-			return nil, lineErr(line, "rating %s of item %q is outside the scale [%g, %g]", row[1], row[0], info.Scale[0], info.Scale[1])
+		item, err := checkUserRating(index, info, row[0], row[1], v, err)
+		if err != nil {
+			return nil, lineErr(line, "%v", err)
 		}
 		if first, dup := firstLine[item]; dup {
 			return nil, lineErr(line, "item %q is rated twice (first on line %d)", row[0], first)
@@ -98,8 +85,8 @@ func ReadUserRatings(path string, info *data.RatingInfo) (map[int32]float32, err
 	if len(ratings) == 0 {
 		return nil, dataErr(path, "no ratings (want item,rating lines)")
 	}
-	if len(ratings) == len(info.Items) {
-		return nil, dataErr(path, "every item of the dataset is rated: nothing is left to predict")
+	if err := checkLeftToPredict(ratings, info); err != nil {
+		return nil, &data.DataError{Path: path, Err: err}
 	}
 	return ratings, nil
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 
@@ -28,12 +29,46 @@ type userPredictor func(ratings map[int32]float32) (pred []float32, fallbacks in
 
 // predictUsers applies a run on rating data to files of one user's ratings
 // each (loaders.ReadUserRatings) and returns, per file, the items the user
-// did not rate with their predicted ratings, best first. The models that
-// can rate for a user outside the training data: U-AutoRec (a layer stack
-// on rating_matrix by: user), and the rating models that implement
-// recsys.UserPredictor. The dataset is loaded for its item ids, and for
-// user_knn for its training ratings.
+// did not rate with their predicted ratings, best first.
 func (p *Plan) predictUsers(run *rundir.Run, inputs []string, opt Options) ([]Prediction, error) {
+	u, err := p.loadUserModel(run, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer u.Close()
+	var out []Prediction
+	for _, path := range inputs {
+		ratings, err := loaders.ReadUserRatings(path, u.info)
+		if err != nil {
+			return nil, err
+		}
+		pr, err := u.rank(path, ratings)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pr)
+	}
+	return out, nil
+}
+
+// userModel is a rating run's model loaded to rate items for new users'
+// ratings, by predict (one call per file) and by a Predictor (many
+// requests): both rank with the same code.
+type userModel struct {
+	info    *data.RatingInfo
+	predict userPredictor
+	data    io.Closer // the dataset: user_knn's fitted model reads its training ratings
+}
+
+// Close releases the dataset.
+func (u *userModel) Close() error { return u.data.Close() }
+
+// loadUserModel loads the model of a run on rating data for new users.
+// The models that can rate for a user outside the training data: U-AutoRec
+// (a layer stack on rating_matrix by: user), and the rating models that
+// implement recsys.UserPredictor. The dataset is loaded for its item ids,
+// and for user_knn for its training ratings.
+func (p *Plan) loadUserModel(run *rundir.Run, opt Options) (*userModel, error) {
 	// What needs no data is checked first.
 	var after []loaders.ColumnTransform
 	if p.Recommender != nil {
@@ -50,9 +85,9 @@ func (p *Plan) predictUsers(run *rundir.Run, inputs []string, opt Options) ([]Pr
 	if err != nil {
 		return nil, err
 	}
-	defer closer.Close()
 	info := ds.Ratings
 	if info == nil {
+		closer.Close()
 		return nil, fmt.Errorf("loader %s gives no rating info", p.LoaderName)
 	}
 	var predict userPredictor
@@ -65,36 +100,35 @@ func (p *Plan) predictUsers(run *rundir.Run, inputs []string, opt Options) ([]Pr
 		predict, err = p.autoRecPredictor(run, opt.Backend, info, after)
 	}
 	if err != nil {
+		closer.Close()
 		return nil, err
 	}
-	var out []Prediction
-	for _, path := range inputs {
-		ratings, err := loaders.ReadUserRatings(path, info)
-		if err != nil {
-			return nil, err
-		}
-		pred, fallbacks, err := predict(ratings)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if len(pred) != len(info.Items) {
-			return nil, fmt.Errorf("%s: the model rated %d items, the data has %d", path, len(pred), len(info.Items))
-		}
-		// Unrated items, best first; ties in item order.
-		var unrated []int
-		for i := range info.Items {
-			if _, ok := ratings[int32(i)]; !ok {
-				unrated = append(unrated, i)
-			}
-		}
-		slices.SortStableFunc(unrated, func(a, b int) int { return cmp.Compare(pred[b], pred[a]) })
-		pr := Prediction{Input: path, Rated: len(ratings), Fallbacks: fallbacks}
-		for _, i := range unrated {
-			pr.Items, pr.Outputs = append(pr.Items, info.Items[i]), append(pr.Outputs, pred[i])
-		}
-		out = append(out, pr)
+	return &userModel{info: info, predict: predict, data: closer}, nil
+}
+
+// rank rates every item for a user's ratings (by dense item index) and
+// returns the items the user did not rate, best first, ties in item order;
+// input names the ratings in errors and in the Prediction.
+func (u *userModel) rank(input string, ratings map[int32]float32) (Prediction, error) {
+	pred, fallbacks, err := u.predict(ratings)
+	if err != nil {
+		return Prediction{}, fmt.Errorf("%s: %w", input, err)
 	}
-	return out, nil
+	if len(pred) != len(u.info.Items) {
+		return Prediction{}, fmt.Errorf("%s: the model rated %d items, the data has %d", input, len(pred), len(u.info.Items))
+	}
+	var unrated []int
+	for i := range u.info.Items {
+		if _, ok := ratings[int32(i)]; !ok {
+			unrated = append(unrated, i)
+		}
+	}
+	slices.SortStableFunc(unrated, func(a, b int) int { return cmp.Compare(pred[b], pred[a]) })
+	pr := Prediction{Input: input, Rated: len(ratings), Fallbacks: fallbacks}
+	for _, i := range unrated {
+		pr.Items, pr.Outputs = append(pr.Items, u.info.Items[i]), append(pr.Outputs, pred[i])
+	}
+	return pr, nil
 }
 
 // userVectorTransforms checks that the layer stack takes a user's rating

@@ -299,7 +299,16 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 		metrics["interrupted"] = res.Stopped.Error()
 		metrics["epochs_done"] = len(res.History.Values[0])
 	}
+	if rows := res.Predictions; rows != nil && rows.ClassNames != nil {
+		// For predict, which names classes without loading the dataset.
+		metrics["classes"] = rows.ClassNames
+	}
 	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions}
+	if c.Report, err = classificationReport(res.Predictions); err != nil {
+		// The trained model is worth more than its report: the run is
+		// written without one, and metrics.json says why.
+		metrics["report_error"] = err.Error()
+	}
 	// A run whose key cannot be computed (its data folder went away while
 	// it trained) is still written, without run.json: pipe compare then
 	// never reuses it, which is the safe side.

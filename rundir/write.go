@@ -29,6 +29,9 @@ const (
 	PredictionsFile = "predictions.arrow" // one row per test example
 	CheckpointDir   = "checkpoint"        // GoMLX's checkpoint of every variable
 	KeyFile         = "run.json"          // what made the run: its Key
+	ReportFile      = "report.json"       // a classifier's classification report
+	ReportText      = "report.txt"        // the same as Markdown tables
+	ConfusionPlot   = "confusion.png"     // its confusion matrix, drawn
 )
 
 // Contents is what a run writes.
@@ -40,6 +43,7 @@ type Contents struct {
 	Predictions *arrowio.PredictionRows // PredictionsFile; nil for none
 	Checkpoint  *model.Store            // CheckpointDir; nil for none
 	Key         *Key                    // KeyFile, Created set when written; nil for none
+	Report      *Report                 // ReportFile, ReportText, ConfusionPlot; nil for none
 }
 
 // Write writes a run of the spec called name as a new directory
@@ -139,6 +143,11 @@ func (c Contents) write(dir, name string) error {
 	}
 	if c.Predictions != nil {
 		if err := arrowio.WritePredictions(filepath.Join(dir, PredictionsFile), *c.Predictions); err != nil {
+			return err
+		}
+	}
+	if c.Report != nil {
+		if err := c.Report.write(dir, name); err != nil {
 			return err
 		}
 	}

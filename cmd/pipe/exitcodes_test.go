@@ -89,7 +89,7 @@ func TestExitCodeTable(t *testing.T) {
 	}{
 		exitOK:      {[]string{"validate", "testdata/good.yaml"}, ""},
 		exitRuntime: {append([]string{"run", "--runs-dir", notDir, "testdata/good.yaml"}, small...), "not a directory"},
-		exitUsage:   {[]string{"runn", "testdata/good.yaml"}, `unknown command "runn" for "pipe" (did you mean "run"?)`},
+		exitUsage:   {[]string{"runn", "testdata/good.yaml"}, `unknown command "runn" for "pipe" (did you mean "run" or "runs"?)`},
 		exitSpec:    {[]string{"validate", "testdata/bad/unknown_layer.yaml"}, `unknown layer "conv3d"`},
 		exitData:    {[]string{"run", "--no-cache", "--data-dir", tmp, "--runs-dir", tmp, "testdata/good.yaml"}, filepath.Join(tmp, "mnist") + ": mnist data directory not found"},
 		exitGolden:  {[]string{"test", "--no-cache", "--data-dir", data, "--golden-dir", goldenDir, goldenSpec}, "1 spec(s) moved from their golden files"},

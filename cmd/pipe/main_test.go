@@ -6,11 +6,15 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/internal/testdata"
 	"github.com/pipe-ml/pipe/loaders"
 )
@@ -224,9 +228,14 @@ func TestPredict(t *testing.T) {
 	png.Encode(f, img)
 	f.Close()
 	code, out, stderr := pipeCmd(t, "predict", dir, digit)
-	// The first test digit is a 7, which two epochs on 2,000 digits learn.
-	if code != 0 || !strings.Contains(out, "seven.png: class 7 (p=") {
-		t.Errorf("predict: exit %d, %q %s", code, out, stderr)
+	// The first test digit is a 7, which two epochs on 2,000 digits learn;
+	// then the next two classes, by MNIST's names (the digits), less probable.
+	m := regexp.MustCompile(`^.*seven\.png: 7 \((\d\.\d{4})\); then ([0-9]) \((\d\.\d{4})\), ([0-9]) \((\d\.\d{4})\)\n$`).FindStringSubmatch(out)
+	if code != 0 || m == nil || m[1] < m[3] || m[3] < m[5] || m[2] == "7" || m[4] == "7" || m[2] == m[4] {
+		t.Fatalf("predict: exit %d, %q %s; want 7, then two other digits, less probable", code, out, stderr)
+	}
+	if code, one, _ := pipeCmd(t, "predict", "--top", "1", dir, digit); code != 0 || !strings.HasSuffix(one, "seven.png: 7 ("+m[1]+")\n") {
+		t.Errorf("predict --top 1: exit %d, %q", code, one)
 	}
 	// The same image on stdin (-) gets the same answer.
 	png7, _ := os.ReadFile(digit)
@@ -251,12 +260,22 @@ func TestPredictReview(t *testing.T) {
 	review := filepath.Join(t.TempDir(), "review.txt")
 	os.WriteFile(review, []byte("A wonderful film: brilliant acting, and a story I loved.<br /><br />See it."), 0o644)
 	code, out, stderr := pipeCmd(t, "predict", "--data-dir", data, dir, review)
-	var p float64
 	if code != 0 || !strings.HasPrefix(out, review+": ") {
 		t.Fatalf("predict: exit %d, %q %s", code, out, stderr)
 	}
-	if _, err := fmt.Sscanf(strings.TrimPrefix(out, review+": "), "%f", &p); err != nil || p < 0 || p > 1 {
-		t.Errorf("want a probability, got %q", out)
+	// The sentiment by the loader's class names, the likelier first, each
+	// with its probability.
+	var first, second string
+	var p, q float64
+	if _, err := fmt.Sscanf(strings.TrimPrefix(out, review+": "), "%s (%f); then %s (%f)", &first, &p, &second, &q); err != nil ||
+		first+" "+second != "neg pos" && first+" "+second != "pos neg" || p < q || math.Abs(p+q-1) > 2e-4 {
+		t.Errorf("want the sentiments with their probabilities, got %q", out)
+	}
+	// A binary classifier's report has the ROC AUC, over IMDB's classes.
+	var r evaluators.ClassificationReport
+	readJSON(t, dir, "report.json", &r)
+	if r.ROCAUC == nil || *r.ROCAUC < 0 || *r.ROCAUC > 1 || !slices.Equal(r.Classes, []string{"neg", "pos"}) || r.Examples != 64 {
+		t.Errorf("report.json: ROC AUC %v, classes %q, %d examples", r.ROCAUC, r.Classes, r.Examples)
 	}
 	// The same review on stdin (-), after another file: the same probability.
 	text, _ := os.ReadFile(review)

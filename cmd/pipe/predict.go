@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/pipe-ml/pipe/pipeline"
+	"github.com/pipe-ml/pipe/rundir"
 	"github.com/spf13/cobra"
 )
 
@@ -13,8 +16,10 @@ func predictCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "predict RUN_DIR INPUT...",
 		Short: "Apply a finished run's model to new inputs (images for mnist and cifar10, text reviews for imdb, a user's ratings for rating data) and print the prediction",
-		Long: "Apply a finished run's model to new inputs and print the prediction: a class for an image (mnist, cifar10), " +
-			"a probability for a text review (imdb); an input named - is read from stdin. An input of the wrong kind " +
+		Long: "Apply a finished run's model to new inputs and print the prediction: for a classifier (an image for mnist " +
+			"or cifar10, a text review for imdb), the most probable class and the next ones (--top, default 3), each with its " +
+			"probability, by name where the run recorded class names (e.g. digit.png: 7 (0.9812); then 1 (0.0101), 2 (0.0043)); " +
+			"an input named - is read from stdin. An input of the wrong kind " +
 			"(an image for a text model, text for an image model) is refused with what the run takes. For a run on rating data (U-AutoRec, user_knn, matrix_factorization, " +
 			"rbm_cf by: user), each INPUT is one user's ratings, a CSV file of item,rating lines (an optional item,rating " +
 			"header; items by their ids in the dataset, quoted when they hold a comma); pipe prints the items the user did " +
@@ -28,28 +33,30 @@ func predictCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var classes []string
+			if run, err := rundir.Open(args[0]); err == nil {
+				if classes, err = run.Classes(); err != nil {
+					return err
+				}
+			}
+			classTop := top
+			if !cmd.Flags().Changed("top") {
+				classTop = 3
+			}
 			out := cmd.OutOrStdout()
 			for _, p := range preds {
 				if p.Items != nil {
 					printUserPrediction(out, p, top)
 					continue
 				}
-				best := 0
-				for i, v := range p.Outputs {
-					if v > p.Outputs[best] {
-						best = i
-					}
-				}
-				if len(p.Outputs) > 1 {
-					fmt.Fprintf(out, "%s: class %d (p=%.4f)\n", p.Input, best, p.Outputs[best])
-				} else {
-					fmt.Fprintf(out, "%s: %.4f\n", p.Input, p.Outputs[0])
-				}
+				printClassPrediction(out, p, classes, classTop)
 			}
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&top, "top", 10, "for a user's ratings: how many unrated items to print, best first (0: all)")
+	cmd.Flags().IntVar(&top, "top", 10, "how many to print, best first (0: all): a classifier's most probable classes, or the items a user did not rate")
+	// One flag, two defaults: help says both rather than cobra's one number.
+	cmd.Flags().Lookup("top").DefValue = "3 classes, 10 items"
 	return cmd
 }
 
@@ -68,4 +75,58 @@ func printUserPrediction(w io.Writer, p pipeline.Prediction, top int) {
 	for i := range n {
 		fmt.Fprintf(w, "%s\t%.3f\n", p.Items[i], p.Outputs[i])
 	}
+}
+
+// printClassPrediction prints a classifier's answer for one input: the
+// most probable class, then the next ones up to top (0: all), each with
+// its probability, named by classes (the run's class names; nil: "class
+// i"). A single sigmoid output is the probability of the second class;
+// without names it is printed as it is, a probability.
+func printClassPrediction(w io.Writer, p pipeline.Prediction, classes []string, top int) {
+	probs := p.Outputs
+	if len(probs) == 1 {
+		if len(classes) != 2 {
+			fmt.Fprintf(w, "%s: %.4f\n", p.Input, probs[0])
+			return
+		}
+		probs = []float32{1 - probs[0], probs[0]}
+	}
+	if len(classes) != len(probs) {
+		classes = nil // names of another model's classes name nothing here
+	}
+	order := make([]int, len(probs))
+	for i := range order {
+		order[i] = i
+	}
+	// Most probable first; equals in class order, so the first is the
+	// class the run's accuracy counts.
+	slices.SortStableFunc(order, func(a, b int) int { return -cmpFloat32(probs[a], probs[b]) })
+	if top > 0 {
+		order = order[:min(top, len(order))]
+	}
+	name := func(c int) string {
+		if classes != nil {
+			return classes[c]
+		}
+		return fmt.Sprintf("class %d", c)
+	}
+	fmt.Fprintf(w, "%s: %s (%.4f)", p.Input, name(order[0]), probs[order[0]])
+	rest := make([]string, len(order)-1)
+	for i, c := range order[1:] {
+		rest[i] = fmt.Sprintf("%s (%.4f)", name(c), probs[c])
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(w, "; then %s", strings.Join(rest, ", "))
+	}
+	fmt.Fprintln(w)
+}
+
+func cmpFloat32(a, b float32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

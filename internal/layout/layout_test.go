@@ -33,7 +33,9 @@ var allowed = map[string][]string{
 	"bench":             {"pipeline"},
 	"fetch":             {"data"},
 	"internal/testdata": {},
-	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "fetch"},
+	"internal/testruns": {"internal/testdata", "pipeline"},
+	"serve":             {"data", "pipeline"},
+	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "fetch", "serve"},
 }
 
 // Examples may use any package a library user can, never the command.
