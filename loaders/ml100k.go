@@ -1,16 +1,11 @@
 package loaders
 
 import (
-	"bufio"
-	"errors"
-	"strconv"
-	"strings"
-
 	"github.com/pipe-ml/pipe/data"
 )
 
 func init() {
-	Loaders.Register("ml100k", "MovieLens 100K (GroupLens) from DATA/ml-100k/u.data (tab separated user_id, item_id, rating, timestamp; no header): 100,000 ratings by 943 users of 1,682 movies, integers 1..5. Users and items are named by their numeric ids. X is the (user, item) index pair, Y the rating; test_fraction of the ratings is held out at random.",
+	Loaders.Register("ml100k", "MovieLens 100K (GroupLens) from DATA/ml-100k/u.data (tab separated user_id, item_id, rating, timestamp; no header): 100,000 ratings by 943 users of 1,682 movies, integers 1..5. Users and items are named by their numeric ids. X is the (user, item) index pair, Y the rating; test_fraction of the ratings is held out at random unless split says otherwise (e.g. {kind: given, train: u1.base, test: u1.test} for GroupLens' own folds, read from the same folder).",
 		func() Loader { return &ML100k{RatingSplit: DefaultRatingSplit()} })
 }
 
@@ -25,59 +20,19 @@ func (*ML100k) Folder() string { return "ml-100k" }
 
 func (*ML100k) Schemas() (x, y data.Schema) { return data.RatingSchemas() }
 
+// Validate checks the split; u.data has timestamps, so every kind applies.
+func (l *ML100k) Validate() error { return l.validate(true) }
+
 func (l *ML100k) Load(dataDir string) (*data.Dataset, error) {
-	return l.load(dataDir, l.Folder(), "u.data", readUData, MovieLensScale)
+	return loadIn(dataDir, l.Folder(), "u.data", uData(), l.RatingSplit)
 }
 
-// readUData reads GroupLens' u.data: user_id, item_id, rating, timestamp
-// separated by tabs, one rating per line. Ids must be positive integers and
-// ratings integers within scale.
-func readUData(path string, scale [2]float32) ([]Rating, error) {
-	f, err := openData(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<16), maxRatingLine)
-	check := newRatingChecker(path, scale)
-	var all []Rating
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimSuffix(sc.Text(), "\r")
-		if text == "" {
-			return nil, check.lineErr(line, "empty line")
-		}
-		fields := strings.Split(text, "\t")
-		if len(fields) != 4 {
-			return nil, check.lineErr(line, "%d tab-separated fields, want 4 (user_id, item_id, rating, timestamp)", len(fields))
-		}
-		for i, name := range []string{"user_id", "item_id"} {
-			if id, err := strconv.ParseUint(fields[i], 10, 31); err != nil || id == 0 {
-				return nil, check.lineErr(line, "%s %q is not a positive integer", name, fields[i])
-			}
-		}
-		if _, err := strconv.ParseInt(fields[3], 10, 64); err != nil {
-			return nil, check.lineErr(line, "timestamp %q is not an integer", fields[3])
-		}
-		if _, err := strconv.Atoi(fields[2]); err != nil {
-			return nil, check.lineErr(line, "rating %q is not an integer", fields[2])
-		}
-		r, err := check.add(line, fields[0], fields[1], fields[2])
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, r)
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, check.lineErr(line+1, "line longer than %d bytes", maxRatingLine)
-		}
-		return nil, &data.DataError{Path: path, Err: err}
-	}
-	if len(all) == 0 {
-		return nil, dataErr(path, "no ratings")
-	}
-	return all, nil
+// uData is GroupLens' u.data format (and that of its u1.base ... files):
+// four tab-separated fields, user_id, item_id, rating and timestamp, no
+// header and no quoting; ids are positive integers and ratings integers
+// on the star scale.
+func uData() *ratingSource {
+	return &ratingSource{format: formatText, delim: '\t', fields: 4,
+		cols: [nRoles]string{"0", "1", "2", "3"}, names: [nRoles]string{"user_id", "item_id", "rating", "timestamp"},
+		scale: &MovieLensScale, integerIDs: true, integerRatings: true}
 }

@@ -164,22 +164,22 @@ func TestRatingLoadersCorrupt(t *testing.T) {
 		line                       int // 0: no line in the error
 		want                       string
 	}{
-		{"jester5k", "jester5k", "ratings.csv", csvHead + "u1,j1,1.5\nu1,j2\n", 3, "2 fields"},
+		{"jester5k", "jester5k", "ratings.csv", csvHead + "u1,j1,1.5\nu1,j2\n", 3, "2 comma-separated fields, want 3"},
 		{"jester5k", "jester5k", "ratings.csv", csvHead + "u1,j1,1.5\nu2,j1,abc\n", 3, "not a finite number"},
 		{"jester5k", "jester5k", "ratings.csv", csvHead + "u1,j1,1.5\nu2,j1,NaN\n", 3, "not a finite number"},
 		{"jester5k", "jester5k", "ratings.csv", csvHead + "u1,j1,1.5\nu2,j1,10.5\n", 3, "outside the scale"},
 		{"jester5k", "jester5k", "ratings.csv", csvHead + "u1,j1,1.5\nu2,j1,2\nu1,j1,3\n", 4, "duplicate rating"},
-		{"jester5k", "jester5k", "ratings.csv", "user,joke,rating\nu1,j1,1\n", 1, "header"},
+		{"jester5k", "jester5k", "ratings.csv", "user,joke,rating\nu1,j1,1\n", 1, `header is ["user" "joke" "rating"], want user,item,rating`},
 		{"jester5k", "jester5k", "ratings.csv", csvHead + "u1,,1\n", 2, "empty item"},
 		{"jester5k", "jester5k", "ratings.csv", csvHead, 0, "no ratings"},
 		{"jester5k", "jester5k", "ratings.csv", csvHead + "u1,j1,1\nu2,j1," + strings.Repeat("9", 70000) + "\n", 3, "line too long"},
 		{"movielense", "movielense", "ratings.csv", csvHead + "1,\"Miserables, Les (1995)\",5\n1,\"Heat (1995),4\n", 3, "quote"},
 		{"movielense", "movielense", "ratings.csv", csvHead + "1,\"Miserables, Les (1995)\",5\n2,Heat (1995),0\n", 3, "outside the scale"},
 		{"movielense", "movielense", "ratings.csv", csvHead + "1,\"Miserables, Les (1995)\",5\n1,\"Miserables, Les (1995)\",4\n", 3, "duplicate"},
-		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\n1\t3\t4\n", 2, "3 tab-separated fields"},
+		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\n1\t3\t4\n", 2, "3 tab-separated fields, want 4"},
 		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\n1\t3\t4.5\t881250949\n", 2, "not an integer"},
 		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\n1\t3\t6\t881250949\n", 2, "outside the scale"},
-		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\nx\t3\t4\t881250949\n", 2, "user_id"},
+		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\nx\t3\t4\t881250949\n", 2, `user id "x" is not a positive integer (column "user_id")`},
 		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\n2\t2\t3\t1\n1\t2\t5\t2\n", 3, "duplicate"},
 		{"ml100k", "ml-100k", "u.data", "1\t2\t3\t881250949\n1\t3\t4\tnow\n", 2, "timestamp"},
 	} {
