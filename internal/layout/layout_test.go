@@ -32,8 +32,10 @@ var allowed = map[string][]string{
 	"golden":            {"data", "spec", "ops", "pipeline"},
 	"bench":             {"pipeline"},
 	"fetch":             {"data"},
+	"onnx":              {"data", "loaders", "ops", "recsys", "pipeline", "rundir", "onnx/onnxpb"},
+	"onnx/onnxpb":       {},
 	"internal/testdata": {},
-	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "fetch"},
+	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "fetch", "onnx"},
 }
 
 // Examples may use any package a library user can, never the command.
