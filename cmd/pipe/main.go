@@ -133,7 +133,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.cacheDir, "cache-dir", "", "cache of preprocessed data as Arrow files (default $PIPE_CACHE, then the user cache dir)")
 	root.PersistentFlags().BoolVar(&g.noCache, "no-cache", false, "load and preprocess the data from its source files, without the cache")
 	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "override a spec field, e.g. --set train.epochs=3 --set model.layers[0].filters=8 (repeatable)")
-	root.AddCommand(runCmd(&g), summaryCmd(&g), validateCmd(&g), testCmd(&g), compareCmd(&g), cacheCmd(&g), listCmd(), docCmd(), schemaCmd(), initCmd(), benchCmd(&g), evaluateCmd(&g), predictCmd(&g), dataCmd(&g))
+	root.AddCommand(runCmd(&g), summaryCmd(&g), validateCmd(&g), testCmd(&g), compareCmd(&g), cacheCmd(&g), listCmd(), docCmd(), schemaCmd(), initCmd(), benchCmd(&g), evaluateCmd(&g), predictCmd(&g), dataCmd(&g), exportCmd(&g))
 	return root
 }
 
