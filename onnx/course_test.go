@@ -1,0 +1,317 @@
+package onnx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/internal/testdata"
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/pipeline"
+	"github.com/pipe-ml/pipe/rundir"
+	"github.com/pipe-ml/pipe/spec"
+)
+
+// memLoader gives a dataset loaded once, as its loader gave it: the raw
+// examples that the test feeds ONNX Runtime are then the very ones the run
+// trained and predicted on, and the slow loaders (the IMDB archive) read
+// their files once.
+type memLoader struct {
+	loaders.Loader
+	ds *data.Dataset
+}
+
+func (l *memLoader) Load(string) (*data.Dataset, error) {
+	c := *l.ds // the transforms replace the splits, never their contents
+	return &c, nil
+}
+
+// predictions are the rows of a run's predictions.arrow.
+type predictions struct {
+	prediction    []float32
+	probabilities [][]float32
+	classNames    []string
+}
+
+func readPredictions(t *testing.T, path string) predictions {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ipc.NewFileReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var p predictions
+	for i := range r.NumRecords() {
+		rec, err := r.RecordBatch(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := rec.Schema()
+		for c, f := range s.Fields() {
+			switch f.Name {
+			case "prediction":
+				p.prediction = append(p.prediction, rec.Column(c).(*array.Float32).Float32Values()...)
+			case "probabilities":
+				col := rec.Column(c).(*array.FixedSizeList)
+				vals := col.ListValues().(*array.Float32).Float32Values()
+				k := len(vals) / col.Len()
+				for row := range col.Len() {
+					p.probabilities = append(p.probabilities, vals[row*k:(row+1)*k])
+				}
+				if v, ok := f.Metadata.GetValue("pipe.class_names"); ok {
+					json.Unmarshal([]byte(v), &p.classNames)
+				}
+			}
+		}
+	}
+	return p
+}
+
+// courseCase is a course model trained briefly, exported, and run by ONNX
+// Runtime on the test subset from the raw inputs.
+type courseCase struct {
+	spec      string
+	overrides []string
+	// graphInput, when set, makes the graph's input from the raw test
+	// split (AutoRec's rating vectors); otherwise the loader's raw test
+	// examples go in as they are.
+	graphInput func(t *testing.T, plan *pipeline.Plan, raw *data.Dataset) data.Array
+}
+
+var courseCases = []courseCase{
+	{spec: "mnist_cnn.yaml", overrides: []string{"data.train_limit=512", "data.test_limit=256"}},
+	{spec: "cifar10_cnn.yaml", overrides: []string{"data.train_limit=512", "data.test_limit=256"}},
+	{spec: "imdb_lstm.yaml", overrides: []string{"data.train_limit=256", "data.test_limit=128"}},
+	{spec: "cf/movielense_i_autorec.yaml", overrides: []string{"train.epochs=1"}, graphInput: ratingVectors},
+}
+
+// ratingVectors is the rating_matrix view of the raw test split: the
+// input of an AutoRec graph.
+func ratingVectors(t *testing.T, plan *pipeline.Plan, raw *data.Dataset) data.Array {
+	t.Helper()
+	c := *raw
+	if err := loaders.Apply(plan.Steps, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Test.X
+}
+
+// TestCourseModels trains each course model for one epoch on a subset,
+// exports its run and checks that ONNX Runtime, given the raw test
+// inputs, gives predictions.arrow's probabilities to 1e-4 and the same
+// predicted class for every example.
+func TestCourseModels(t *testing.T) {
+	ort := newORT(t)
+	for _, c := range courseCases {
+		t.Run(c.spec, func(t *testing.T) {
+			plan, err := pipeline.Load(filepath.Join("../specs", c.spec), append(c.overrides, "train.epochs=1")...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dataDir := testdata.Dir(t, plan.Loader.(loaders.Sourced).Folder())
+			raw, err := plan.Loader.Load(dataDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan.Loader = &memLoader{Loader: plan.Loader, ds: raw}
+			res, err := pipeline.Run(plan, pipeline.Options{DataDir: dataDir, RunsDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Close()
+			m, err := ExportRun(res.Dir, Options{DataDir: dataDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := readPredictions(t, filepath.Join(res.Dir, rundir.PredictionsFile))
+			n := len(want.prediction)
+			if n == 0 || len(want.probabilities) != n {
+				t.Fatalf("predictions.arrow has %d predictions and %d rows of probabilities", n, len(want.probabilities))
+			}
+			if got := Metadata(m)["pipe.class_names"]; len(want.classNames) > 0 && got != jsonList(want.classNames) {
+				t.Errorf("metadata pipe.class_names %s, want %s", got, jsonList(want.classNames))
+			}
+			x := raw.Test.X
+			if c.graphInput != nil {
+				x = c.graphInput(t, plan, raw)
+			}
+			x = x.Slice(0, n)
+			runs := feeds(x)
+			if x.Ragged() {
+				// Also the whole subset as one batch, padded at the front
+				// with 0 to its longest sequence as the README says a
+				// caller pads a batch.
+				runs = append(runs, frontPadded(x)...)
+			}
+			outs := ort.run(t, m, runs)
+			var got [][]float64 // one row per example
+			for _, o := range outs[:len(outs)-btoi(x.Ragged())] {
+				got = append(got, rows(o[outputName])...)
+			}
+			if x.Ragged() {
+				batch := rows(outs[len(outs)-1][outputName])
+				if d := rowsDiff(batch, got); d > 1e-5 {
+					t.Errorf("the front-padded batch differs from the single sequences by %g", d)
+				}
+			}
+			if len(got) != n {
+				t.Fatalf("ONNX Runtime gave %d rows for %d examples", len(got), n)
+			}
+			var worst float64
+			for i, row := range got {
+				probs, class := row, argmax64(row)
+				if len(row) == 1 { // one sigmoid: predictions.arrow has [1-p, p]
+					probs, class = []float64{1 - row[0], row[0]}, btoi(row[0] >= 0.5)
+				}
+				worst = max(worst, maxDiff(t, probs, want.probabilities[i]))
+				if float32(class) != want.prediction[i] {
+					t.Errorf("example %d: ONNX Runtime predicts %d, pipe %v", i, class, want.prediction[i])
+				}
+			}
+			t.Logf("%s: %d examples, largest difference from predictions.arrow %.2g (%s)", plan.Name, n, worst, Signature(m))
+			if worst > 1e-4 {
+				t.Errorf("ONNX Runtime differs from predictions.arrow by %g, more than 1e-4", worst)
+			}
+		})
+	}
+}
+
+// TestMatrixFactorization exports a short matrix factorisation run and
+// checks ONNX Runtime's ratings on the test pairs, fallbacks included,
+// against predictions.arrow.
+func TestMatrixFactorization(t *testing.T) {
+	ort := newORT(t)
+	dataDir := testdata.Dir(t, "movielense")
+	plan, err := pipeline.Load("../specs/cf/movielense_mf.yaml", "data.train_limit=10000", "data.test_limit=3000", "model.epochs=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Run(plan, pipeline.Options{DataDir: dataDir, RunsDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Close()
+	if res.Fallbacks == 0 {
+		t.Fatal("no test pair needed a fallback: the test would not cover them")
+	}
+	m, err := ExportRun(res.Dir, Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, closer, err := plan.Data(dataDir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	pairs := ds.Test.X.Int
+	n := len(pairs) / 2
+	users, items := make([]int32, n), make([]int32, n)
+	for k := range n {
+		users[k], items[k] = pairs[2*k], pairs[2*k+1]
+	}
+	out := ort.run(t, m, []map[string]ortFeed{{"user": intFeed(users, n), "item": intFeed(items, n)}})
+	want := readPredictions(t, filepath.Join(res.Dir, rundir.PredictionsFile)).prediction
+	d := maxDiff(t, out[0]["rating"].Data, want)
+	t.Logf("%d test ratings (%d fallbacks): largest difference %.2g (%s)", n, res.Fallbacks, d, Signature(m))
+	if d > 1e-4 {
+		t.Errorf("ONNX Runtime's ratings differ from predictions.arrow by %g, more than 1e-4", d)
+	}
+	meta := Metadata(m)
+	var ids []string
+	if err := json.Unmarshal([]byte(meta["pipe.user_ids"]), &ids); err != nil || !slices.Equal(ids, ds.Ratings.Users) {
+		t.Errorf("pipe.user_ids: %v, %d ids for %d users", err, len(ids), len(ds.Ratings.Users))
+	}
+}
+
+// TestUnexportableRatingModels: user_knn and rbm_cf runs say they cannot
+// be exported, at model.name, before reading any data.
+func TestUnexportableRatingModels(t *testing.T) {
+	for _, name := range []string{"movielense_knn", "movielense_rbm_user"} {
+		src, err := os.ReadFile(filepath.Join("../specs/cf", name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir() // a run directory needs only its spec to be opened
+		if err := os.WriteFile(filepath.Join(dir, rundir.SpecFile), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := ExportRun(dir, Options{DataDir: filepath.Join(dir, "no data")})
+		var u *UnsupportedError
+		var se *spec.Error
+		if m != nil || !errors.As(err, &u) || !errors.As(err, &se) || !strings.Contains(err.Error(), "model.name") || !strings.Contains(err.Error(), "cannot be exported to ONNX") {
+			t.Errorf("%s: got %v, want a positioned UnsupportedError", name, err)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+}
+
+// rows splits an output [N, ...] into one row per example.
+func rows(o ortOutput) [][]float64 {
+	n := o.Dims[0]
+	w := len(o.Data) / max(n, 1)
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = o.Data[i*w : (i+1)*w]
+	}
+	return out
+}
+
+func rowsDiff(a, b [][]float64) float64 {
+	if len(a) != len(b) {
+		return float64(len(a) - len(b))
+	}
+	var d float64
+	for i := range a {
+		for j := range a[i] {
+			d = max(d, abs(a[i][j]-b[i][j]))
+		}
+	}
+	return d
+}
+
+func abs(x float64) float64 { return max(x, -x) }
+
+// frontPadded is a ragged column as one batch, each sequence padded at the
+// front with 0 to the longest.
+func frontPadded(a data.Array) []map[string]ortFeed {
+	longest := 0
+	for i := range a.Len() {
+		longest = max(longest, a.Offsets[i+1]-a.Offsets[i])
+	}
+	batch := make([]int32, a.Len()*longest)
+	for i := range a.Len() {
+		seq := a.Int[a.Offsets[i]:a.Offsets[i+1]]
+		copy(batch[(i+1)*longest-len(seq):], seq)
+	}
+	return []map[string]ortFeed{{inputName: intFeed(batch, a.Len(), longest)}}
+}
+
+func argmax64(v []float64) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
