@@ -16,6 +16,7 @@ import (
 	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/internal/testdata"
 	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/onnx/onnxpb"
 	"github.com/pipe-ml/pipe/pipeline"
 	"github.com/pipe-ml/pipe/rundir"
 	"github.com/pipe-ml/pipe/spec"
@@ -80,33 +81,15 @@ func readPredictions(t *testing.T, path string) predictions {
 	return p
 }
 
-// courseCase is a course model trained briefly, exported, and run by ONNX
-// Runtime on the test subset from the raw inputs.
-type courseCase struct {
+// courseCases are the course models, trained briefly on subsets.
+var courseCases = []struct {
 	spec      string
 	overrides []string
-	// graphInput, when set, makes the graph's input from the raw test
-	// split (AutoRec's rating vectors); otherwise the loader's raw test
-	// examples go in as they are.
-	graphInput func(t *testing.T, plan *pipeline.Plan, raw *data.Dataset) data.Array
-}
-
-var courseCases = []courseCase{
-	{spec: "mnist_cnn.yaml", overrides: []string{"data.train_limit=512", "data.test_limit=256"}},
-	{spec: "cifar10_cnn.yaml", overrides: []string{"data.train_limit=512", "data.test_limit=256"}},
-	{spec: "imdb_lstm.yaml", overrides: []string{"data.train_limit=256", "data.test_limit=128"}},
-	{spec: "cf/movielense_i_autorec.yaml", overrides: []string{"train.epochs=1"}, graphInput: ratingVectors},
-}
-
-// ratingVectors is the rating_matrix view of the raw test split: the
-// input of an AutoRec graph.
-func ratingVectors(t *testing.T, plan *pipeline.Plan, raw *data.Dataset) data.Array {
-	t.Helper()
-	c := *raw
-	if err := loaders.Apply(plan.Steps, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c.Test.X
+}{
+	{"mnist_cnn.yaml", []string{"data.train_limit=512", "data.test_limit=256"}},
+	{"cifar10_cnn.yaml", []string{"data.train_limit=512", "data.test_limit=256"}},
+	{"imdb_lstm.yaml", []string{"data.train_limit=256", "data.test_limit=128"}},
+	{"cf/movielense_i_autorec.yaml", nil},
 }
 
 // TestCourseModels trains each course model for one epoch on a subset,
@@ -132,59 +115,7 @@ func TestCourseModels(t *testing.T) {
 				t.Fatal(err)
 			}
 			res.Close()
-			m, err := ExportRun(res.Dir, Options{DataDir: dataDir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := readPredictions(t, filepath.Join(res.Dir, rundir.PredictionsFile))
-			n := len(want.prediction)
-			if n == 0 || len(want.probabilities) != n {
-				t.Fatalf("predictions.arrow has %d predictions and %d rows of probabilities", n, len(want.probabilities))
-			}
-			if got := Metadata(m)["pipe.class_names"]; len(want.classNames) > 0 && got != jsonList(want.classNames) {
-				t.Errorf("metadata pipe.class_names %s, want %s", got, jsonList(want.classNames))
-			}
-			x := raw.Test.X
-			if c.graphInput != nil {
-				x = c.graphInput(t, plan, raw)
-			}
-			x = x.Slice(0, n)
-			runs := feeds(x)
-			if x.Ragged() {
-				// Also the whole subset as one batch, padded at the front
-				// with 0 to its longest sequence as the README says a
-				// caller pads a batch.
-				runs = append(runs, frontPadded(x)...)
-			}
-			outs := ort.run(t, m, runs)
-			var got [][]float64 // one row per example
-			for _, o := range outs[:len(outs)-btoi(x.Ragged())] {
-				got = append(got, rows(o[outputName])...)
-			}
-			if x.Ragged() {
-				batch := rows(outs[len(outs)-1][outputName])
-				if d := rowsDiff(batch, got); d > 1e-5 {
-					t.Errorf("the front-padded batch differs from the single sequences by %g", d)
-				}
-			}
-			if len(got) != n {
-				t.Fatalf("ONNX Runtime gave %d rows for %d examples", len(got), n)
-			}
-			var worst float64
-			for i, row := range got {
-				probs, class := row, argmax64(row)
-				if len(row) == 1 { // one sigmoid: predictions.arrow has [1-p, p]
-					probs, class = []float64{1 - row[0], row[0]}, btoi(row[0] >= 0.5)
-				}
-				worst = max(worst, maxDiff(t, probs, want.probabilities[i]))
-				if float32(class) != want.prediction[i] {
-					t.Errorf("example %d: ONNX Runtime predicts %d, pipe %v", i, class, want.prediction[i])
-				}
-			}
-			t.Logf("%s: %d examples, largest difference from predictions.arrow %.2g (%s)", plan.Name, n, worst, Signature(m))
-			if worst > 1e-4 {
-				t.Errorf("ONNX Runtime differs from predictions.arrow by %g, more than 1e-4", worst)
-			}
+			checkRun(t, ort, res.Dir, dataDir, raw)
 		})
 	}
 }
@@ -207,10 +138,128 @@ func TestMatrixFactorization(t *testing.T) {
 	if res.Fallbacks == 0 {
 		t.Fatal("no test pair needed a fallback: the test would not cover them")
 	}
-	m, err := ExportRun(res.Dir, Options{DataDir: dataDir})
+	m := checkRun(t, ort, res.Dir, dataDir, nil)
+	ds, closer, err := plan.Data(dataDir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer closer.Close()
+	var ids []string
+	if err := json.Unmarshal([]byte(Metadata(m)["pipe.user_ids"]), &ids); err != nil || !slices.Equal(ids, ds.Ratings.Users) {
+		t.Errorf("pipe.user_ids: %v, %d ids for %d users", err, len(ids), len(ds.Ratings.Users))
+	}
+}
+
+// TestRunDir checks the export of a run of one's own, named by
+// PIPE_ONNX_CHECK_RUN, on its whole test split (skipped when unset):
+//
+//	PIPE_ONNX_CHECK_RUN=runs/mnist_cnn/<timestamp> go test ./onnx -run TestRunDir -v
+func TestRunDir(t *testing.T) {
+	dir := os.Getenv("PIPE_ONNX_CHECK_RUN")
+	if dir == "" {
+		t.Skip("PIPE_ONNX_CHECK_RUN is not set")
+	}
+	ort := newORT(t)
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir) // a path from the module root, as the README gives it
+	}
+	_, plan, err := pipeline.OpenRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRun(t, ort, dir, testdata.Dir(t, plan.Loader.(loaders.Sourced).Folder()), nil)
+}
+
+// checkRun exports the run in dir and compares ONNX Runtime's outputs on
+// the raw test inputs (raw: the loader's dataset, loaded from dataDir when
+// nil) with the run's predictions.arrow: to 1e-4, and the same predicted
+// class for every example of a classifier. It returns the model.
+func checkRun(t *testing.T, ort *ortRunner, dir, dataDir string, raw *data.Dataset) *onnxpb.ModelProto {
+	t.Helper()
+	_, plan, err := pipeline.OpenRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ExportRun(dir, Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := readPredictions(t, filepath.Join(dir, rundir.PredictionsFile))
+	n := len(want.prediction)
+	if n == 0 {
+		t.Fatal("predictions.arrow has no rows")
+	}
+	if plan.Recommender != nil {
+		checkRatings(t, ort, m, plan, dataDir, want.prediction)
+		return m
+	}
+	if len(want.probabilities) != n {
+		t.Fatalf("predictions.arrow has %d predictions and %d rows of probabilities", n, len(want.probabilities))
+	}
+	if got := Metadata(m)["pipe.class_names"]; len(want.classNames) > 0 && got != jsonList(want.classNames) {
+		t.Errorf("metadata pipe.class_names %s, want %s", got, jsonList(want.classNames))
+	}
+	if raw == nil {
+		if raw, err = plan.Loader.Load(dataDir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x := raw.Test.X
+	if plan.RatingData() { // AutoRec: the graph takes rating_matrix's vectors
+		c := *raw
+		if err := loaders.Apply(plan.Steps, &c); err != nil {
+			t.Fatal(err)
+		}
+		x = c.Test.X
+	}
+	x = x.Slice(0, n)
+	var runs []map[string]ortFeed
+	if x.Ragged() {
+		runs = feeds(x)
+		// Also the whole subset as one batch, padded at the front with 0
+		// to its longest sequence, as the README says a caller pads one.
+		runs = append(runs, frontPadded(x)...)
+	} else {
+		for from := 0; from < n; from += 500 { // batches of 500 keep the runtime's tensors small
+			runs = append(runs, feeds(x.Slice(from, min(from+500, n)))...)
+		}
+	}
+	outs := ort.run(t, m, runs)
+	var got [][]float64 // one row per example
+	for _, o := range outs[:len(outs)-btoi(x.Ragged())] {
+		got = append(got, rows(o[outputName])...)
+	}
+	if x.Ragged() {
+		batch := rows(outs[len(outs)-1][outputName])
+		if d := rowsDiff(batch, got); d > 1e-5 {
+			t.Errorf("the front-padded batch differs from the single sequences by %g", d)
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("ONNX Runtime gave %d rows for %d examples", len(got), n)
+	}
+	var worst float64
+	for i, row := range got {
+		probs, class := row, argmax64(row)
+		if len(row) == 1 { // one sigmoid: predictions.arrow has [1-p, p]
+			probs, class = []float64{1 - row[0], row[0]}, btoi(row[0] >= 0.5)
+		}
+		worst = max(worst, maxDiff(t, probs, want.probabilities[i]))
+		if float32(class) != want.prediction[i] {
+			t.Errorf("example %d: ONNX Runtime predicts %d, pipe %v", i, class, want.prediction[i])
+		}
+	}
+	t.Logf("%s: %d examples, largest difference from predictions.arrow %.2g (%s)", plan.Name, n, worst, Signature(m))
+	if worst > 1e-4 {
+		t.Errorf("ONNX Runtime differs from predictions.arrow by %g, more than 1e-4", worst)
+	}
+	return m
+}
+
+// checkRatings compares a rating model's ONNX ratings of the test pairs
+// with predictions.arrow's.
+func checkRatings(t *testing.T, ort *ortRunner, m *onnxpb.ModelProto, plan *pipeline.Plan, dataDir string, want []float32) {
+	t.Helper()
 	ds, closer, err := plan.Data(dataDir, "")
 	if err != nil {
 		t.Fatal(err)
@@ -223,16 +272,10 @@ func TestMatrixFactorization(t *testing.T) {
 		users[k], items[k] = pairs[2*k], pairs[2*k+1]
 	}
 	out := ort.run(t, m, []map[string]ortFeed{{"user": intFeed(users, n), "item": intFeed(items, n)}})
-	want := readPredictions(t, filepath.Join(res.Dir, rundir.PredictionsFile)).prediction
 	d := maxDiff(t, out[0]["rating"].Data, want)
-	t.Logf("%d test ratings (%d fallbacks): largest difference %.2g (%s)", n, res.Fallbacks, d, Signature(m))
+	t.Logf("%s: %d test ratings: largest difference %.2g (%s)", plan.Name, n, d, Signature(m))
 	if d > 1e-4 {
 		t.Errorf("ONNX Runtime's ratings differ from predictions.arrow by %g, more than 1e-4", d)
-	}
-	meta := Metadata(m)
-	var ids []string
-	if err := json.Unmarshal([]byte(meta["pipe.user_ids"]), &ids); err != nil || !slices.Equal(ids, ds.Ratings.Users) {
-		t.Errorf("pipe.user_ids: %v, %d ids for %d users", err, len(ids), len(ds.Ratings.Users))
 	}
 }
 
