@@ -216,9 +216,10 @@ func checkRun(t *testing.T, ort *ortRunner, dir, dataDir string, raw *data.Datas
 	var runs []map[string]ortFeed
 	if x.Ragged() {
 		runs = feeds(x)
-		// Also the whole subset as one batch, padded at the front with 0
-		// to its longest sequence, as the README says a caller pads one.
-		runs = append(runs, frontPadded(x)...)
+		// Also (the first 256 of) the subset as one batch, padded at the
+		// front with 0 to its longest sequence, as the README says a
+		// caller pads one.
+		runs = append(runs, frontPadded(x.Slice(0, min(n, 256)))...)
 	} else {
 		for from := 0; from < n; from += 500 { // batches of 500 keep the runtime's tensors small
 			runs = append(runs, feeds(x.Slice(from, min(from+500, n)))...)
@@ -231,7 +232,7 @@ func checkRun(t *testing.T, ort *ortRunner, dir, dataDir string, raw *data.Datas
 	}
 	if x.Ragged() {
 		batch := rows(outs[len(outs)-1][outputName])
-		if d := rowsDiff(batch, got); d > 1e-5 {
+		if d := rowsDiff(batch, got[:len(batch)]); d > 1e-5 {
 			t.Errorf("the front-padded batch differs from the single sequences by %g", d)
 		}
 	}
