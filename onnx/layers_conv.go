@@ -49,11 +49,11 @@ func exportConv2D(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	k, dims, err := b.weight(st, "kernel")
+	k, _, err := b.weight(st, "kernel", l.Kernel[0], l.Kernel[1], st.In[2], l.Filters)
 	if err != nil {
 		return x, err
 	}
-	kh, kw, cin, f := dims[0], dims[1], dims[2], dims[3]
+	kh, kw, cin, f := l.Kernel[0], l.Kernel[1], st.In[2], l.Filters
 	oihw := make([]float32, len(k))
 	for i := range kh {
 		for j := range kw {
@@ -75,11 +75,11 @@ func exportConv1D(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	k, dims, err := b.weight(st, "kernel")
+	k, _, err := b.weight(st, "kernel", l.Kernel, st.In[1], l.Filters)
 	if err != nil {
 		return x, err
 	}
-	kw, cin, f := dims[0], dims[1], dims[2]
+	kw, cin, f := l.Kernel, st.In[1], l.Filters
 	oiw := make([]float32, len(k))
 	for j := range kw {
 		for c := range cin {
@@ -97,7 +97,7 @@ func (b *stackBuilder) conv(st ops.Stage, x tensor, useBias bool, activation str
 	x = b.channelsFirst(x, st.Name)
 	inputs := []string{x.name, b.floats(st.Name+"/W", wdims, w)}
 	if useBias {
-		bias, bdims, err := b.weight(st, "bias")
+		bias, bdims, err := b.weight(st, "bias", wdims[0])
 		if err != nil {
 			return x, err
 		}

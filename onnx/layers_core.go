@@ -32,14 +32,14 @@ func exportDense(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	kernel, dims, err := b.weight(st, "kernel")
+	kernel, dims, err := b.weight(st, "kernel", st.In[0], l.Units)
 	if err != nil {
 		return x, err
 	}
 	x = b.channelsLast(x, st.Name) // dense takes flat examples: never channels-first in practice
 	x.name = b.op("MatMul", st.Name, []string{x.name, b.floats(st.Name+"/kernel", dims, kernel)})
 	if l.UseBias {
-		bias, bdims, err := b.weight(st, "bias")
+		bias, bdims, err := b.weight(st, "bias", l.Units)
 		if err != nil {
 			return x, err
 		}

@@ -20,7 +20,7 @@ func exportEmbedding(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	table, dims, err := b.weight(st, "embeddings")
+	table, dims, err := b.weight(st, "embeddings", l.InputDim, l.OutputDim)
 	if err != nil {
 		return x, err
 	}
@@ -59,15 +59,15 @@ func exportLSTM(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	kernel, kdims, err := b.weight(st, "kernel")
+	in, u := st.In[1], l.Units
+	kernel, _, err := b.weight(st, "kernel", in, 4*u)
 	if err != nil {
 		return x, err
 	}
-	recurrent, _, err := b.weight(st, "recurrent_kernel")
+	recurrent, _, err := b.weight(st, "recurrent_kernel", u, 4*u)
 	if err != nil {
 		return x, err
 	}
-	in, u := kdims[0], l.Units
 	reorder := func(k []float32, rows int) []float32 { // [rows, 4u] Keras -> [4u, rows] ONNX
 		out := make([]float32, 4*u*rows)
 		for g, kg := range kerasGate {
@@ -81,7 +81,7 @@ func exportLSTM(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	}
 	inputs := []string{"", b.floats(st.Name+"/W", []int{1, 4 * u, in}, reorder(kernel, in)), b.floats(st.Name+"/R", []int{1, 4 * u, u}, reorder(recurrent, u))}
 	if l.UseBias {
-		bias, _, err := b.weight(st, "bias")
+		bias, _, err := b.weight(st, "bias", 4*u)
 		if err != nil {
 			return x, err
 		}

@@ -314,3 +314,28 @@ func TestUnexportableLayer(t *testing.T) {
 	notExportable["clip"] = "a reason given by the mark"
 	check("layer clip (clip) cannot be exported to ONNX: a reason given by the mark")
 }
+
+// TestCheckpointMismatch: weights that do not fit the spec (a checkpoint
+// of another model) are an error naming the variable, not a panic or a
+// graph that reads the wrong weights.
+func TestCheckpointMismatch(t *testing.T) {
+	backend, err := pipeline.NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	m, err := pipeline.NewModel(compileCase(t, layerCases[0]), backend) // dense: 4 units
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{6}}, Float: make([]float32, 6)}
+	if _, err := m.Outputs(&data.Split{X: x}); err != nil {
+		t.Fatal(err)
+	}
+	other := layerCases[0]
+	other.layers, other.out = "[{dense: {units: 3, activation: relu}}]", "[3]"
+	_, err = Stack(compileCase(t, other), m.Store(), Meta{})
+	if err == nil || !strings.Contains(err.Error(), "/dense/kernel has shape [6 4], the spec gives [6 3]") {
+		t.Errorf("got %v, want an error about /dense/kernel's shape", err)
+	}
+}

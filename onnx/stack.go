@@ -53,8 +53,11 @@ type stackBuilder struct {
 	weights *model.Store
 }
 
-// weight returns the values and shape of the variable name of stage st.
-func (b *stackBuilder) weight(st ops.Stage, name string) ([]float32, []int, error) {
+// weight returns the values and shape of the variable name of stage st,
+// which must have the shape want that the layer's config and input give:
+// a checkpoint that does not fit its spec is an error, not a graph that
+// reads past its weights.
+func (b *stackBuilder) weight(st ops.Stage, name string, want ...int) ([]float32, []int, error) {
 	path := "/" + st.Name + "/" + name
 	v := b.weights.GetVariable(path)
 	if v == nil {
@@ -63,6 +66,9 @@ func (b *stackBuilder) weight(st ops.Stage, name string) ([]float32, []int, erro
 	t, err := v.Value()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if got := t.Shape().Dimensions; !slices.Equal(got, want) {
+		return nil, nil, fmt.Errorf("the checkpoint's %s has shape %v, the spec gives %v", path, got, want)
 	}
 	vals, err := tensors.CopyFlatData[float32](t)
 	if err != nil {
