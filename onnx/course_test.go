@@ -92,11 +92,11 @@ var courseCases = []struct {
 	{"cf/movielense_i_autorec.yaml", nil},
 }
 
-// TestCourseModels trains each course model for one epoch on a subset,
+// TestExportCourseModels trains each course model for one epoch on a subset,
 // exports its run and checks that ONNX Runtime, given the raw test
 // inputs, gives predictions.arrow's probabilities to 1e-4 and the same
 // predicted class for every example.
-func TestCourseModels(t *testing.T) {
+func TestExportCourseModels(t *testing.T) {
 	ort := newORT(t)
 	for _, c := range courseCases {
 		t.Run(c.spec, func(t *testing.T) {
@@ -120,10 +120,10 @@ func TestCourseModels(t *testing.T) {
 	}
 }
 
-// TestMatrixFactorization exports a short matrix factorisation run and
+// TestExportMatrixFactorization exports a short matrix factorisation run and
 // checks ONNX Runtime's ratings on the test pairs, fallbacks included,
 // against predictions.arrow.
-func TestMatrixFactorization(t *testing.T) {
+func TestExportMatrixFactorization(t *testing.T) {
 	ort := newORT(t)
 	dataDir := testdata.Dir(t, "movielense")
 	plan, err := pipeline.Load("../specs/cf/movielense_mf.yaml", "data.train_limit=10000", "data.test_limit=3000", "model.epochs=2")
@@ -150,11 +150,11 @@ func TestMatrixFactorization(t *testing.T) {
 	}
 }
 
-// TestRunDir checks the export of a run of one's own, named by
+// TestExportRunDir checks the export of a run of one's own, named by
 // PIPE_ONNX_CHECK_RUN, on its whole test split (skipped when unset):
 //
-//	PIPE_ONNX_CHECK_RUN=runs/mnist_cnn/<timestamp> go test ./onnx -run TestRunDir -v
-func TestRunDir(t *testing.T) {
+//	PIPE_ONNX_CHECK_RUN=runs/mnist_cnn/<timestamp> go test ./onnx -run TestExportRunDir -v
+func TestExportRunDir(t *testing.T) {
 	dir := os.Getenv("PIPE_ONNX_CHECK_RUN")
 	if dir == "" {
 		t.Skip("PIPE_ONNX_CHECK_RUN is not set")
@@ -280,9 +280,9 @@ func checkRatings(t *testing.T, ort *ortRunner, m *onnxpb.ModelProto, plan *pipe
 	}
 }
 
-// TestUnexportableRatingModels: user_knn and rbm_cf runs say they cannot
+// TestExportRefusedRatingModels: user_knn and rbm_cf runs say they cannot
 // be exported, at model.name, before reading any data.
-func TestUnexportableRatingModels(t *testing.T) {
+func TestExportRefusedRatingModels(t *testing.T) {
 	for _, name := range []string{"movielense_knn", "movielense_rbm_user"} {
 		src, err := os.ReadFile(filepath.Join("../specs/cf", name+".yaml"))
 		if err != nil {

@@ -170,9 +170,9 @@ func feeds(a data.Array) []map[string]ortFeed {
 	return out
 }
 
-// TestLayerMappings exports each case's plan with random weights and
+// TestExportLayers exports each case's plan with random weights and
 // compares ONNX Runtime's outputs on random raw inputs with pipe's own.
-func TestLayerMappings(t *testing.T) {
+func TestExportLayers(t *testing.T) {
 	ort := newORT(t)
 	backend, err := pipeline.NewBackend("go")
 	if err != nil {
@@ -248,10 +248,10 @@ func randomWeights(t *testing.T, r *rand.Rand, m *pipeline.Model, plan *pipeline
 	}
 }
 
-// TestEveryLayerMapped: each registered layer has an ONNX mapping with a
+// TestExportEveryLayerMapped: each registered layer has an ONNX mapping with a
 // runtime test case, or an explicit mark with the reason it cannot be
 // exported; and no mapping is left for a layer that is gone.
-func TestEveryLayerMapped(t *testing.T) {
+func TestExportEveryLayerMapped(t *testing.T) {
 	tested := map[string]bool{}
 	for _, c := range layerCases {
 		tested[c.kind] = true
@@ -277,9 +277,9 @@ func TestEveryLayerMapped(t *testing.T) {
 	}
 }
 
-// TestEveryRatingModelMarked: each registered rating model is exported or
+// TestExportEveryRatingModel: each registered rating model is exported or
 // says why not.
-func TestEveryRatingModelMarked(t *testing.T) {
+func TestExportEveryRatingModel(t *testing.T) {
 	for _, name := range recsys.Models.Names() {
 		if mappedModels[name] == (notExportableModels[name] != "") {
 			t.Errorf("rating model %s: mapped %v, not-exportable reason %q: want exactly one", name, mappedModels[name], notExportableModels[name])
@@ -287,10 +287,10 @@ func TestEveryRatingModelMarked(t *testing.T) {
 	}
 }
 
-// TestUnexportableLayer: a layer without a mapping, or marked not
+// TestExportUnmappedLayer: a layer without a mapping, or marked not
 // exportable, fails the export with an error at its spec position that
 // names it (and the reason), before any file is made.
-func TestUnexportableLayer(t *testing.T) {
+func TestExportUnmappedLayer(t *testing.T) {
 	plan := compileCase(t, layerCases[6]) // dense, clip
 	saved := mappings["clip"]
 	t.Cleanup(func() { mappings["clip"] = saved; delete(notExportable, "clip") })
@@ -315,10 +315,10 @@ func TestUnexportableLayer(t *testing.T) {
 	check("layer clip (clip) cannot be exported to ONNX: a reason given by the mark")
 }
 
-// TestCheckpointMismatch: weights that do not fit the spec (a checkpoint
+// TestExportCheckpointMismatch: weights that do not fit the spec (a checkpoint
 // of another model) are an error naming the variable, not a panic or a
 // graph that reads the wrong weights.
-func TestCheckpointMismatch(t *testing.T) {
+func TestExportCheckpointMismatch(t *testing.T) {
 	backend, err := pipeline.NewBackend("go")
 	if err != nil {
 		t.Fatal(err)

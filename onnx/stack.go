@@ -171,7 +171,7 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 	if err != nil {
 		return nil, err
 	}
-	if !x.channelsFirst && !slices.Equal(x.shape, plan.Input) {
+	if !slices.Equal(x.shape, plan.Input) {
 		return nil, fmt.Errorf("the preprocessed input has shape %v, the model's input is %v", x.shape, plan.Input)
 	}
 	for _, st := range plan.Stages {
