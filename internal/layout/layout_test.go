@@ -32,10 +32,12 @@ var allowed = map[string][]string{
 	"golden":            {"data", "spec", "ops", "pipeline"},
 	"bench":             {"pipeline"},
 	"fetch":             {"data"},
+	"onnx":              {"data", "loaders", "ops", "recsys", "pipeline", "rundir", "onnx/onnxpb"},
+	"onnx/onnxpb":       {},
 	"internal/testdata": {},
 	"internal/testruns": {"internal/testdata", "pipeline"},
 	"serve":             {"data", "pipeline"},
-	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "fetch", "serve"},
+	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "fetch", "serve", "onnx"},
 }
 
 // Examples may use any package a library user can, never the command.

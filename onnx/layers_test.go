@@ -1,0 +1,341 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/pipeline"
+	"github.com/pipe-ml/pipe/recsys"
+	"github.com/pipe-ml/pipe/spec"
+)
+
+// shapeLoader declares examples of any shape and loads nothing: the layer
+// tests make their own inputs, and compiling a plan needs a loader.
+type shapeLoader struct {
+	XShape []int  `pipe:"x_shape,required,min=-1" doc:"one example's shape; [-1] for ragged sequences"`
+	XType  string `pipe:"x_dtype,oneof=float32|int32" doc:"element type"`
+	YShape []int  `pipe:"y_shape" doc:"one label's shape"`
+}
+
+func (l *shapeLoader) Schemas() (x, y data.Schema) {
+	return data.Schema{DType: data.DType(l.XType), Shape: l.XShape}, data.Schema{DType: data.Float32, Shape: l.YShape}
+}
+
+func (l *shapeLoader) Load(string) (*data.Dataset, error) {
+	return nil, errors.New("onnx_test_shapes makes no data")
+}
+
+func init() {
+	loaders.Loaders.Register("onnx_test_shapes", "Examples of a declared shape, for the ONNX layer tests.",
+		func() loaders.Loader { return &shapeLoader{XType: "float32"} })
+}
+
+// layerCase is a tiny plan that tests one layer's mapping (kind) with
+// random weights and inputs against pipe's own Outputs.
+type layerCase struct {
+	name, kind string
+	x          string // x_shape of the loader
+	int        bool   // int32 examples, else float32
+	transforms string // YAML list
+	input      string // model.input.shape
+	layers     string // YAML list
+	out        string // the output shape (the loader's y_shape)
+	lo, hi     int32  // integer inputs are drawn from [lo, hi)
+}
+
+// layerCases cover every mapping, and within one the variants that take
+// different paths: padding, strides, layouts, with and without bias.
+var layerCases = []layerCase{
+	{name: "dense relu", kind: "dense", x: "[6]", input: "[6]", layers: "[{dense: {units: 4, activation: relu}}]", out: "[4]"},
+	{name: "dense softmax no bias", kind: "dense", x: "[6]", input: "[6]", layers: "[{dense: {units: 5, activation: softmax, use_bias: false}}]", out: "[5]"},
+	{name: "dense sigmoid tanh", kind: "dense", x: "[6]", input: "[6]", layers: "[{dense: {units: 4, activation: tanh}}, {dense: {units: 1, activation: sigmoid}}]", out: "[1]"},
+	{name: "dropout", kind: "dropout", x: "[6]", input: "[6]", layers: "[{dropout: {rate: 0.5}}, {dense: {units: 3}}]", out: "[3]"},
+	{name: "flatten", kind: "flatten", x: "[4, 5, 3]", input: "[4, 5, 3]", layers: "[flatten, {dense: {units: 3}}]", out: "[3]"},
+	{name: "flatten after conv2d in channels-last order", kind: "flatten", x: "[6, 5, 2]", input: "[6, 5, 2]", layers: "[{conv2d: {filters: 3, kernel: 3}}, flatten, {dense: {units: 4}}]", out: "[4]"},
+	{name: "clip", kind: "clip", x: "[6]", input: "[6]", layers: "[{dense: {units: 5}}, {clip: {min: -0.5, max: 0.25}}]", out: "[5]"},
+	{name: "activation tanh", kind: "activation", x: "[6]", input: "[6]", layers: "[{activation: {activation: tanh}}]", out: "[6]"},
+	{name: "activation softmax over channels", kind: "activation", x: "[4, 3, 2]", input: "[4, 3, 2]", layers: "[{conv2d: {filters: 3, kernel: 2}}, {activation: {activation: softmax}}]", out: "[3, 2, 3]"},
+	{name: "conv2d valid relu", kind: "conv2d", x: "[8, 7, 3]", input: "[8, 7, 3]", layers: "[{conv2d: {filters: 4, kernel: 3, activation: relu}}]", out: "[6, 5, 4]"},
+	{name: "conv2d same strides", kind: "conv2d", x: "[10, 8, 2]", input: "[10, 8, 2]", layers: "[{conv2d: {filters: 3, kernel: [5, 2], strides: [4, 3], padding: same, activation: sigmoid}}]", out: "[3, 3, 3]"},
+	{name: "conv2d no bias, many filters", kind: "conv2d", x: "[7, 7, 5]", input: "[7, 7, 5]", layers: "[{conv2d: {filters: 16, kernel: 3, use_bias: false}}, {conv2d: {filters: 8, kernel: 2, padding: same, activation: tanh}}]", out: "[5, 5, 8]"},
+	{name: "max_pool2d valid, cropped", kind: "max_pool2d", x: "[5, 7, 2]", input: "[5, 7, 2]", layers: "[{max_pool2d: {pool: 2}}]", out: "[2, 3, 2]"},
+	{name: "max_pool2d same strides", kind: "max_pool2d", x: "[7, 6, 3]", input: "[7, 6, 3]", layers: "[{conv2d: {filters: 2, kernel: 2}}, {max_pool2d: {pool: 3, strides: 2, padding: same}}]", out: "[3, 3, 2]"},
+	{name: "max_pool2d overlapping", kind: "max_pool2d", x: "[6, 8, 2]", input: "[6, 8, 2]", layers: "[{max_pool2d: {pool: [2, 3], strides: [1, 2]}}]", out: "[5, 3, 2]"},
+	{name: "conv1d valid", kind: "conv1d", x: "[9, 3]", input: "[9, 3]", layers: "[{conv1d: {filters: 4, kernel: 3, activation: relu}}]", out: "[7, 4]"},
+	{name: "conv1d same strides", kind: "conv1d", x: "[10, 2]", input: "[10, 2]", layers: "[{conv1d: {filters: 3, kernel: 5, strides: 4, padding: same, use_bias: false}}]", out: "[3, 3]"},
+	{name: "global_max_pool1d", kind: "global_max_pool1d", x: "[7, 3]", input: "[7, 3]", layers: "[global_max_pool1d]", out: "[3]"},
+	{name: "global_max_pool1d after conv1d", kind: "global_max_pool1d", x: "[9, 3]", input: "[9, 3]", layers: "[{conv1d: {filters: 4, kernel: 3}}, global_max_pool1d, {dense: {units: 2}}]", out: "[2]"},
+	{name: "embedding, ids out of range clamped", kind: "embedding", x: "[6]", int: true, input: "[6]", layers: "[{embedding: {input_dim: 10, output_dim: 4}}, flatten]", out: "[24]", lo: -3, hi: 13},
+	{name: "embedding of float ids", kind: "embedding", x: "[5]", input: "[5]", layers: "[{embedding: {input_dim: 7, output_dim: 3}}]", out: "[5, 3]", lo: -2, hi: 9},
+	{name: "lstm", kind: "lstm", x: "[7, 3]", input: "[7, 3]", layers: "[{lstm: {units: 5}}]", out: "[5]"},
+	{name: "lstm sequences, no bias", kind: "lstm", x: "[6, 4]", input: "[6, 4]", layers: "[{lstm: {units: 3, return_sequences: true, use_bias: false}}, {lstm: {units: 2}}]", out: "[2]"},
+	{name: "lstm after embedding", kind: "lstm", x: "[12]", int: true, input: "[12]", layers: "[{embedding: {input_dim: 20, output_dim: 4}}, {lstm: {units: 6}}, {dense: {units: 1, activation: sigmoid}}]", out: "[1]", lo: 0, hi: 20},
+	// The input transforms in the graph.
+	{name: "scale and reshape", kind: "", x: "[12]", transforms: "[{scale: {divide: 255, subtract: 3}}, {reshape: {shape: [2, -1, 3]}}]", input: "[2, 2, 3]", layers: "[flatten]", out: "[12]", lo: 0, hi: 256},
+	{name: "one_hot of x", kind: "", x: "[4]", int: true, transforms: "[{one_hot: {classes: 5, on: x}}]", input: "[4, 5]", layers: "[flatten, {dense: {units: 3}}]", out: "[3]", lo: 0, hi: 5},
+	{name: "pad_sequences pre", kind: "", x: "[-1]", int: true, transforms: "[{pad_sequences: {maxlen: 6}}]", input: "[6]", layers: "[{embedding: {input_dim: 9, output_dim: 2}}, flatten]", out: "[12]", lo: 1, hi: 9},
+	{name: "pad_sequences post with a value", kind: "", x: "[-1]", int: true, transforms: "[{pad_sequences: {maxlen: 5, padding: post, truncating: post, value: 2}}]", input: "[5]", layers: "[{embedding: {input_dim: 9, output_dim: 2}}, flatten]", out: "[10]", lo: 3, hi: 9},
+}
+
+// compileCase writes the case's spec and compiles it.
+func compileCase(t *testing.T, c layerCase) *pipeline.Plan {
+	t.Helper()
+	transforms := c.transforms
+	if transforms == "" {
+		transforms = "[]"
+	}
+	dtype := "float32"
+	if c.int {
+		dtype = "int32"
+	}
+	src := fmt.Sprintf(`name: onnx_layer
+seed: 7
+data:
+  loader: onnx_test_shapes
+  x_shape: %s
+  x_dtype: %s
+  y_shape: %s
+  transforms: %s
+model:
+  input: {shape: %s}
+  layers: %s
+train: {loss: mse, optimizer: sgd, batch_size: 4, epochs: 1}
+`, c.x, dtype, c.out, transforms, c.input, c.layers)
+	path := filepath.Join(t.TempDir(), "spec.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pipeline.Load(path)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src)
+	}
+	return plan
+}
+
+// randomExamples draws n raw examples of schema: floats in [-2, 2), or
+// integers in [lo, hi) (as floats where the schema is float, when hi > 0,
+// plus a fraction so that float ids are truncated); a ragged schema gets
+// sequences of 1 to 10 elements.
+func randomExamples(r *rand.Rand, s data.Schema, n int, lo, hi int32) data.Array {
+	a := data.Array{Schema: s}
+	size := data.Elements(s.Shape)
+	if slices.Contains(s.Shape, -1) {
+		a.Offsets = []int{0}
+		for range n {
+			a.Offsets = append(a.Offsets, a.Offsets[len(a.Offsets)-1]+1+r.IntN(10))
+		}
+		size, n = a.Offsets[n], 1
+	}
+	for range n * size {
+		switch {
+		case s.DType == data.Int32:
+			a.Int = append(a.Int, lo+r.Int32N(hi-lo))
+		case hi > 0:
+			a.Float = append(a.Float, float32(lo+r.Int32N(hi-lo))+0.25)
+		default:
+			a.Float = append(a.Float, float32(r.Float64()*4-2))
+		}
+	}
+	return a
+}
+
+// feeds are the ONNX Runtime runs for raw examples a: one run with the
+// whole batch, or one per example of a ragged column (each its own length).
+func feeds(a data.Array) []map[string]ortFeed {
+	feed := func(b data.Array, dims ...int) map[string]ortFeed {
+		if b.DType == data.Int32 {
+			return map[string]ortFeed{inputName: intFeed(b.Int, dims...)}
+		}
+		return map[string]ortFeed{inputName: floatFeed(b.Float, dims...)}
+	}
+	if !a.Ragged() {
+		return []map[string]ortFeed{feed(a, append([]int{a.Len()}, a.Shape...)...)}
+	}
+	var out []map[string]ortFeed
+	for i := range a.Len() {
+		e := a.Slice(i, i+1)
+		out = append(out, feed(e, 1, e.Offsets[1]))
+	}
+	return out
+}
+
+// TestExportLayers exports each case's plan with random weights and
+// compares ONNX Runtime's outputs on random raw inputs with pipe's own.
+func TestExportLayers(t *testing.T) {
+	ort := newORT(t)
+	backend, err := pipeline.NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	for i, c := range layerCases {
+		t.Run(c.name, func(t *testing.T) {
+			plan := compileCase(t, c)
+			r := rand.New(rand.NewPCG(uint64(i), 1))
+			loaderX, loaderY := plan.Loader.Schemas()
+			const n = 5
+			raw := randomExamples(r, loaderX, n, c.lo, c.hi)
+			ds := &data.Dataset{Test: data.Split{X: raw, Y: data.Array{Schema: loaderY, Float: make([]float32, n*data.Elements(loaderY.Shape))}}}
+			ds.Train = ds.Test
+			if err := loaders.Apply(plan.Steps, ds); err != nil {
+				t.Fatal(err)
+			}
+			m, err := pipeline.NewModel(plan, backend)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Outputs(&ds.Test); err != nil { // creates the variables
+				t.Fatal(err)
+			}
+			randomWeights(t, r, m, plan)
+			want, err := m.Outputs(&ds.Test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mp, err := Stack(plan, m.Store(), Meta{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []float64
+			for _, run := range ort.run(t, mp, feeds(raw)) {
+				y := run[outputName]
+				if want := append([]int{y.Dims[0]}, plan.Output()...); !slices.Equal(y.Dims, want) {
+					t.Fatalf("output shape %v, want %v", y.Dims, want)
+				}
+				got = append(got, y.Data...)
+			}
+			d := maxDiff(t, got, want)
+			t.Logf("largest difference %.2g", d)
+			if d > 1e-5 {
+				t.Errorf("ONNX Runtime and pipe differ by %g (more than 1e-5)\nonnx %v\npipe %v", d, got, want)
+			}
+		})
+	}
+}
+
+// randomWeights gives every variable of the plan's layers values in
+// [-0.5, 0.5): biases too, which start at zero.
+func randomWeights(t *testing.T, r *rand.Rand, m *pipeline.Model, plan *pipeline.Plan) {
+	t.Helper()
+	set := 0
+	for v := range m.Store().IterVariables() {
+		if !slices.ContainsFunc(plan.Stages, func(st ops.Stage) bool { return strings.HasPrefix(v.Path(), "/"+st.Name+"/") }) {
+			continue
+		}
+		dims := v.Shape().Dimensions
+		vals := make([]float32, data.Elements(dims))
+		for i := range vals {
+			vals[i] = float32(r.Float64() - 0.5)
+		}
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(vals, dims...)); err != nil {
+			t.Fatal(err)
+		}
+		set++
+	}
+	if set == 0 && plan.Params() > 0 {
+		t.Fatal("no layer variable found in the store")
+	}
+}
+
+// TestExportEveryLayerMapped: each registered layer has an ONNX mapping with a
+// runtime test case, or an explicit mark with the reason it cannot be
+// exported; and no mapping is left for a layer that is gone.
+func TestExportEveryLayerMapped(t *testing.T) {
+	tested := map[string]bool{}
+	for _, c := range layerCases {
+		tested[c.kind] = true
+	}
+	for _, name := range ops.Layers.Names() {
+		_, mapped := mappings[name]
+		reason, marked := notExportable[name]
+		switch {
+		case mapped && marked:
+			t.Errorf("layer %s is both mapped and marked not exportable", name)
+		case mapped && !tested[name]:
+			t.Errorf("layer %s has an ONNX mapping but no case in layerCases", name)
+		case marked && strings.TrimSpace(reason) == "":
+			t.Errorf("layer %s is marked not exportable without a reason", name)
+		case !mapped && !marked:
+			t.Errorf("layer %s has neither an ONNX mapping nor a not-exportable mark with a reason (onnx.notExportable)", name)
+		}
+	}
+	for name := range mappings {
+		if !slices.Contains(ops.Layers.Names(), name) {
+			t.Errorf("mapping for %s, which is not a registered layer", name)
+		}
+	}
+}
+
+// TestExportEveryRatingModel: each registered rating model is exported or
+// says why not.
+func TestExportEveryRatingModel(t *testing.T) {
+	for _, name := range recsys.Models.Names() {
+		if mappedModels[name] == (notExportableModels[name] != "") {
+			t.Errorf("rating model %s: mapped %v, not-exportable reason %q: want exactly one", name, mappedModels[name], notExportableModels[name])
+		}
+	}
+}
+
+// TestExportUnmappedLayer: a layer without a mapping, or marked not
+// exportable, fails the export with an error at its spec position that
+// names it (and the reason), before any file is made.
+func TestExportUnmappedLayer(t *testing.T) {
+	plan := compileCase(t, layerCases[6]) // dense, clip
+	saved := mappings["clip"]
+	t.Cleanup(func() { mappings["clip"] = saved; delete(notExportable, "clip") })
+
+	check := func(want ...string) {
+		t.Helper()
+		m, err := Stack(plan, nil, Meta{})
+		var u *UnsupportedError
+		var se *spec.Error
+		if m != nil || !errors.As(err, &u) || !errors.As(err, &se) {
+			t.Fatalf("got %v, %v; want an UnsupportedError with a spec position", m, err)
+		}
+		for _, w := range append(want, "spec.yaml:", "model.layers[1]") {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q does not mention %q", err, w)
+			}
+		}
+	}
+	delete(mappings, "clip")
+	check("layer clip (clip) has no ONNX mapping", "dense")
+	notExportable["clip"] = "a reason given by the mark"
+	check("layer clip (clip) cannot be exported to ONNX: a reason given by the mark")
+}
+
+// TestExportCheckpointMismatch: weights that do not fit the spec (a checkpoint
+// of another model) are an error naming the variable, not a panic or a
+// graph that reads the wrong weights.
+func TestExportCheckpointMismatch(t *testing.T) {
+	backend, err := pipeline.NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	m, err := pipeline.NewModel(compileCase(t, layerCases[0]), backend) // dense: 4 units
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{6}}, Float: make([]float32, 6)}
+	if _, err := m.Outputs(&data.Split{X: x}); err != nil {
+		t.Fatal(err)
+	}
+	other := layerCases[0]
+	other.layers, other.out = "[{dense: {units: 3, activation: relu}}]", "[3]"
+	_, err = Stack(compileCase(t, other), m.Store(), Meta{})
+	if err == nil || !strings.Contains(err.Error(), "/dense/kernel has shape [6 4], the spec gives [6 3]") {
+		t.Errorf("got %v, want an error about /dense/kernel's shape", err)
+	}
+}

@@ -1,0 +1,211 @@
+package onnx
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/onnx/onnxpb"
+	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/pipeline"
+)
+
+// The graph's input and output names.
+const (
+	inputName  = "x"
+	outputName = "y"
+	batchDim   = "N" // the dynamic batch axis
+)
+
+// tensor is a value of the graph as the next layer sees it.
+type tensor struct {
+	name  string
+	shape []int // one example's shape, in pipe's channels-last order
+	dtype data.DType
+	// channelsFirst: the value is stored [N, C, spatial...] for a pipe
+	// shape (spatial..., C), ONNX's layout for Conv and MaxPool. It is
+	// kept across layers that do not care (activations, pooling), so that
+	// a stack of convolutions transposes once at each end.
+	channelsFirst bool
+}
+
+// mapping adds the ONNX nodes of one stage to the graph and returns its output.
+type mapping func(b *stackBuilder, st ops.Stage, x tensor) (tensor, error)
+
+// mappings are the layers pipe can export, by registered name; each
+// mapping file adds its own in init(). notExportable are the layers that
+// cannot be, with the reason an export error gives. A test fails for a
+// registered layer in neither, and for a mapping without a runtime test.
+var (
+	mappings      = map[string]mapping{}
+	notExportable = map[string]string{}
+)
+
+// stackBuilder builds the graph of a layer stack with its trained weights.
+type stackBuilder struct {
+	*graphBuilder
+	plan    *pipeline.Plan
+	weights *model.Store
+}
+
+// weight returns the values and shape of the variable name of stage st,
+// which must have the shape want that the layer's config and input give:
+// a checkpoint that does not fit its spec is an error, not a graph that
+// reads past its weights.
+func (b *stackBuilder) weight(st ops.Stage, name string, want ...int) ([]float32, []int, error) {
+	path := "/" + st.Name + "/" + name
+	v := b.weights.GetVariable(path)
+	if v == nil {
+		return nil, nil, fmt.Errorf("the checkpoint has no variable %s", path)
+	}
+	t, err := v.Value()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if got := t.Shape().Dimensions; !slices.Equal(got, want) {
+		return nil, nil, fmt.Errorf("the checkpoint's %s has shape %v, the spec gives %v", path, got, want)
+	}
+	vals, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return vals, t.Shape().Dimensions, nil
+}
+
+// channelsFirst moves the channels of an image or sequence to axis 1.
+func (b *stackBuilder) channelsFirst(x tensor, name string) tensor {
+	if x.channelsFirst || len(x.shape) < 2 {
+		return x
+	}
+	r := len(x.shape)
+	perm := []int{0, r} // [N, spatial..., C] -> [N, C, spatial...]
+	for i := 1; i < r; i++ {
+		perm = append(perm, i)
+	}
+	x.name = b.op("Transpose", name, []string{x.name}, ints("perm", perm...))
+	x.channelsFirst = true
+	return x
+}
+
+// channelsLast undoes channelsFirst: pipe's (and Keras') order, which
+// flatten and dense must see.
+func (b *stackBuilder) channelsLast(x tensor, name string) tensor {
+	if !x.channelsFirst {
+		return x
+	}
+	r := len(x.shape)
+	perm := []int{0} // [N, C, spatial...] -> [N, spatial..., C]
+	for i := 2; i <= r; i++ {
+		perm = append(perm, i)
+	}
+	perm = append(perm, 1)
+	x.name = b.op("Transpose", name, []string{x.name}, ints("perm", perm...))
+	x.channelsFirst = false
+	return x
+}
+
+// activation applies a named activation as pipe's ops do; softmax is over
+// the channels, the last axis in pipe's order.
+func (b *stackBuilder) activation(x tensor, name, fn string) (tensor, error) {
+	op := map[string]string{"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}[fn]
+	switch {
+	case fn == "" || fn == "linear":
+		return x, nil
+	case op == "":
+		return x, fmt.Errorf("activation %q has no ONNX mapping", fn)
+	case fn == "softmax":
+		axis := -1
+		if x.channelsFirst {
+			axis = 1
+		}
+		x.name = b.op(op, name, []string{x.name}, int1("axis", axis))
+	default:
+		x.name = b.op(op, name, []string{x.name})
+	}
+	return x, nil
+}
+
+// exportable says whether stage st can be exported: an error at the
+// layer's spec position when it cannot.
+func exportable(plan *pipeline.Plan, st ops.Stage) error {
+	if reason, ok := notExportable[st.Kind]; ok {
+		return plan.Errorf(st.SpecPath, "layer %s (%s) cannot be exported to ONNX: %s", st.Name, st.Kind, reason)
+	}
+	if _, ok := mappings[st.Kind]; !ok {
+		return plan.Errorf(st.SpecPath, "layer %s (%s) has no ONNX mapping; pipe export maps %s", st.Name, st.Kind, strings.Join(Mapped(), ", "))
+	}
+	return nil
+}
+
+// Mapped lists the layers that have an ONNX mapping.
+func Mapped() []string {
+	var out []string
+	for k := range mappings {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stack returns the ONNX model of plan's layer stack with the variables
+// of weights (a run's checkpoint, or a Model's store). The graph takes
+// the loader's raw examples, "x" [N, ...], and applies the spec's input
+// transforms itself; its output "y" [N, ...] is what pipe's Outputs gives.
+func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelProto, error) {
+	if plan.Recommender != nil {
+		return nil, fmt.Errorf("%s is a rating model (%s), not a layer stack", plan.Name, plan.ModelName)
+	}
+	for _, st := range plan.Stages {
+		if err := exportable(plan, st); err != nil {
+			return nil, &UnsupportedError{err}
+		}
+	}
+	b := &stackBuilder{graphBuilder: newGraphBuilder(plan.Name), plan: plan, weights: weights}
+	b.names[inputName], b.names[outputName] = 1, 1
+	in, x, pre, err := b.input()
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(x.shape, plan.Input) {
+		return nil, fmt.Errorf("the preprocessed input has shape %v, the model's input is %v", x.shape, plan.Input)
+	}
+	for _, st := range plan.Stages {
+		if x, err = mappings[st.Kind](b, st, x); err != nil {
+			return nil, fmt.Errorf("layer %s (%s): %w", st.Name, st.Kind, err)
+		}
+	}
+	x = b.channelsLast(x, "output")
+	b.identity(x.name, outputName)
+	b.g.Input = []*onnxpb.ValueInfoProto{in}
+	outDims := []any{batchDim}
+	for _, d := range plan.Output() {
+		outDims = append(outDims, d)
+	}
+	outDoc := fmt.Sprintf("the output of layer %s (%s), one row per example", plan.Stages[len(plan.Stages)-1].Name, plan.Stages[len(plan.Stages)-1].Kind)
+	b.g.Output = []*onnxpb.ValueInfoProto{valueInfo(outputName, outDoc, onnxpb.TensorProto_FLOAT, outDims...)}
+
+	props := [][2]string{
+		{"pipe.spec", plan.Name},
+		{"pipe.loader", plan.LoaderName},
+		{"pipe.input", in.GetDocString()},
+		{"pipe.preprocessing", pre},
+		{"pipe.output", outDoc},
+	}
+	if meta.ClassNames != nil {
+		props = append(props, [2]string{"pipe.class_names", jsonList(meta.ClassNames)})
+	}
+	if meta.VectorIDs != nil {
+		props = append(props, [2]string{"pipe." + meta.VectorOf + "_ids", jsonList(meta.VectorIDs)})
+	}
+	var layers []string
+	for _, st := range plan.Stages {
+		layers = append(layers, st.Name)
+	}
+	doc := fmt.Sprintf("pipe model %s: %s on %s examples; layers %s.", plan.Name, pre, plan.LoaderName, strings.Join(layers, ", "))
+	return newModel(b.g, doc, props), nil
+}
