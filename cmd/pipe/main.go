@@ -71,7 +71,10 @@ func exitCode(err error) int {
 	var stopped interruptedError
 	var cannot *pipeline.PredictError
 	var notRun *rundir.NotRunError
+	var sweepStop sweepStopped
 	switch {
+	case errors.As(err, &sweepStop):
+		return exitStopped
 	case errors.As(err, &stopped) && errors.Is(stopped.cause, pipeline.ErrDiverged):
 		return exitRuntime
 	case errors.As(err, &stopped):
@@ -154,7 +157,7 @@ func newRoot(stdout, stderr io.Writer, args []string) *cobra.Command {
 	root.PersistentFlags().BoolVar(&g.noCache, "no-cache", false, "load and preprocess the data from its source files, without the cache")
 	root.PersistentFlags().StringArrayVar(&g.sets, "set", nil, "override a spec field, e.g. --set train.epochs=3 --set model.layers[0].filters=8 (repeatable)")
 	root.AddCommand(runCmd(&g), summaryCmd(&g), validateCmd(&g), testCmd(&g), compareCmd(&g), cacheCmd(&g), listCmd(), docCmd(), schemaCmd(), initCmd(), benchCmd(&g), evaluateCmd(&g), predictCmd(&g), versionCmd(), dataCmd(&g))
-	root.AddCommand(runsCmd(&g), diffCmd(&g), serveCmd(&g), plotCmd(), exportCmd(&g))
+	root.AddCommand(runsCmd(&g), diffCmd(&g), serveCmd(&g), plotCmd(), exportCmd(&g), sweepCmd(&g), cvCmd(&g))
 	usageArgs(root) // after every AddCommand: it wraps each command's argument check
 	return root
 }

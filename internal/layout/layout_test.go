@@ -37,7 +37,8 @@ var allowed = map[string][]string{
 	"internal/testdata": {},
 	"internal/testruns": {"internal/testdata", "pipeline"},
 	"serve":             {"data", "pipeline"},
-	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "fetch", "serve", "onnx"},
+	"sweep":             {"data", "pipeline", "rundir", "spec", "evaluators"},
+	"cmd/pipe":          {"data", "spec", "loaders", "evaluators", "pipeline", "rundir", "golden", "bench", "fetch", "serve", "onnx", "sweep"},
 }
 
 // Examples may use any package a library user can, never the command.
