@@ -27,6 +27,8 @@ type Options struct {
 	// trials in this process, one after another.
 	Command func(ctx context.Context, sets []string) *exec.Cmd
 	Log     io.Writer // a line per trial started, reused or failed; nil for none
+	// Label names trial i (from 0) in the log; nil for "trial i+1/n".
+	Label func(i int) string
 }
 
 // Outcome is what one trial gave.
@@ -54,6 +56,9 @@ func Run(ctx context.Context, trials []Trial, opt Options) ([]Outcome, error) {
 	if opt.Pipeline.RunsDir == "" {
 		opt.Pipeline.RunsDir = "runs"
 	}
+	if opt.Label == nil {
+		opt.Label = func(i int) string { return fmt.Sprintf("trial %d/%d", i+1, len(trials)) }
+	}
 	out := make([]Outcome, len(trials))
 	keys := make([]string, len(trials))
 	names := make([]string, len(trials))
@@ -79,7 +84,7 @@ func Run(ctx context.Context, trials []Trial, opt Options) ([]Outcome, error) {
 		switch {
 		case run != nil:
 			out[i].Reused = true
-			logf(opt.Log, "trial %d/%d: reusing %s\n", i+1, len(trials), run.Dir)
+			logf(opt.Log, "%s: reusing %s\n", opt.Label(i), run.Dir)
 		case queued[key.Key]:
 			// The same overrides twice (a random choice drawn again):
 			// one run stands for both.
@@ -100,10 +105,10 @@ func Run(ctx context.Context, trials []Trial, opt Options) ([]Outcome, error) {
 		wg.Add(1)
 		go func(i int) {
 			defer func() { <-sem; wg.Done() }()
-			logf(opt.Log, "trial %d/%d: running %s\n", i+1, len(trials), strings.Join(trials[i].Sets(), " "))
+			logf(opt.Log, "%s: running %s\n", opt.Label(i), strings.Join(trials[i].Sets(), " "))
 			if err := runOne(ctx, trials[i], opt, procs); err != nil {
 				out[i].Err = err
-				logf(opt.Log, "trial %d/%d: failed: %v\n", i+1, len(trials), err)
+				logf(opt.Log, "%s: failed: %v\n", opt.Label(i), err)
 			}
 		}(i)
 	}

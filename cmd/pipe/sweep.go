@@ -54,7 +54,7 @@ func sweepCmd(g *globalFlags) *cobra.Command {
 				return usageError{fmt.Errorf("--jobs %d: at least 1", jobs)}
 			}
 			ts := sweep.Trials(gs, rs, trials, seed)
-			outs, err := g.runTrials(cmd, args[0], ts, jobs)
+			outs, err := g.runTrials(cmd, args[0], ts, jobs, nil)
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,8 @@ func cvCmd(g *globalFlags) *cobra.Command {
 			case err != nil:
 				return usageError{err}
 			}
-			outs, err := g.runTrials(cmd, args[0], ts, jobs)
+			label := func(i int) string { return fmt.Sprintf("fold %d of %d", i, folds) }
+			outs, err := g.runTrials(cmd, args[0], ts, jobs, label)
 			if err != nil {
 				return err
 			}
@@ -116,7 +117,7 @@ func cvCmd(g *globalFlags) *cobra.Command {
 // runTrials runs the trials as child pipe run processes of this same
 // binary (so their run keys, which hold pipe's version, are the ones
 // computed here), with the global flags passed on.
-func (g *globalFlags) runTrials(cmd *cobra.Command, specPath string, ts []sweep.Trial, jobs int) ([]sweep.Outcome, error) {
+func (g *globalFlags) runTrials(cmd *cobra.Command, specPath string, ts []sweep.Trial, jobs int, label func(int) string) ([]sweep.Outcome, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -132,7 +133,7 @@ func (g *globalFlags) runTrials(cmd *cobra.Command, specPath string, ts []sweep.
 		base = append(base, "--no-cache")
 	}
 	opt := sweep.Options{
-		Spec: specPath, Sets: g.sets, Pipeline: popt, Jobs: jobs,
+		Spec: specPath, Sets: g.sets, Pipeline: popt, Jobs: jobs, Label: label,
 		Command: func(ctx context.Context, sets []string) *exec.Cmd {
 			a := append(append([]string(nil), base...), specPath)
 			for _, s := range sets {
