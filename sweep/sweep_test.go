@@ -1,11 +1,18 @@
 package sweep
 
 import (
+	"context"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pipe-ml/pipe/pipeline"
 )
 
 func TestSweepParseGrid(t *testing.T) {
@@ -129,3 +136,42 @@ var errTest = errorString("failed")
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestSweepJobsShareCores checks that --jobs J gives each child process
+// GOMAXPROCS = cores/J, that a trial whose child fails (here: one that
+// writes no run) is reported in its outcome without stopping the others.
+func TestSweepJobsShareCores(t *testing.T) {
+	data := os.Getenv("PIPE_DATA")
+	if data == "" {
+		t.Fatal("PIPE_DATA is not set: this test needs the movielense data")
+	}
+	if !filepath.IsAbs(data) {
+		data = filepath.Join("..", data)
+	}
+	dir := t.TempDir()
+	opt := Options{
+		Spec: "../specs/cf/movielense_knn.yaml", Sets: []string{"data.sample_users=50"}, Jobs: 2,
+		Pipeline: pipeline.Options{DataDir: data, RunsDir: filepath.Join(dir, "runs")},
+		Command: func(ctx context.Context, sets []string) *exec.Cmd {
+			k := strings.TrimPrefix(sets[len(sets)-1], "model.k=")
+			return exec.CommandContext(ctx, "sh", "-c", `echo "$GOMAXPROCS" > "$0"; exit 3`, filepath.Join(dir, k))
+		},
+	}
+	outs, err := Run(context.Background(), Trials([]Grid{{"model.k", []string{"5", "7", "9"}}}, nil, 0, 1), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strconv.Itoa(max(1, runtime.NumCPU()/2))
+	for i, k := range []string{"5", "7", "9"} {
+		b, err := os.ReadFile(filepath.Join(dir, k))
+		if err != nil {
+			t.Fatalf("trial k=%s never ran: %v", k, err)
+		}
+		if got := strings.TrimSpace(string(b)); got != want {
+			t.Errorf("trial k=%s ran with GOMAXPROCS=%s, want %s (cores/jobs)", k, got, want)
+		}
+		if outs[i].Err == nil || !strings.Contains(outs[i].Err.Error(), "exit status 3") {
+			t.Errorf("trial k=%s: error %v, want its child's exit status", k, outs[i].Err)
+		}
+	}
+}
