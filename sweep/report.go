@@ -19,14 +19,17 @@ type Metric struct {
 	Higher bool   // higher is better
 }
 
-// ParseMetric reads --metric: val_NAME or train:NAME, with a leading "-"
-// for "higher is better" (as pipe runs --sort writes descending). Without
-// the sign, accuracy-like names (accuracy, auc, f1, precision, recall)
-// are higher-is-better and the others (loss, rmse, mae) lower.
+// ParseMetric reads --metric: val_NAME or train:NAME. Without a sign,
+// accuracy-like names (accuracy, auc, f1, precision, recall) are
+// higher-is-better and the others (loss, rmse, mae) lower; a sign says it
+// outright: +NAME is maximised, -NAME is minimised (its negation
+// maximised), so --metric -val_loss picks the lowest validation loss.
 func ParseMetric(s string) (Metric, error) {
-	name, desc := strings.CutPrefix(s, "-")
+	name := strings.TrimLeft(s, "+-")
 	var m Metric
 	switch {
+	case len(s)-len(name) > 1:
+		return Metric{}, fmt.Errorf("--metric %q: at most one sign (+ to maximise, - to minimise)", s)
 	case strings.HasPrefix(name, "val_") && len(name) > 4:
 		m.Series = name
 	case strings.HasPrefix(name, "train:") && len(name) > 6:
@@ -34,7 +37,14 @@ func ParseMetric(s string) (Metric, error) {
 	default:
 		return Metric{}, fmt.Errorf("--metric %q: the best trial is chosen by a validation series (val_loss, val_accuracy, val_rmse, ...) or a training series (train:loss), never by a test metric, which would leak the test split into the choice", s)
 	}
-	m.Higher = desc || higherIsBetter(m.Series)
+	switch s[0] {
+	case '+':
+		m.Higher = true
+	case '-':
+		m.Higher = false
+	default:
+		m.Higher = higherIsBetter(m.Series)
+	}
 	return m, nil
 }
 

@@ -80,20 +80,22 @@ func TestSweepRandomTrialsSeededAndInRange(t *testing.T) {
 
 func TestSweepParseMetricRefusesTest(t *testing.T) {
 	for s, want := range map[string]Metric{
-		"val_loss":     {"val_loss", false},
-		"val_accuracy": {"val_accuracy", true},
-		"-val_loss":    {"val_loss", true},
-		"train:loss":   {"loss", false},
-		"-train:rmse":  {"rmse", true},
-		"val_rmse":     {"val_rmse", false},
+		"val_loss":      {"val_loss", false},
+		"val_accuracy":  {"val_accuracy", true},
+		"-val_loss":     {"val_loss", false},
+		"+val_loss":     {"val_loss", true},
+		"-val_accuracy": {"val_accuracy", false},
+		"train:loss":    {"loss", false},
+		"+train:rmse":   {"rmse", true},
+		"val_rmse":      {"val_rmse", false},
 	} {
 		got, err := ParseMetric(s)
 		if err != nil || got != want {
 			t.Errorf("ParseMetric(%q) = %+v, %v; want %+v", s, got, err, want)
 		}
 	}
-	for _, bad := range []string{"rmse", "accuracy", "test_rmse", "val_", "train:", "-loss"} {
-		if _, err := ParseMetric(bad); err == nil || !strings.Contains(err.Error(), "never by a test metric") {
+	for _, bad := range []string{"rmse", "accuracy", "test_rmse", "val_", "train:", "-loss", "--val_loss"} {
+		if _, err := ParseMetric(bad); err == nil || !strings.Contains(err.Error(), "never by a test metric") && !strings.Contains(err.Error(), "one sign") {
 			t.Errorf("ParseMetric(%q): %v, want a refusal", bad, err)
 		}
 	}

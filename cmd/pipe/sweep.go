@@ -73,7 +73,7 @@ func sweepCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().IntVar(&trials, "trials", 0, "random trials (per grid point)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the random draws")
 	cmd.Flags().IntVar(&jobs, "jobs", 1, "trials run at once, each a pipe run process with its share of the cores")
-	cmd.Flags().StringVar(&metric, "metric", "val_loss", "the series that ranks the trials: val_NAME or train:NAME, last epoch; a leading - means higher is better")
+	cmd.Flags().StringVar(&metric, "metric", "val_loss", "the series that ranks the trials: val_NAME or train:NAME, last epoch; +NAME maximises, -NAME minimises (default: accuracy-like names maximised, others minimised)")
 	return cmd
 }
 
