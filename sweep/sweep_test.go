@@ -177,3 +177,41 @@ func TestSweepJobsShareCores(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepInProcessReuses runs trials in this process (no Command, as a
+// Go program using the package would) and checks that a second Run
+// reuses every run it made and reads back the same numbers.
+func TestSweepInProcessReuses(t *testing.T) {
+	data := os.Getenv("PIPE_DATA")
+	if data == "" {
+		t.Fatal("PIPE_DATA is not set: this test needs the movielense data")
+	}
+	if !filepath.IsAbs(data) {
+		data = filepath.Join("..", data)
+	}
+	opt := Options{
+		Spec: "../specs/cf/movielense_knn.yaml", Sets: []string{"data.sample_users=50"},
+		Pipeline: pipeline.Options{DataDir: data, RunsDir: filepath.Join(t.TempDir(), "runs")},
+	}
+	trials := Trials([]Grid{{"model.k", []string{"5", "20"}}}, nil, 0, 1)
+	first, err := Run(context.Background(), trials, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Run(context.Background(), trials, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range trials {
+		a, b := first[i], second[i]
+		if a.Err != nil || a.Reused || a.Dir == "" || a.Test["rmse"] == 0 {
+			t.Fatalf("first run of trial %d: %+v", i, a)
+		}
+		if !b.Reused || b.Dir != a.Dir || !reflect.DeepEqual(a.Test, b.Test) {
+			t.Errorf("second run of trial %d: %+v, want the first's run %s reused", i, b, a.Dir)
+		}
+	}
+	if first[0].Test["rmse"] == first[1].Test["rmse"] {
+		t.Errorf("k=5 and k=20 gave the same rmse: the overrides did not reach the runs")
+	}
+}
