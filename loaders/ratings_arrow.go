@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/internal/fbcheck"
 )
 
 // readArrow reads the ratings of an Arrow IPC file (Feather v2), or of an
@@ -41,7 +42,7 @@ func (src *ratingSource) readArrow(path string, check *ratingChecker) (out []Rat
 		sc   *arrow.Schema
 		next func() (arrow.RecordBatch, error) // nil, io.EOF after the last
 	)
-	if bytes.HasPrefix(buf, []byte(arrowMagic)) {
+	if bytes.HasPrefix(buf, []byte(fbcheck.Magic)) {
 		fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem))
 		if err != nil {
 			return nil, dataErr(path, "not a readable Arrow IPC file: %v", err)
