@@ -146,19 +146,7 @@ func (m *baselineModel) estimate(u, i int32) (float64, bool) {
 }
 
 func (m *baselineModel) Predict(x *data.Array) ([]float32, int, error) {
-	d := m.data
-	if err := checkPairCounts(d.nUsers, d.nItems, x); err != nil {
-		return nil, 0, fmt.Errorf("baseline_only: %w", err)
-	}
-	pred, fallbacks := make([]float32, len(x.Int)/2), 0
-	for k := range pred {
-		v, known := m.estimate(x.Int[2*k], x.Int[2*k+1])
-		if !known {
-			fallbacks++
-		}
-		pred[k] = d.clip(v)
-	}
-	return pred, fallbacks, nil
+	return predictPairs("baseline_only", m.data, x, m.estimate)
 }
 
 // NewUsers: a new user's bias is fitted to their ratings with the item
