@@ -30,6 +30,31 @@ type biasedFactors struct {
 	bu, bi, p, q []float64
 }
 
+// estimate is mu + b_u + b_i + q_i·p_u (Surprise's SVD and NMF), the
+// biases only when biased and each term only for a known side, and
+// whether both sides were known.
+func (b *biasedFactors) estimate(d *surpriseTrain, f int, biased bool, u, i int32) (float64, bool) {
+	ku, ki := d.knowsUser(u), d.knowsItem(i)
+	if !biased {
+		if ku && ki {
+			return factorDot(b.q[int(i)*f:int(i+1)*f], b.p[int(u)*f:int(u+1)*f]), true
+		}
+		// Surprise: PredictionImpossible, answered with the global mean.
+		return d.global, false
+	}
+	v := d.global
+	if ku {
+		v += b.bu[u]
+	}
+	if ki {
+		v += b.bi[i]
+	}
+	if ku && ki {
+		v += factorDot(b.q[int(i)*f:int(i+1)*f], b.p[int(u)*f:int(u+1)*f])
+	}
+	return v, ku && ki
+}
+
 // state is the factors and biases as tensors; mu is the training ratings'
 // mean, which restore computes again from them.
 func (b *biasedFactors) state(d *surpriseTrain, f int) map[string]*tensors.Tensor {

@@ -140,26 +140,7 @@ func multiplicative(factors, num, den []float64, rows *sparseRows, reg float64, 
 
 // estimate is Surprise's NMF.estimate, and whether both sides were known.
 func (m *nmfModel) estimate(u, i int32) (float64, bool) {
-	d, f := m.data, m.NFactors
-	ku, ki := d.knowsUser(u), d.knowsItem(i)
-	if !m.Biased {
-		if ku && ki {
-			return factorDot(m.q[int(i)*f:int(i+1)*f], m.p[int(u)*f:int(u+1)*f]), true
-		}
-		// Surprise: PredictionImpossible, answered with the global mean.
-		return d.global, false
-	}
-	v := d.global
-	if ku {
-		v += m.bu[u]
-	}
-	if ki {
-		v += m.bi[i]
-	}
-	if ku && ki {
-		v += factorDot(m.q[int(i)*f:int(i+1)*f], m.p[int(u)*f:int(u+1)*f])
-	}
-	return v, ku && ki
+	return m.biasedFactors.estimate(m.data, m.NFactors, m.Biased, u, i)
 }
 
 func (m *nmfModel) Predict(x *data.Array) ([]float32, int, error) {
