@@ -125,18 +125,8 @@ func checkRecordBatchMessage(data []byte, blk fbcheck.Block) error {
 	if err != nil {
 		return err
 	}
-	msg, err := meta.Root()
+	rb, err := fbcheck.Header(meta, fbHeaderRecordBatch)
 	if err != nil {
-		return err
-	}
-	if typ, err := msg.Scalar(1, 1); err != nil || typ != fbHeaderRecordBatch {
-		return fmt.Errorf("%w: message is not a record batch", errArrowCorrupt)
-	}
-	rb, ok, err := msg.Sub(2)
-	if err != nil || !ok {
-		return fmt.Errorf("%w: record batch header", errArrowCorrupt)
-	}
-	if err := msg.KeyValues(4); err != nil {
 		return err
 	}
 	if _, ok, err := rb.Ref(3); err != nil || ok {

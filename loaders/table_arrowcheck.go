@@ -127,24 +127,16 @@ func checkTableArrowMessage(data []byte, blk fbcheck.Block, header int64) error 
 	if err != nil {
 		return err
 	}
-	msg, err := meta.Root()
+	rb, err := fbcheck.Header(meta, header)
 	if err != nil {
 		return err
 	}
-	if typ, err := msg.Scalar(1, 1); err != nil || typ != header {
-		return fmt.Errorf("%w: unexpected message type", errArrowMeta)
-	}
-	rb, ok, err := msg.Sub(2)
-	if err != nil || !ok {
-		return fmt.Errorf("%w: message header", errArrowMeta)
-	}
-	if err := msg.KeyValues(4); err != nil {
-		return err
-	}
 	if header == tfbDictionaryBatch {
-		if rb, ok, err = rb.Sub(1); err != nil || !ok {
+		dict, ok, err := rb.Sub(1)
+		if err != nil || !ok {
 			return fmt.Errorf("%w: dictionary batch without data", errArrowMeta)
 		}
+		rb = dict
 	}
 	buffers, err := fbcheck.Buffers(rb, body)
 	if err != nil {

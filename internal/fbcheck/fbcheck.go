@@ -257,6 +257,27 @@ func Message(data []byte, blk Block) (Buf, []byte, error) {
 	return Buf(meta[prefix:]), data[end : end+blk.Body], nil
 }
 
+// Header checks the message metadata meta (Message's): its root, that its
+// header is of type want (Message.fbs's MessageHeader), its custom
+// metadata, and returns the header table.
+func Header(meta Buf, want int64) (Table, error) {
+	msg, err := meta.Root()
+	if err != nil {
+		return Table{}, err
+	}
+	if typ, err := msg.Scalar(1, 1); err != nil || typ != want {
+		return Table{}, fmt.Errorf("%w: message of type %d where %d belongs", ErrCorrupt, typ, want)
+	}
+	h, ok, err := msg.Sub(2)
+	if err != nil || !ok {
+		return Table{}, fmt.Errorf("%w: message without a header", ErrCorrupt)
+	}
+	if err := msg.KeyValues(4); err != nil {
+		return Table{}, err
+	}
+	return h, nil
+}
+
 // Buffer is where one buffer of a record batch lies in its body.
 type Buffer struct{ Off, Size int64 }
 
