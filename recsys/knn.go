@@ -250,6 +250,16 @@ func (t *topK) mean(vals []float64) (float64, int) {
 	return num / den, len(t.h)
 }
 
+// meanOver keeps the neighbours among the rows of s's row y (similarities
+// sim, by column) and returns mean(vals) over them.
+func (t *topK) meanOver(sim []float64, s *sparseRows, y int32, vals []float64) (float64, int) {
+	t.reset()
+	for j := s.start[y]; j < s.start[y+1]; j++ {
+		t.add(sim[s.col[j]], s.col[j], j)
+	}
+	return t.mean(vals)
+}
+
 // combine turns the neighbours' average avg (over n neighbours) into the
 // prediction for a row with mean mean and standard deviation sd and a
 // pair with baseline bui, and says whether it fell back for want of
@@ -328,11 +338,7 @@ func (m *knnFitted) Predict(x *data.Array) ([]float32, int, error) {
 					n++
 					continue
 				}
-				nb.reset()
-				for j := m.yr.start[y]; j < m.yr.start[y+1]; j++ {
-					nb.add(row[m.yr.col[j]], m.yr.col[j], j)
-				}
-				avg, k := nb.mean(m.pv)
+				avg, k := nb.meanOver(row, m.yr, y, m.pv)
 				r, fell := m.combine(avg, k, m.xMean[xi], m.xSD[xi], bui)
 				if fell {
 					n++
@@ -413,11 +419,7 @@ func (m *knnFitted) PredictUser(ratings map[int32]float32) ([]float32, int, erro
 				}
 				continue
 			}
-			nb.reset()
-			for j := d.byItem.start[i]; j < d.byItem.start[i+1]; j++ {
-				nb.add(row[d.byItem.col[j]], d.byItem.col[j], j)
-			}
-			avg, k := nb.mean(m.pv)
+			avg, k := nb.meanOver(row, &d.byItem, i, m.pv)
 			r, fell := m.combine(avg, k, mean, sd, baseline(i))
 			if fell && !rated {
 				fallbacks++
