@@ -1,14 +1,11 @@
 package loaders
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/pipe-ml/pipe/data"
 )
 
@@ -35,44 +32,11 @@ func (src *ratingSource) readArrow(path string, check *ratingChecker) (out []Rat
 			out, err = nil, dataErr(path, "corrupt Arrow file: %v", r)
 		}
 	}()
-	r := bytes.NewReader(buf)
-	mem := memory.NewGoAllocator()
-	var (
-		sc   *arrow.Schema
-		next func() (arrow.RecordBatch, error) // nil, io.EOF after the last
-	)
-	if bytes.HasPrefix(buf, []byte(arrowMagic)) {
-		fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem))
-		if err != nil {
-			return nil, dataErr(path, "not a readable Arrow IPC file: %v", err)
-		}
-		defer fr.Close()
-		sc = fr.Schema()
-		i := 0
-		next = func() (arrow.RecordBatch, error) {
-			if i == fr.NumRecords() {
-				return nil, io.EOF
-			}
-			i++
-			return fr.RecordBatch(i - 1) // the reader releases it at the next call
-		}
-	} else {
-		sr, err := ipc.NewReader(r, ipc.WithAllocator(mem))
-		if err != nil {
-			return nil, dataErr(path, "neither an Arrow IPC file nor an Arrow IPC stream: %v", err)
-		}
-		defer sr.Release()
-		sc = sr.Schema()
-		next = func() (arrow.RecordBatch, error) {
-			if sr.Next() {
-				return sr.RecordBatch(), nil // valid until the next call
-			}
-			if err := sr.Err(); err != nil {
-				return nil, err
-			}
-			return nil, io.EOF
-		}
+	sc, next, release, err := arrowRecords(buf)
+	if err != nil {
+		return nil, dataErr(path, "%v", err)
 	}
+	defer release()
 	names := make([]string, sc.NumFields())
 	for i, fd := range sc.Fields() {
 		names[i] = fd.Name

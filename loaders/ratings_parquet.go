@@ -14,10 +14,6 @@ import (
 // program linking loaders (the CLI, the tests) would then build, for a
 // reader that needs four flat columns.
 
-// ratingsParquetBatch is the most values decoded per call: it bounds what a row
-// group's claimed size can make pipe allocate before any value is read.
-const ratingsParquetBatch = 1 << 16
-
 // readParquet reads the ratings of a Parquet file, row group by row group.
 // arrow-go panics on some malformed files; that is a DataError here.
 func (src *ratingSource) readParquet(path string, check *ratingChecker) (out []Rating, err error) {
@@ -68,7 +64,7 @@ func (src *ratingSource) readParquet(path string, check *ratingChecker) (out []R
 			if i < 0 {
 				continue
 			}
-			if cols[r], err = readRatingsParquetColumn(rg, i, sc.Column(i), min(ratingsParquetBatch, max(rg.NumRows(), 1)), limit-int64(row-1)); err != nil {
+			if cols[r], err = readRatingsParquetColumn(rg, i, sc.Column(i), parquetBatchFor(rg.NumRows()), limit-int64(row-1)); err != nil {
 				return nil, dataErr(path, "row group %d, %s: %v", g, labels[r], err)
 			}
 		}
@@ -92,7 +88,7 @@ func readRatingsParquetColumn(rg *file.RowGroupReader, i int, col *schema.Column
 	if lt := col.LogicalType(); lt != nil && !lt.IsNone() {
 		typ += " (" + lt.String() + ")"
 	}
-	if _, ok := col.LogicalType().(schema.DecimalLogicalType); ok {
+	if parquetDecimal(col) {
 		return nil, fmt.Errorf("type %s: decimal columns are not supported; write the values as float or double", typ)
 	}
 	unsigned := false
@@ -140,56 +136,4 @@ func readRatingsParquetColumn(rg *file.RowGroupReader, i int, col *schema.Column
 		return nil, fmt.Errorf("type %s is not supported; want integers, floats or strings", typ)
 	}
 	return c, nil
-}
-
-// readLevels reads a column chunk to its end through read (a typed
-// reader's ReadBatch) in batches, failing past limit rows. The values of
-// null rows are not stored, so vals holds only the non-null ones; null has
-// an entry per row.
-func readLevels[T any](read func(int64, []T, []int16, []int16) (int64, int, error), maxDef int16, batch, limit int64) (vals []T, null []bool, err error) {
-	buf := make([]T, batch)
-	defs := make([]int16, batch)
-	for {
-		levels, n, err := read(batch, buf, defs, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		if levels == 0 {
-			return vals, null, nil
-		}
-		if n > int(levels) {
-			return nil, nil, fmt.Errorf("decoded %d values for %d rows", n, levels)
-		}
-		if int64(len(null))+levels > limit {
-			return nil, nil, fmt.Errorf("more rows than a file of its size can hold (%d)", limit)
-		}
-		vals = append(vals, buf[:n]...)
-		for _, d := range defs[:levels] {
-			null = append(null, maxDef > 0 && d < maxDef)
-		}
-		if count(null[len(null)-int(levels):]) != int(levels)-n {
-			return nil, nil, fmt.Errorf("definition levels do not match the %d values decoded", n)
-		}
-	}
-}
-
-// spread places the non-null values at their rows.
-func spread[T, U any](vals []T, null []bool, conv func(T) U) []U {
-	out := make([]U, len(null))
-	k := 0
-	for j, isNull := range null {
-		if !isNull {
-			out[j] = conv(vals[k])
-			k++
-		}
-	}
-	return out
-}
-
-// nullOrNil drops a null mask that marks nothing.
-func nullOrNil(null []bool) []bool {
-	if count(null) == 0 {
-		return nil
-	}
-	return null
 }

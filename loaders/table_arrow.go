@@ -1,12 +1,10 @@
 package loaders
 
 import (
-	"bytes"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 )
 
 // readTableArrow appends the wanted columns of an Arrow IPC file (the file
@@ -33,20 +31,11 @@ func readTableArrow(raw *tableRaw, path string) (err error) {
 			err = dataErr(path, "corrupt Arrow file: %v", p)
 		}
 	}()
-	fr, err := ipc.NewFileReader(bytes.NewReader(buf))
+	sc, next, release, err := arrowRecords(buf)
 	if err != nil {
-		return dataErr(path, "not an Arrow IPC file: %v", err)
+		return dataErr(path, "%v", err)
 	}
-	defer fr.Close()
-	sc := fr.Schema()
-	batches := func(yield func(arrow.RecordBatch, error) bool) {
-		for i := range fr.NumRecords() {
-			rec, err := fr.RecordBatchAt(i)
-			if !yield(rec, err) || err != nil {
-				return
-			}
-		}
-	}
+	defer release()
 	have := make([]string, sc.NumFields())
 	for i, fld := range sc.Fields() {
 		have[i] = fld.Name
@@ -62,7 +51,11 @@ func readTableArrow(raw *tableRaw, path string) (err error) {
 	}
 	fileIdx := raw.addFile(path, false)
 	row := int32(0)
-	for rec, err := range batches {
+	for {
+		rec, err := next()
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			return dataErr(path, "corrupt Arrow file after row %d: %v", row, err)
 		}
@@ -70,7 +63,6 @@ func readTableArrow(raw *tableRaw, path string) (err error) {
 		for j, i := range idx {
 			col := rec.Column(i)
 			if col.Len() != n {
-				rec.Release()
 				return dataErr(path, "column %q has %d values in a batch of %d rows", raw.names[j], col.Len(), n)
 			}
 			dict, _ := col.(*array.Dictionary)
@@ -82,7 +74,6 @@ func readTableArrow(raw *tableRaw, path string) (err error) {
 				}
 			}
 		}
-		rec.Release()
 		for range n {
 			row++
 			raw.rowFile = append(raw.rowFile, fileIdx)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/schema"
 )
 
 // Parquet is read with the column chunk readers of parquet/file rather
@@ -14,10 +13,6 @@ import (
 // 60 packages) into every pipe binary, for a reader that needs none of it.
 // A table is flat, so each column is one leaf with definition levels for
 // its nulls.
-
-// parquetBatch bounds what one read allocates: a corrupt footer can claim
-// any number of rows, and the values actually present decide the memory.
-const parquetBatch = 1 << 14
 
 // readTableParquet appends the wanted columns of a Parquet file to raw.
 // The reader panics on some malformed files (as arrow-go's readers may);
@@ -52,7 +47,7 @@ func readTableParquet(raw *tableRaw, path string) (err error) {
 		if col.MaxRepetitionLevel() > 0 {
 			return dataErr(path, "column %q is a list; the table loader reads flat columns", raw.names[j])
 		}
-		if _, dec := col.LogicalType().(*schema.DecimalLogicalType); dec || col.ConvertedType() == schema.ConvertedTypes.Decimal {
+		if parquetDecimal(col) {
 			return dataErr(path, "column %q is a Parquet decimal, which the table loader does not read: store it as a float", raw.names[j])
 		}
 	}
@@ -109,34 +104,21 @@ func readParquetColumn(raw *tableRaw, j int, cr file.ColumnChunkReader, rows int
 	return 0, fmt.Errorf("Parquet type %s is not one the table loader reads", cr.Type())
 }
 
-// parquetValues reads a column chunk batch by batch. Values come packed,
-// without nulls; a definition level below the column's maximum marks a
-// null in its row.
+// parquetValues reads a column chunk (parquetLevels), at most rows
+// values, and appends them to column j of raw, formatted, nulls empty.
 func parquetValues[T any](raw *tableRaw, j int, rows int64, maxDef int16, read func(int64, []T, []int16, []int16) (int64, int, error), format func(T) string) (int64, error) {
-	vals := make([]T, min(rows, parquetBatch))
-	defs := make([]int16, len(vals))
-	var got int64
-	for got < rows {
-		lvls, n, err := read(min(rows-got, parquetBatch), vals, defs, nil)
-		if err != nil {
-			return got, err
-		}
-		if lvls == 0 {
-			break
-		}
-		v := 0
-		for i := range lvls {
-			if maxDef > 0 && defs[i] < maxDef {
-				raw.add(j, "", true)
-				continue
-			}
-			if v >= n {
-				return got, fmt.Errorf("fewer values than definition levels")
-			}
-			raw.add(j, format(vals[v]), false)
-			v++
-		}
-		got += lvls
+	vals, null, err := parquetLevels(read, maxDef, parquetBatchFor(rows), rows, "more values than the row group's rows")
+	if err != nil {
+		return 0, err
 	}
-	return got, nil
+	k := 0
+	for _, isNull := range null {
+		if isNull {
+			raw.add(j, "", true)
+			continue
+		}
+		raw.add(j, format(vals[k]), false)
+		k++
+	}
+	return int64(len(null)), nil
 }

@@ -203,27 +203,17 @@ func textSplit(examples []folderExample[[]int32], ranks []int32, numWords, class
 
 // readKerasWordIndex reads Keras' word -> rank JSON and returns the rank of
 // each vocabulary word (0 for words it does not list).
+//
+// A rank out of range fails even for a word outside the vocabulary, as
+// Prepare fails on it: training and predict read the file alike.
 func readKerasWordIndex(path string, vocab *textVocab) ([]int32, error) {
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, dataErr(path, "file not found (a Keras word -> rank JSON such as imdb_word_index.json, needed by word_index: keras)")
-	} else if err != nil {
-		return nil, &data.DataError{Path: path, Err: err}
-	}
-	var index map[string]int
-	if err := json.Unmarshal(raw, &index); err != nil {
-		return nil, dataErr(path, "not a JSON object of word -> rank: %v", err)
+	index, err := kerasWordRanks(path)
+	if err != nil {
+		return nil, err
 	}
 	ranks := make([]int32, len(vocab.words))
 	for i, w := range vocab.words {
-		r, ok := index[w]
-		if !ok {
-			continue
-		}
-		if r < 1 || r > 1<<30 {
-			return nil, dataErr(path, "word %q has rank %d; ranks start at 1", w, r)
-		}
-		ranks[i] = int32(r)
+		ranks[i] = index[w] // 0 for a word Keras does not rank
 	}
 	return ranks, nil
 }
@@ -273,7 +263,7 @@ func (t *TextFolder) DecodeInput(dataDir, name string, text []byte) (data.Array,
 func kerasWordRanks(path string) (map[string]int32, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, dataErr(path, "file not found (Keras' imdb_word_index.json, needed by word_index: keras)")
+		return nil, dataErr(path, "file not found (a Keras word -> rank JSON such as imdb_word_index.json, needed by word_index: keras)")
 	} else if err != nil {
 		return nil, &data.DataError{Path: path, Err: err}
 	}

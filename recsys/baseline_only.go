@@ -81,31 +81,14 @@ func (p *BaselineOnly) baselines(t *surpriseTrain, bu, bi []float64, after func(
 	for epoch := 1; epoch <= p.epochs(); epoch++ {
 		switch p.Method {
 		case "als":
-			// Users and items without ratings keep 0 (Surprise has no
-			// such rows; with reg 0 their formula would be 0/0).
-			for i := range t.nItems {
-				users, vals := t.byItem.row(i)
-				if len(users) == 0 {
-					continue
-				}
-				var dev float64
-				for k, u := range users {
-					dev += float64(vals[k]) - mu - bu[u]
-				}
-				bi[i] = dev / (p.RegI + float64(len(users)))
-			}
-			for u := range t.nUsers {
-				items, vals := t.byUser.row(u)
-				if len(items) == 0 {
-					continue
-				}
-				var dev float64
-				for k, i := range items {
-					dev += float64(vals[k]) - mu - bi[i]
-				}
-				bu[u] = dev / (p.RegU + float64(len(items)))
-			}
+			// The k-NN models' ALS step, the same sums in the same order.
+			alsStep(&t.byItem, bi, bu, mu, p.RegI)
+			alsStep(&t.byUser, bu, bi, mu, p.RegU)
 		case "sgd":
+			// Not fitBaselines' SGD: Surprise's BaselineOnly visits users in
+			// order of first appearance and a user's ratings in training
+			// order, where the k-NN models' estimator goes by index; the
+			// numbers differ.
 			lr, reg := p.LearningRate, p.Reg
 			for b, u := range t.users {
 				for k := t.start[b]; k < t.start[b+1]; k++ {
@@ -146,19 +129,7 @@ func (m *baselineModel) estimate(u, i int32) (float64, bool) {
 }
 
 func (m *baselineModel) Predict(x *data.Array) ([]float32, int, error) {
-	d := m.data
-	if err := checkPairCounts(d.nUsers, d.nItems, x); err != nil {
-		return nil, 0, fmt.Errorf("baseline_only: %w", err)
-	}
-	pred, fallbacks := make([]float32, len(x.Int)/2), 0
-	for k := range pred {
-		v, known := m.estimate(x.Int[2*k], x.Int[2*k+1])
-		if !known {
-			fallbacks++
-		}
-		pred[k] = d.clip(v)
-	}
-	return pred, fallbacks, nil
+	return predictPairs("baseline_only", m.data, x, m.estimate)
 }
 
 // NewUsers: a new user's bias is fitted to their ratings with the item

@@ -250,6 +250,16 @@ func (t *topK) mean(vals []float64) (float64, int) {
 	return num / den, len(t.h)
 }
 
+// meanOver keeps the neighbours among the rows of s's row y (similarities
+// sim, by column) and returns mean(vals) over them.
+func (t *topK) meanOver(sim []float64, s *sparseRows, y int32, vals []float64) (float64, int) {
+	t.reset()
+	for j := s.start[y]; j < s.start[y+1]; j++ {
+		t.add(sim[s.col[j]], s.col[j], j)
+	}
+	return t.mean(vals)
+}
+
 // combine turns the neighbours' average avg (over n neighbours) into the
 // prediction for a row with mean mean and standard deviation sd and a
 // pair with baseline bui, and says whether it fell back for want of
@@ -328,11 +338,7 @@ func (m *knnFitted) Predict(x *data.Array) ([]float32, int, error) {
 					n++
 					continue
 				}
-				nb.reset()
-				for j := m.yr.start[y]; j < m.yr.start[y+1]; j++ {
-					nb.add(row[m.yr.col[j]], m.yr.col[j], j)
-				}
-				avg, k := nb.mean(m.pv)
+				avg, k := nb.meanOver(row, m.yr, y, m.pv)
 				r, fell := m.combine(avg, k, m.xMean[xi], m.xSD[xi], bui)
 				if fell {
 					n++
@@ -391,7 +397,6 @@ func (m *knnFitted) PredictUser(ratings map[int32]float32) ([]float32, int, erro
 		}
 		return m.base.mu + bu + m.base.bi[i]
 	}
-	pred, fallbacks := make([]float32, d.nItems), 0
 	nb := &topK{k: m.K}
 	if m.at == 0 {
 		// User-based: the new user is a row of its own.
@@ -404,26 +409,10 @@ func (m *knnFitted) PredictUser(ratings map[int32]float32) ([]float32, int, erro
 		}
 		row := make([]float64, m.nx)
 		m.sim.row(newSimScratch(m.nx), known, sv, -1, row)
-		for i := range int32(d.nItems) {
-			_, rated := ratings[i]
-			if d.byItem.rowLen(int(i)) == 0 {
-				pred[i] = d.clip(m.unknown(bu, i))
-				if !rated {
-					fallbacks++
-				}
-				continue
-			}
-			nb.reset()
-			for j := d.byItem.start[i]; j < d.byItem.start[i+1]; j++ {
-				nb.add(row[d.byItem.col[j]], d.byItem.col[j], j)
-			}
-			avg, k := nb.mean(m.pv)
-			r, fell := m.combine(avg, k, mean, sd, baseline(i))
-			if fell && !rated {
-				fallbacks++
-			}
-			pred[i] = d.clip(r)
-		}
+		pred, fallbacks := m.foldInItems(ratings, bu, func(i int32) (float64, bool) {
+			avg, k := nb.meanOver(row, &d.byItem, i, m.pv)
+			return m.combine(avg, k, mean, sd, baseline(i))
+		})
 		return pred, fallbacks, nil
 	}
 	// Item-based: the neighbours of item i are the user's rated items j,
@@ -446,15 +435,7 @@ func (m *knnFitted) PredictUser(ratings map[int32]float32) ([]float32, int, erro
 	if m.dense == nil {
 		s, scratch = newSimScratch(m.nx), make([]float64, m.nx)
 	}
-	for i := range int32(d.nItems) {
-		_, rated := ratings[i]
-		if d.byItem.rowLen(int(i)) == 0 {
-			pred[i] = d.clip(m.unknown(bu, i))
-			if !rated {
-				fallbacks++
-			}
-			continue
-		}
+	pred, fallbacks := m.foldInItems(ratings, bu, func(i int32) (float64, bool) {
 		var row []float64
 		if m.dense != nil {
 			row = m.dense[int(i)*m.nx : (int(i)+1)*m.nx]
@@ -468,13 +449,34 @@ func (m *knnFitted) PredictUser(ratings map[int32]float32) ([]float32, int, erro
 			nb.add(row[j], j, k)
 		}
 		avg, k := nb.mean(pv)
-		r, fell := m.combine(avg, k, m.xMean[i], m.xSD[i], baseline(i))
+		return m.combine(avg, k, m.xMean[i], m.xSD[i], baseline(i))
+	})
+	return pred, fallbacks, nil
+}
+
+// foldInItems rates every item for a new user whose bias is bu: estimate
+// for an item with training ratings (and whether it fell back), the
+// unknown-item answer otherwise. Fallbacks count only items the user did
+// not rate.
+func (m *knnFitted) foldInItems(ratings map[int32]float32, bu float64, estimate func(i int32) (float64, bool)) ([]float32, int) {
+	d := m.d
+	pred, fallbacks := make([]float32, d.nItems), 0
+	for i := range int32(d.nItems) {
+		_, rated := ratings[i]
+		if d.byItem.rowLen(int(i)) == 0 {
+			pred[i] = d.clip(m.unknown(bu, i))
+			if !rated {
+				fallbacks++
+			}
+			continue
+		}
+		r, fell := estimate(i)
 		if fell && !rated {
 			fallbacks++
 		}
 		pred[i] = d.clip(r)
 	}
-	return pred, fallbacks, nil
+	return pred, fallbacks
 }
 
 // ParamCount: the k-NN models are memory-based (they rate from the

@@ -338,28 +338,25 @@ func (m *mfModel) PredictUser(ratings map[int32]float32) ([]float32, int, error)
 	if m.Biases {
 		dim++
 	}
-	a, rhs, row := make([]float64, dim*dim), make([]float64, dim), make([]float64, dim)
-	n := 0
+	// The fold-in's ridge system: a row per trained rated item, its
+	// factors (and 1 for the bias), against the normalised rating less mu
+	// (and the item bias).
+	var a, y []float64
 	for _, i := range items {
 		if !m.trainedItem[i] {
 			continue
 		}
-		n++
 		for j := range f {
-			row[j] = float64(m.q[int(i)*f+j])
+			a = append(a, float64(m.q[int(i)*f+j]))
 		}
-		y := (float64(ratings[i])-shift)/scale - m.mu
+		yi := (float64(ratings[i])-shift)/scale - m.mu
 		if m.Biases {
-			row[f] = 1
-			y -= float64(m.bi[i])
+			a = append(a, 1)
+			yi -= float64(m.bi[i])
 		}
-		for r := range dim {
-			rhs[r] += row[r] * y
-			for c := range dim {
-				a[r*dim+c] += row[r] * row[c]
-			}
-		}
+		y = append(y, yi)
 	}
+	n := len(y)
 	pred, fallbacks := make([]float32, m.nItems), 0
 	if n == 0 {
 		for i := range pred {
@@ -367,10 +364,7 @@ func (m *mfModel) PredictUser(ratings map[int32]float32) ([]float32, int, error)
 		}
 		return pred, m.nItems - len(ratings), nil
 	}
-	for r := range dim {
-		a[r*dim+r] += max(m.Regularization*float64(n), 1e-9)
-	}
-	x, err := solveSPD(a, rhs, dim)
+	x, err := ridge(a, y, dim, m.Regularization*float64(n))
 	if err != nil {
 		return nil, 0, fmt.Errorf("matrix_factorization: fold-in: %w", err)
 	}

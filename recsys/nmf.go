@@ -57,8 +57,8 @@ func (p *NMF) Validate() error {
 // nmfModel is a fitted NMF.
 type nmfModel struct {
 	NMF
-	data         *surpriseTrain
-	bu, bi, p, q []float64 // p: users x factors, q: items x factors
+	data *surpriseTrain
+	biasedFactors
 }
 
 func (p *NMF) Fit(ctx *FitContext, train *data.Split) (Fitted, *data.History, error) {
@@ -78,7 +78,7 @@ func (p *NMF) Fit(ctx *FitContext, train *data.Split) (Fitted, *data.History, er
 		}
 		return v
 	}
-	m := &nmfModel{NMF: *p, data: t, bu: make([]float64, t.nUsers), bi: make([]float64, t.nItems)}
+	m := &nmfModel{NMF: *p, data: t, biasedFactors: biasedFactors{bu: make([]float64, t.nUsers), bi: make([]float64, t.nItems)}}
 	m.p, m.q = uniform(t.nUsers*f), uniform(t.nItems*f)
 	mu := 0.0
 	if p.Biased {
@@ -140,42 +140,11 @@ func multiplicative(factors, num, den []float64, rows *sparseRows, reg float64, 
 
 // estimate is Surprise's NMF.estimate, and whether both sides were known.
 func (m *nmfModel) estimate(u, i int32) (float64, bool) {
-	d, f := m.data, m.NFactors
-	ku, ki := d.knowsUser(u), d.knowsItem(i)
-	if !m.Biased {
-		if ku && ki {
-			return factorDot(m.q[int(i)*f:int(i+1)*f], m.p[int(u)*f:int(u+1)*f]), true
-		}
-		// Surprise: PredictionImpossible, answered with the global mean.
-		return d.global, false
-	}
-	v := d.global
-	if ku {
-		v += m.bu[u]
-	}
-	if ki {
-		v += m.bi[i]
-	}
-	if ku && ki {
-		v += factorDot(m.q[int(i)*f:int(i+1)*f], m.p[int(u)*f:int(u+1)*f])
-	}
-	return v, ku && ki
+	return m.biasedFactors.estimate(m.data, m.NFactors, m.Biased, u, i)
 }
 
 func (m *nmfModel) Predict(x *data.Array) ([]float32, int, error) {
-	d := m.data
-	if err := checkPairCounts(d.nUsers, d.nItems, x); err != nil {
-		return nil, 0, fmt.Errorf("nmf: %w", err)
-	}
-	pred, fallbacks := make([]float32, len(x.Int)/2), 0
-	for k := range pred {
-		v, known := m.estimate(x.Int[2*k], x.Int[2*k+1])
-		if !known {
-			fallbacks++
-		}
-		pred[k] = d.clip(v)
-	}
-	return pred, fallbacks, nil
+	return predictPairs("nmf", m.data, x, m.estimate)
 }
 
 // NewUsers: a new user's non-negative factors (and bias) are fitted to
@@ -278,11 +247,7 @@ func (m *nmfModel) PredictUser(ratings map[int32]float32) ([]float32, int, error
 // State is the fitted factors and biases; mu is the training ratings'
 // mean, which Restore computes again from them.
 func (m *nmfModel) State() (map[string]*tensors.Tensor, error) {
-	d, f := m.data, m.NFactors
-	return map[string]*tensors.Tensor{
-		"bu": f64Vec(m.bu), "bi": f64Vec(m.bi),
-		"p": f64Mat(m.p, d.nUsers, f), "q": f64Mat(m.q, d.nItems, f),
-	}, nil
+	return m.state(m.data, m.NFactors), nil
 }
 
 func (p *NMF) Restore(info *data.RatingInfo, train *data.Split, state map[string]*tensors.Tensor) (Fitted, error) {
@@ -291,11 +256,7 @@ func (p *NMF) Restore(info *data.RatingInfo, train *data.Split, state map[string
 		return nil, fmt.Errorf("nmf: %w", err)
 	}
 	m := &nmfModel{NMF: *p, data: t}
-	f := p.NFactors
-	err = loadF64State("nmf", state,
-		f64State{"bu", &m.bu, []int{t.nUsers}}, f64State{"bi", &m.bi, []int{t.nItems}},
-		f64State{"p", &m.p, []int{t.nUsers, f}}, f64State{"q", &m.q, []int{t.nItems, f}})
-	if err != nil {
+	if err := m.restore("nmf", t, p.NFactors, state); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -303,24 +264,7 @@ func (p *NMF) Restore(info *data.RatingInfo, train *data.Split, state map[string
 
 // ParamCount counts p and q, and the biases when biased.
 func (p *NMF) ParamCount(info *data.RatingInfo) (int, string) {
-	formula := fmt.Sprintf("(users + items) x %d", p.NFactors)
-	if p.Biased {
-		formula += " + users + items"
-	}
-	if info == nil {
-		return -1, formula
-	}
-	n := (len(info.Users) + len(info.Items)) * p.NFactors
-	if p.Biased {
-		n += len(info.Users) + len(info.Items)
-	}
-	return n, formula
+	return factorParamCount(info, p.NFactors, p.Biased)
 }
 
-func (m *nmfModel) TrainableParams() int {
-	n := len(m.p) + len(m.q)
-	if m.Biased {
-		n += len(m.bu) + len(m.bi)
-	}
-	return n
-}
+func (m *nmfModel) TrainableParams() int { return m.trainable(m.Biased) }

@@ -39,8 +39,8 @@ type SVD struct {
 // svdModel is a fitted SVD.
 type svdModel struct {
 	SVD
-	data         *surpriseTrain
-	bu, bi, p, q []float64 // p: users x factors, q: items x factors
+	data *surpriseTrain
+	biasedFactors
 }
 
 func (p *SVD) Fit(ctx *FitContext, train *data.Split) (Fitted, *data.History, error) {
@@ -50,7 +50,7 @@ func (p *SVD) Fit(ctx *FitContext, train *data.Split) (Fitted, *data.History, er
 	}
 	f := p.NFactors
 	rng := surpriseRNG(ctx.Seed, 0x5fd)
-	m := &svdModel{SVD: *p, data: t, bu: make([]float64, t.nUsers), bi: make([]float64, t.nItems)}
+	m := &svdModel{SVD: *p, data: t, biasedFactors: biasedFactors{bu: make([]float64, t.nUsers), bi: make([]float64, t.nItems)}}
 	m.p = normalDraws(rng, t.nUsers*f, p.InitMean, p.InitStdDev)
 	m.q = normalDraws(rng, t.nItems*f, p.InitMean, p.InitStdDev)
 	mu := 0.0
@@ -86,42 +86,11 @@ func (p *SVD) Fit(ctx *FitContext, train *data.Split) (Fitted, *data.History, er
 
 // estimate is Surprise's SVD.estimate, and whether both sides were known.
 func (m *svdModel) estimate(u, i int32) (float64, bool) {
-	d, f := m.data, m.NFactors
-	ku, ki := d.knowsUser(u), d.knowsItem(i)
-	if !m.Biased {
-		if ku && ki {
-			return factorDot(m.q[int(i)*f:int(i+1)*f], m.p[int(u)*f:int(u+1)*f]), true
-		}
-		// Surprise: PredictionImpossible, answered with the global mean.
-		return d.global, false
-	}
-	v := d.global
-	if ku {
-		v += m.bu[u]
-	}
-	if ki {
-		v += m.bi[i]
-	}
-	if ku && ki {
-		v += factorDot(m.q[int(i)*f:int(i+1)*f], m.p[int(u)*f:int(u+1)*f])
-	}
-	return v, ku && ki
+	return m.biasedFactors.estimate(m.data, m.NFactors, m.Biased, u, i)
 }
 
 func (m *svdModel) Predict(x *data.Array) ([]float32, int, error) {
-	d := m.data
-	if err := checkPairCounts(d.nUsers, d.nItems, x); err != nil {
-		return nil, 0, fmt.Errorf("svd: %w", err)
-	}
-	pred, fallbacks := make([]float32, len(x.Int)/2), 0
-	for k := range pred {
-		v, known := m.estimate(x.Int[2*k], x.Int[2*k+1])
-		if !known {
-			fallbacks++
-		}
-		pred[k] = d.clip(v)
-	}
-	return pred, fallbacks, nil
+	return predictPairs("svd", m.data, x, m.estimate)
 }
 
 // NewUsers: a new user's factors (and bias) are fitted to their ratings
@@ -202,11 +171,7 @@ func (m *svdModel) PredictUser(ratings map[int32]float32) ([]float32, int, error
 // State is the fitted factors and biases; mu is the training ratings'
 // mean, which Restore computes again from them.
 func (m *svdModel) State() (map[string]*tensors.Tensor, error) {
-	d, f := m.data, m.NFactors
-	return map[string]*tensors.Tensor{
-		"bu": f64Vec(m.bu), "bi": f64Vec(m.bi),
-		"p": f64Mat(m.p, d.nUsers, f), "q": f64Mat(m.q, d.nItems, f),
-	}, nil
+	return m.state(m.data, m.NFactors), nil
 }
 
 func (p *SVD) Restore(info *data.RatingInfo, train *data.Split, state map[string]*tensors.Tensor) (Fitted, error) {
@@ -215,11 +180,7 @@ func (p *SVD) Restore(info *data.RatingInfo, train *data.Split, state map[string
 		return nil, fmt.Errorf("svd: %w", err)
 	}
 	m := &svdModel{SVD: *p, data: t}
-	f := p.NFactors
-	err = loadF64State("svd", state,
-		f64State{"bu", &m.bu, []int{t.nUsers}}, f64State{"bi", &m.bi, []int{t.nItems}},
-		f64State{"p", &m.p, []int{t.nUsers, f}}, f64State{"q", &m.q, []int{t.nItems, f}})
-	if err != nil {
+	if err := m.restore("svd", t, p.NFactors, state); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -227,24 +188,7 @@ func (p *SVD) Restore(info *data.RatingInfo, train *data.Split, state map[string
 
 // ParamCount counts p and q, and the biases when biased.
 func (p *SVD) ParamCount(info *data.RatingInfo) (int, string) {
-	formula := fmt.Sprintf("(users + items) x %d", p.NFactors)
-	if p.Biased {
-		formula += " + users + items"
-	}
-	if info == nil {
-		return -1, formula
-	}
-	n := (len(info.Users) + len(info.Items)) * p.NFactors
-	if p.Biased {
-		n += len(info.Users) + len(info.Items)
-	}
-	return n, formula
+	return factorParamCount(info, p.NFactors, p.Biased)
 }
 
-func (m *svdModel) TrainableParams() int {
-	n := len(m.p) + len(m.q)
-	if m.Biased {
-		n += len(m.bu) + len(m.bi)
-	}
-	return n
-}
+func (m *svdModel) TrainableParams() int { return m.trainable(m.Biased) }

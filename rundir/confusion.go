@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -68,15 +67,7 @@ func writeConfusionPlot(path, title string, c Confusion) error {
 	img := vgimg.New(side, side)
 	// A margin on the right: gonum draws the data area to the edge.
 	p.Draw(draw.Crop(draw.New(img), 0, -vg.Inch/4, 0, 0))
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writePNG(img, path)
 }
 
 // confusionGrid is the plotter of the cells: the data coordinates are

@@ -33,15 +33,7 @@ func writeHistoryPlot(path, title string, h *data.History) error {
 	for i, p := range panels {
 		p.Draw(canvases[i][0])
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writePNG(img, path)
 }
 
 // historyPanels are the panels of history.png: one per metric, its
@@ -167,4 +159,17 @@ func addSeries(p *plot.Plot, label string, values []float64, c color.Color) erro
 	p.Add(line, points)
 	p.Legend.Add(label, line, points)
 	return nil
+}
+
+// writePNG writes the canvas img to path as a PNG.
+func writePNG(img *vgimg.Canvas, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
