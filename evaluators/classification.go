@@ -96,7 +96,7 @@ func Classify(labels, predicted []int, probs [][]float32, classes []string) (*Cl
 	if predicted == nil {
 		predicted = make([]int, n)
 		for i, p := range probs {
-			predicted[i] = argmaxFirst(p)
+			predicted[i] = Argmax(p)
 		}
 	}
 	r := &ClassificationReport{Classes: slices.Clone(classes), Examples: n, TopK: map[string]float64{}}
@@ -194,8 +194,9 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-// argmaxFirst is the index of the largest value, the lowest among equals.
-func argmaxFirst(p []float32) int {
+// Argmax is the index of the largest value, the lowest among equals: the
+// predicted class of a row of probabilities.
+func Argmax(p []float32) int {
 	best := 0
 	for i, v := range p {
 		if v > p[best] {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/internal/testdata"
 )
 
@@ -51,7 +52,7 @@ func loadMNIST(t *testing.T, data, cache string, sets ...string) (first float32,
 		t.Fatal(err)
 	}
 	defer closer.Close()
-	return ds.Train.X.Float[7*28+7+200], int32(argmax(ds.Test.Y.Float[:10]))
+	return ds.Train.X.Float[7*28+7+200], int32(evaluators.Argmax(ds.Test.Y.Float[:10]))
 }
 
 // TestCacheKeys: an entry is reused as long as nothing that produced it

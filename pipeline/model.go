@@ -292,7 +292,7 @@ func predictionRows(outputs []float32, labels *data.Array, classes []string) (ar
 		case labels.DType == data.Int32 && labelWidth == 1:
 			rows.Label[i] = float32(labels.Int[i])
 		case labelWidth == width && width > 1: // one-hot
-			rows.Label[i] = float32(argmax(labels.Float[i*width : (i+1)*width]))
+			rows.Label[i] = float32(evaluators.Argmax(labels.Float[i*width : (i+1)*width]))
 		case labelWidth == 1:
 			rows.Label[i] = labels.Float[i]
 		default:
@@ -300,7 +300,7 @@ func predictionRows(outputs []float32, labels *data.Array, classes []string) (ar
 		}
 		switch {
 		case width > 1:
-			rows.Prediction[i] = float32(argmax(out))
+			rows.Prediction[i] = float32(evaluators.Argmax(out))
 			rows.Probabilities = append(rows.Probabilities, out)
 		case labels.Classes == 2 || (labels.DType == data.Int32 && len(classes) == 2): // one sigmoid
 			rows.Prediction[i] = 0
@@ -316,14 +316,4 @@ func predictionRows(outputs []float32, labels *data.Array, classes []string) (ar
 		rows.ClassNames = classes
 	}
 	return rows, true
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
