@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/evaluators"
 	"github.com/pipe-ml/pipe/internal/testdata"
 	"github.com/pipe-ml/pipe/internal/testruns"
 	"github.com/pipe-ml/pipe/loaders"
@@ -104,7 +105,7 @@ func TestPredictorImages(t *testing.T) {
 			if len(xs) == 1 && !slices.Equal(g, w) {
 				t.Errorf("%s: example %d: %v, predict gives %v; want the same bits", what, from+i, g, w)
 			}
-			if d := maxDiff(g, w); d > batchTolerance || argmax(g) != argmax(w) {
+			if d := maxDiff(g, w); d > batchTolerance || evaluators.Argmax(g) != evaluators.Argmax(w) {
 				t.Errorf("%s: example %d: %v, predict gives %v (%g apart)", what, from+i, g, w, d)
 			}
 		}
@@ -157,16 +158,6 @@ func maxDiff(a, b []float32) float64 {
 		d = max(d, math.Abs(float64(a[i])-float64(b[i])))
 	}
 	return d
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // TestPredictorRatings: a matrix factorisation run answers a user's
