@@ -8,6 +8,7 @@ package evaluators
 // which per-batch means cannot give.
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -248,7 +249,7 @@ func ROCAUC(scores []float64, positive []bool) (auc float64, ok bool) {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmpFloat(scores[a], scores[b]) })
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
 	var pos, neg int
 	var rankSum float64 // sum of the positives' ranks, from 1
 	for i := 0; i < len(order); {
@@ -272,14 +273,4 @@ func ROCAUC(scores []float64, positive []bool) (auc float64, ok bool) {
 	}
 	u := rankSum - float64(pos)*float64(pos+1)/2
 	return u / (float64(pos) * float64(neg)), true
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -100,7 +101,7 @@ func printClassPrediction(w io.Writer, p pipeline.Prediction, classes []string, 
 	}
 	// Most probable first; equals in class order, so the first is the
 	// class the run's accuracy counts.
-	slices.SortStableFunc(order, func(a, b int) int { return -cmpFloat32(probs[a], probs[b]) })
+	slices.SortStableFunc(order, func(a, b int) int { return -cmp.Compare(probs[a], probs[b]) })
 	if top > 0 {
 		order = order[:min(top, len(order))]
 	}
@@ -119,14 +120,4 @@ func printClassPrediction(w io.Writer, p pipeline.Prediction, classes []string, 
 		fmt.Fprintf(w, "; then %s", strings.Join(rest, ", "))
 	}
 	fmt.Fprintln(w)
-}
-
-func cmpFloat32(a, b float32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
