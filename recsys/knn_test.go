@@ -327,16 +327,7 @@ func TestKNNPredictUserMatchesPredict(t *testing.T) {
 	const nUsers, nItems = 40, 25
 	train := randomRatings(3, nUsers, nItems, 0.4)
 	user := map[int32]float32{0: 5, 3: 4, 4: 1, 7: 2, 11: 5, 20: 3}
-	with := ratingSplit()
-	with.X.Int, with.Y.Float = append(with.X.Int, train.X.Int...), append(with.Y.Float, train.Y.Float...)
-	var unrated [][2]int32
-	for i := range int32(nItems) {
-		if r, ok := user[i]; ok {
-			with.X.Int, with.Y.Float = append(with.X.Int, nUsers, i), append(with.Y.Float, r)
-		} else {
-			unrated = append(unrated, [2]int32{nUsers, i})
-		}
-	}
+	with, unrated := withNewUser(train, user, nUsers, nItems)
 	scale := [2]float32{1, 5}
 	infoWithout := &data.RatingInfo{Users: names(nUsers), Items: names(nItems), Scale: scale}
 	infoWith := &data.RatingInfo{Users: make([]string, nUsers+1), Items: names(nItems), Scale: scale}

@@ -76,16 +76,7 @@ func TestSlopeOnePredictUserMatchesPredict(t *testing.T) {
 	const nUsers, nItems = 40, 25
 	train := randomRatings(5, nUsers, nItems, 0.3)
 	user := map[int32]float32{1: 2, 3: 5, 8: 4, 13: 1}
-	with := ratingSplit()
-	with.X.Int, with.Y.Float = append(with.X.Int, train.X.Int...), append(with.Y.Float, train.Y.Float...)
-	var unrated [][2]int32
-	for i := range int32(nItems) {
-		if r, ok := user[i]; ok {
-			with.X.Int, with.Y.Float = append(with.X.Int, nUsers, i), append(with.Y.Float, r)
-		} else {
-			unrated = append(unrated, [2]int32{nUsers, i})
-		}
-	}
+	with, unrated := withNewUser(train, user, nUsers, nItems)
 	scale := [2]float32{1, 5}
 	without, _, err := (&recsys.SlopeOne{}).Fit(&recsys.FitContext{Info: &data.RatingInfo{Users: names(nUsers), Items: names(nItems), Scale: scale}}, train)
 	if err != nil {

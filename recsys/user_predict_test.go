@@ -76,6 +76,23 @@ func TestUserKNNPredictUserByHand(t *testing.T) {
 
 // randomRatings draws integer ratings 1..5 of nItems items by nUsers
 // users, each pair rated with probability density.
+// withNewUser is train plus user's ratings as one more training user
+// (index nUsers), and that user's unrated items as (user, item) pairs:
+// the fixture of the tests that compare PredictUser with Predict.
+func withNewUser(train *data.Split, user map[int32]float32, nUsers, nItems int) (*data.Split, [][2]int32) {
+	with := ratingSplit()
+	with.X.Int, with.Y.Float = append(with.X.Int, train.X.Int...), append(with.Y.Float, train.Y.Float...)
+	var unrated [][2]int32
+	for i := range int32(nItems) {
+		if r, ok := user[i]; ok {
+			with.X.Int, with.Y.Float = append(with.X.Int, int32(nUsers), i), append(with.Y.Float, r)
+		} else {
+			unrated = append(unrated, [2]int32{int32(nUsers), i})
+		}
+	}
+	return with, unrated
+}
+
 func randomRatings(seed uint64, nUsers, nItems int, density float64) *data.Split {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	var triples [][3]float32
@@ -96,16 +113,7 @@ func TestUserKNNPredictUserMatchesPredict(t *testing.T) {
 	const nUsers, nItems = 40, 25
 	train := randomRatings(3, nUsers, nItems, 0.4)
 	user := map[int32]float32{0: 5, 3: 4, 4: 1, 7: 2, 11: 5, 20: 3}
-	with := ratingSplit()
-	with.X.Int, with.Y.Float = append(with.X.Int, train.X.Int...), append(with.Y.Float, train.Y.Float...)
-	var unrated [][2]int32
-	for i := range int32(nItems) {
-		if r, ok := user[i]; ok {
-			with.X.Int, with.Y.Float = append(with.X.Int, nUsers, i), append(with.Y.Float, r)
-		} else {
-			unrated = append(unrated, [2]int32{nUsers, i})
-		}
-	}
+	with, unrated := withNewUser(train, user, nUsers, nItems)
 	scale := [2]float32{1, 5}
 	for _, sim := range []string{"cosine", "pearson"} {
 		for _, norm := range []string{"none", "center", "zscore"} {
