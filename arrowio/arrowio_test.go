@@ -1,6 +1,8 @@
 package arrowio
 
 import (
+	"github.com/pipe-ml/pipe/internal/testdata"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -622,18 +624,7 @@ func fakeRunDir(t *testing.T, h *data.History, rows PredictionRows, testExamples
 // cd .ci/arrow-check && npm ci. In CI (CI set), where .ci/run installs
 // them, their absence is a failure, not a skip.
 func TestArrowCheckJS(t *testing.T) {
-	missing := t.Skipf
-	if os.Getenv("CI") != "" {
-		missing = t.Fatalf
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node not installed")
-	}
-	script, _ := filepath.Abs("../.ci/arrow-check/check.mjs")
-	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "apache-arrow")); err != nil {
-		missing("apache-arrow not installed: cd .ci/arrow-check && npm ci")
-	}
+	node, script := testdata.NodeScript(t, "../.ci/arrow-check", "check.mjs", "apache-arrow", "cd .ci/arrow-check && npm ci")
 	check := func(dir string) (string, error) {
 		out, err := exec.Command(node, script, dir).CombinedOutput()
 		return string(out), err

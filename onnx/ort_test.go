@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"github.com/pipe-ml/pipe/internal/testdata"
+
 	"encoding/json"
 	"math"
 	"os"
@@ -37,18 +39,7 @@ type ortRunner struct {
 
 func newORT(t *testing.T) *ortRunner {
 	t.Helper()
-	missing := t.Skipf
-	if os.Getenv("CI") != "" {
-		missing = t.Fatalf
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node not installed")
-	}
-	script, _ := filepath.Abs("../.ci/onnx-check/check.mjs")
-	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "onnxruntime-node")); err != nil {
-		missing("onnxruntime-node not installed: cd .ci/onnx-check && npm ci --ignore-scripts")
-	}
+	node, script := testdata.NodeScript(t, "../.ci/onnx-check", "check.mjs", "onnxruntime-node", "cd .ci/onnx-check && npm ci --ignore-scripts")
 	return &ortRunner{node: node, script: script}
 }
 

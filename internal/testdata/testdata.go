@@ -5,6 +5,7 @@ package testdata
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -44,4 +45,26 @@ func moduleRoot(t testing.TB) string {
 		}
 		dir = up
 	}
+}
+
+// NodeScript returns node and the absolute path of a check script under
+// .ci (dir, relative to the test's package, e.g. "../.ci/arrow-check"),
+// whose npm package pkg must be installed. Without them the test is
+// skipped, except in CI (CI set), where .ci/run installs them and their
+// absence is a failure.
+func NodeScript(t testing.TB, dir, script, pkg, install string) (node, path string) {
+	t.Helper()
+	missing := t.Skipf
+	if os.Getenv("CI") != "" {
+		missing = t.Fatalf
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node not installed")
+	}
+	path, _ = filepath.Abs(filepath.Join(dir, script))
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg)); err != nil {
+		missing("%s not installed: %s", pkg, install)
+	}
+	return node, path
 }
