@@ -25,41 +25,15 @@ type Layer interface {
 	Build(b *Builder, x *graph.Node) *graph.Node
 }
 
-// Stage is one layer of a compiled stack, with its resolved shapes.
-type Stage struct {
-	Name     string // unique, Keras style: dense, dense_1, ...
-	Kind     string
-	Layer    Layer
-	In, Out  []int
-	NParams  int
-	SpecPath string
-}
-
-// Stack resolves the shapes of layers on input shape in. Every layer that
-// does not fit its input gets an error naming it; the shape check continues
-// past the first error only when the failing layer's output can still be
-// known, so one mistake does not cascade into many.
-func Stack(in []int, layers []spec.Component) ([]Stage, spec.ErrorList) {
-	var errs spec.ErrorList
-	stages := make([]Stage, 0, len(layers))
-	count := map[string]int{}
-	shape := in
-	for _, c := range layers {
-		l := c.Config.(Layer)
-		name := c.Kind
-		if n := count[c.Kind]; n > 0 {
-			name = fmt.Sprintf("%s_%d", c.Kind, n)
-		}
-		count[c.Kind]++
-		out, err := l.OutputShape(shape)
-		if err != nil {
-			errs = append(errs, &spec.Error{Pos: c.Pos, Path: c.Path, Msg: fmt.Sprintf("layer %s on input shape %s: %v", name, FormatShape(shape), err)})
-			return stages, errs
-		}
-		stages = append(stages, Stage{Name: name, Kind: c.Kind, Layer: l, In: shape, Out: out, NParams: l.Params(shape), SpecPath: c.Path})
-		shape = out
-	}
-	return stages, errs
+// Merge is a layer that reads several inputs (add, concatenate, ...). Its
+// single-input methods serve Layer's contract only: the graph calls these.
+type Merge interface {
+	Layer
+	// MergeShape returns the output shape for the inputs' shapes, or why
+	// they do not merge.
+	MergeShape(ins [][]int) ([]int, error)
+	// BuildMerge adds the layer to the graph; xs have the batch axis first.
+	BuildMerge(b *Builder, xs []*graph.Node) *graph.Node
 }
 
 // FormatShape writes a per-example shape with Keras' leading None batch axis.

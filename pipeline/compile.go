@@ -32,6 +32,7 @@ type Plan struct {
 	Loader     loaders.Loader
 	LoaderName string
 	Steps      []loaders.Step // the transforms, in order
+	InputInY   bool           // the labels are the input before noise (target: input with a noise step)
 	TrainLimit int            // first N training examples (0: all)
 	TestLimit  int
 	X, Y       data.Schema // of one example, after the transforms
@@ -40,7 +41,8 @@ type Plan struct {
 	// A layer stack: its input shape, layers, loss, optimizer and training.
 	Input     []int
 	Stages    []ops.Stage
-	Loss      evaluators.Loss
+	Heads     []Head          // the model's outputs; the first is the main one
+	Loss      evaluators.Loss // the main output's, which metrics measure with
 	Optimizer optim.Optimizer
 	Schedule  optim.Schedule // nil: the optimizer's rate throughout
 	Train     Training
@@ -83,14 +85,15 @@ type DataKey struct {
 type NamedMetric struct {
 	Name string
 	evaluators.Metric
+	head int // > 0: the loss of head head-1 (its series is <output>_loss)
 }
 
-// Output is the model's output shape for one example.
+// Output is the shape of the model's main output for one example.
 func (p *Plan) Output() []int {
-	if len(p.Stages) == 0 {
+	if len(p.Heads) == 0 {
 		return []int{}
 	}
-	return p.Stages[len(p.Stages)-1].Out
+	return p.Stages[p.Heads[0].Stage].Out
 }
 
 // Params is the number of trainable parameters of a layer stack, known
@@ -150,14 +153,17 @@ func Compile(s *spec.Spec) (*Plan, error) {
 	}
 	p.Loader = loader
 	steps, stepErrs := loaders.BuildSteps(s.Data.Transforms)
-	p.Steps = steps
 	if errs = append(errs, stepErrs...); len(errs) > 0 {
 		return p, errs
 	}
+	p.Steps, p.InputInY = targetSteps(s, steps)
 	x, y := loader.Schemas()
-	p.X, p.Y, errs = loaders.Schemas(x, y, steps)
+	p.X, p.Y, errs = loaders.Schemas(x, y, p.Steps)
 	if p.DataKey, err = dataKey(s); err != nil {
 		return p, append(errs, err)
+	}
+	if p.InputInY {
+		p.DataKey.Transforms = append(p.DataKey.Transforms, "target: input")
 	}
 	if s.Model.Name.Kind != "" {
 		errs = append(errs, p.compileRecommender(s)...)
@@ -234,20 +240,15 @@ func (p *Plan) compileStack(s *spec.Spec) spec.ErrorList {
 	if !sameShape(p.X.Shape, p.Input) {
 		errs = append(errs, s.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", p.X.Shape, p.Input))
 	}
-	stages, stackErrs := ops.Stack(p.Input, s.Model.Layers)
+	stages, stackErrs := ops.Graph(p.Input, s.Model.Layers)
 	p.Stages = stages
 	if errs = append(errs, stackErrs...); len(errs) > 0 {
 		return errs
 	}
+	if errs = append(errs, p.compileHeads(s)...); len(errs) > 0 {
+		return errs
+	}
 	out := p.Output()
-	loss, err := evaluators.Losses.Build(s.Train.Loss)
-	if err != nil {
-		return append(errs, err)
-	}
-	p.Loss = loss
-	if err := p.Loss.Check(out, p.Y); err != nil {
-		errs = append(errs, s.Errorf("train.loss", "%s: %v", s.Train.Loss.Kind, err))
-	}
 	opt, err := optim.Optimizers.Build(s.Train.Optimizer)
 	if err != nil {
 		return append(errs, err)
@@ -262,6 +263,12 @@ func (p *Plan) compileStack(s *spec.Spec) spec.ErrorList {
 	}
 	errs = append(errs, p.checkMemory()...)
 	errs = append(errs, p.compileMetrics(s, out, []string{"loss"})...)
+	if len(p.Heads) > 1 { // Keras' <output>_loss series beside the total
+		for i, h := range p.Heads {
+			lm, _ := evaluators.Metrics.New("loss")
+			p.Metrics = append(p.Metrics, NamedMetric{Name: h.Name + "_loss", Metric: lm, head: i + 1})
+		}
+	}
 	return append(errs, p.checkMonitors()...)
 }
 

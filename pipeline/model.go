@@ -95,14 +95,14 @@ func (m *Model) loadTrainingState(run *rundir.Run) error {
 	return nil
 }
 
-// forward builds the layer stack on x. It returns the output and the
-// regularisation penalties that layers added to the loss.
+// forward builds the layer graph on x. It returns the outputs (one per
+// head) and the regularisation penalties that layers added to the loss.
 //
-// With train.shards > 1 the stack is built once per part of the batch, on
+// With train.shards > 1 the graph is built once per part of the batch, on
 // the same variables: the parts are independent branches of the graph,
 // which the Go backend's executor runs side by side on its cores, and the
 // gradients of the parts add up as autodiff sums over the whole batch.
-func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) (*graph.Node, []*graph.Node) {
+func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*graph.Node, []*graph.Node) {
 	// The Go backend compiles the variables of graphs that are not marked as
 	// training into constants, so an evaluation graph would keep the weights
 	// it first saw. Every graph of pipe is marked as training to keep
@@ -111,35 +111,64 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) (*grap
 	n := x.Shape().Dimensions[0]
 	shards := max(1, min(m.plan.Train.Shards, n))
 	var penalties, again []*graph.Node // the weights' penalties, counted once
-	parts := make([]*graph.Node, shards)
-	for k := range parts {
+	heads := m.plan.Heads
+	parts := make([][]*graph.Node, len(heads)) // per head, per part
+	for k := range shards {
 		part := x
 		if shards > 1 {
 			part = graph.Slice(x, graph.AxisRange(k*n/shards, (k+1)*n/shards))
 		}
+		values := []*graph.Node{part} // the input, then each stage's output
 		for i, st := range m.plan.Stages {
 			in, pen := scope.In, &penalties
 			if k > 0 {
 				in, pen = scope.Shared, &again
 			}
 			b := &ops.Builder{Graph: x.Graph(), Scope: in("%s", st.Name), Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen}
-			part = st.Layer.Build(b, part)
+			xs := make([]*graph.Node, len(st.From))
+			for j, f := range st.From {
+				xs[j] = values[f]
+			}
+			values = append(values, st.Build(b, xs))
 		}
-		parts[k] = part
+		for h, head := range heads {
+			parts[h] = append(parts[h], values[head.Stage+1])
+		}
 	}
-	if shards == 1 {
-		return parts[0], penalties
+	outs := make([]*graph.Node, len(heads))
+	for h := range heads {
+		outs[h] = parts[h][0]
+		if shards > 1 {
+			outs[h] = graph.Concatenate(parts[h], 0)
+		}
 	}
-	return graph.Concatenate(parts, 0), penalties
+	return outs, penalties
 }
 
 // metricSums returns, for each metric of the plan, its ΣValue and ΣWeight
-// over the batch: a vector of 2 x metrics.
-func metricSums(metrics []NamedMetric, loss evaluators.Loss, pred, y *graph.Node, lossMeasure evaluators.Measure) *graph.Node {
+// over the batch (a vector of 2 x metrics), and the objective. Metrics
+// measure the main output.
+func (p *Plan) metricSums(preds []*graph.Node, x, y *graph.Node) (*graph.Node, evaluators.Measure) {
+	total, heads := p.objective(preds, x, y)
+	target := y
+	if p.Heads[0].Target == "input" && !p.InputInY {
+		target = x
+	}
+	return metricSums(p.Metrics, p.Loss, preds[0], target, total, heads), total
+}
+
+// metricSums measures pred against y with each metric; loss reports the
+// objective total, and a head's loss series its own measure.
+func metricSums(metrics []NamedMetric, loss evaluators.Loss, pred, y *graph.Node, total evaluators.Measure, heads []evaluators.Measure) *graph.Node {
 	sums := make([]*graph.Node, len(metrics))
 	for i, metric := range metrics {
-		measure := lossMeasure
-		if metric.Name != "loss" {
+		var measure evaluators.Measure
+		switch {
+		case metric.Name == "loss":
+			measure = total
+		case metric.head > 0:
+			measure = heads[metric.head-1]
+		default:
 			measure = metric.Build(pred, y, loss)
 		}
 		sums[i] = graph.ConvertDType(measure.Sums(), pred.DType())
@@ -151,8 +180,8 @@ func metricSums(metrics []NamedMetric, loss evaluators.Loss, pred, y *graph.Node
 // metric sums, measured before the update as Keras does.
 func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	g := x.Graph()
-	pred, penalties := m.forward(scope, x, true)
-	measure := m.plan.Loss.Build(pred, y)
+	preds, penalties := m.forward(scope, x, true)
+	sums, measure := m.plan.metricSums(preds, x, y)
 	loss := measure.Mean()
 	for _, p := range penalties {
 		loss = graph.Add(loss, p)
@@ -179,7 +208,7 @@ func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	for i, v := range vars {
 		v.SetNodeValue(m.plan.Optimizer.Update(values[i], grads[i], optim.Slot(m.store, v), step, scale))
 	}
-	return metricSums(m.plan.Metrics, m.plan.Loss, pred, y, measure)
+	return sums
 }
 
 // lrScaleVar is the variable (under /train) that holds the learning-rate
@@ -209,8 +238,9 @@ func clipGlobalNorm(grads []*graph.Node, clip float64) []*graph.Node {
 
 // evalGraph returns the metric sums of a batch, without dropout.
 func (m *Model) evalGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
-	pred, _ := m.forward(scope, x, false)
-	return metricSums(m.plan.Metrics, m.plan.Loss, pred, y, m.plan.Loss.Build(pred, y))
+	preds, _ := m.forward(scope, x, false)
+	sums, _ := m.plan.metricSums(preds, x, y)
+	return sums
 }
 
 // batchTensor copies examples [from, to) of a into a tensor with the batch axis first.
@@ -246,8 +276,8 @@ func (m *Model) Outputs(split *data.Split) ([]float32, error) {
 	if m.predict == nil {
 		var err error
 		m.predict, err = model.NewExec(m.backend, m.store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-			out, _ := m.forward(scope, x, false)
-			return out
+			outs, _ := m.forward(scope, x, false)
+			return outs[0]
 		})
 		if err != nil {
 			return nil, err

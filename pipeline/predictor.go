@@ -109,11 +109,7 @@ func NewPredictor(dir string, opt Options, maxBatch int) (*Predictor, error) {
 		}
 	}
 	pr.dec = dec
-	for _, s := range p.Steps {
-		if t, ok := s.Transform.(loaders.ColumnTransform); ok {
-			pr.transforms = append(pr.transforms, t)
-		}
-	}
+	pr.transforms = p.inputTransforms()
 	if pr.model, err = p.loadModel(run, opt.Backend); err != nil {
 		return nil, err
 	}

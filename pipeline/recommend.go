@@ -62,7 +62,7 @@ func MeasurePredictions(backend compute.Backend, metrics []NamedMetric, pred, la
 		return nil, fmt.Errorf("no test ratings to measure")
 	}
 	exec, err := model.NewExec(backend, model.NewStore(), func(_ *model.Scope, p, y *graph.Node) *graph.Node {
-		return metricSums(metrics, nil, p, y, evaluators.Measure{})
+		return metricSums(metrics, nil, p, y, evaluators.Measure{}, nil)
 	})
 	if err != nil {
 		return nil, err

@@ -191,12 +191,7 @@ func PredictRun(dir string, args []string, stdin io.Reader, opt Options) (*Plan,
 	if err != nil {
 		return nil, nil, err
 	}
-	var transforms []loaders.ColumnTransform
-	for _, s := range p.Steps {
-		if t, ok := s.Transform.(loaders.ColumnTransform); ok {
-			transforms = append(transforms, t)
-		}
-	}
+	transforms := p.inputTransforms()
 	var out []Prediction
 	for _, in := range inputs {
 		x, err := dec.DecodeInput(opt.DataDir, in.name, in.content)

@@ -75,6 +75,12 @@ type decoder struct {
 	files map[*yaml.Node]string // nodes from an extended base file
 	errs  ErrorList
 	pos   map[string]Pos // field path -> position, for errors found after decoding
+	// via, while a layer expanded from a block is decoded, names the use
+	// of the block, added to every error about it.
+	via string
+	// blocks and aliases of the model being decoded (blocks.go).
+	blocks  map[string]*block
+	aliases map[string]string
 }
 
 func (d *decoder) at(n *yaml.Node) Pos {
@@ -86,6 +92,9 @@ func (d *decoder) at(n *yaml.Node) Pos {
 }
 
 func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
+	if d.via != "" {
+		format += " (" + strings.ReplaceAll(d.via, "%", "%%") + ")"
+	}
 	d.errs.Add(d.at(n), path, format, args...)
 }
 
@@ -109,6 +118,14 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, tag FieldTag
 			}
 			return
 		}
+	}
+	switch v.Type() {
+	case reflect.TypeFor[Model]():
+		d.model(n, v, path)
+		return
+	case reflect.TypeFor[[]ModelLayer]():
+		d.layerList(n, v, path, d.blocks)
+		return
 	}
 	if v.Type() == reflect.TypeFor[Component]() {
 		d.component(n, v.Addr().Interface().(*Component), path, tag.Registry)

@@ -16,8 +16,11 @@ func Encode(s *Spec) ([]byte, error) {
 // encodeValue turns a decoded value into a yaml.Node, reading the same
 // pipe tags that decoding reads.
 func encodeValue(v reflect.Value) *yaml.Node {
-	if val, ok := v.Interface().(Validation); ok {
+	switch val := v.Interface().(type) {
+	case Validation:
 		return scalar(val.String())
+	case ModelLayer:
+		return encodeLayer(val)
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -68,7 +71,7 @@ func encodeStruct(v reflect.Value, n *yaml.Node) *yaml.Node {
 	}
 	for _, field := range Fields(v.Type()) {
 		tag, f := field.Tag, v.FieldByIndex(field.Index)
-		if f.Kind() == reflect.Pointer && f.IsNil() || f.Kind() == reflect.Slice && f.Len() == 0 {
+		if f.Kind() == reflect.Pointer && f.IsNil() || (f.Kind() == reflect.Slice || f.Kind() == reflect.Map) && f.Len() == 0 {
 			continue
 		}
 		if c, ok := f.Interface().(Component); ok && c.Kind == "" {

@@ -42,9 +42,28 @@ type Data struct {
 // Model is either a layer stack on an input of a given per-example shape,
 // or a registered rating model named by name, with its params beside it.
 type Model struct {
-	Name   Component   `pipe:"name,registry=model,inline" doc:"a registered rating model (user_knn, matrix_factorization, rbm_cf); its params sit beside it. Leave it out for a layer stack"`
-	Input  *Input      `pipe:"input" doc:"shape of one example, without the batch axis (layer stacks)"`
-	Layers []Component `pipe:"layers,registry=layer" doc:"the layers, in order (layer stacks)"`
+	Name    Component    `pipe:"name,registry=model,inline" doc:"a registered rating model (user_knn, matrix_factorization, rbm_cf); its params sit beside it. Leave it out for a layer stack"`
+	Input   *Input       `pipe:"input" doc:"shape of one example, without the batch axis (layer stacks)"`
+	Layers  []ModelLayer `pipe:"layers,registry=layer" doc:"the layers, in order; each reads the one before it unless it names its inputs (inputs: [a, b], where input is the model's input) and may be named (name: a). An entry may also use a block of model.blocks, with repeat: N uses in a row"`
+	Outputs []Output     `pipe:"outputs" doc:"the model's outputs, each with its loss (default: the last layer, with train.loss)"`
+	// Blocks are decoded and expanded into Layers (blocks.go); they are
+	// here for the reference and the JSON schema only.
+	Blocks map[string]Block `pipe:"blocks" doc:"reusable blocks: name -> {params: {p: default}, layers: [...]}, used in layers like a layer; $p in a block's layers takes the use's value"`
+}
+
+// Block documents a block's fields; decoding reads blocks from the YAML tree.
+type Block struct {
+	Params map[string]any `pipe:"params" doc:"the block's params and their defaults (null: the use must give it)"`
+	Layers []ModelLayer   `pipe:"layers,registry=layer" doc:"the block's layers; input names what the use reads, and the last layer is the block's output"`
+}
+
+// Output is one output of a model: a layer, the loss it trains with and
+// what its target is.
+type Output struct {
+	Layer  string    `pipe:"layer,required" doc:"the layer whose output this is"`
+	Loss   Component `pipe:"loss,registry=loss" doc:"its loss (default: train.loss)"`
+	Weight float64   `pipe:"loss_weight,min=0" doc:"weight of its loss in the total that training minimises (default 1)"`
+	Target string    `pipe:"target,oneof=label|input" doc:"what it is compared with: the label, or the model's input (an autoencoder); default: train.target"`
 }
 
 // Input declares the shape of one example.
@@ -64,6 +83,7 @@ type Report struct {
 type Train struct {
 	Loss       Component  `pipe:"loss,registry=loss" doc:"loss function (layer stacks)"`
 	Optimizer  Component  `pipe:"optimizer,registry=optimizer" doc:"optimizer and its params (layer stacks)"`
+	Target     string     `pipe:"target,oneof=label|input" doc:"what the outputs are compared with: the label, or the model's input as the data transforms leave it before any noise transform (an autoencoder)"`
 	BatchSize  int        `pipe:"batch_size,min=1,max=1048576" doc:"examples per training step"`
 	Shards     int        `pipe:"shards,min=1,max=1024" doc:"split every batch into this many parts computed side by side, so that the Go backend runs them on separate cores (its convolution and LSTM work is mostly single-threaded); the gradients add up as for the whole batch, dropout draws per part"`
 	Epochs     int        `pipe:"epochs,min=1,max=100000" doc:"passes over the training data"`
@@ -146,7 +166,7 @@ func (v Validation) String() string {
 func defaults() *Spec {
 	return &Spec{
 		Backend: "go",
-		Train:   Train{BatchSize: 32, Shards: 1, Epochs: 1, Validation: Validation{Split: "test"}},
+		Train:   Train{Target: "label", BatchSize: 32, Shards: 1, Epochs: 1, Validation: Validation{Split: "test"}},
 	}
 }
 

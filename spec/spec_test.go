@@ -79,7 +79,7 @@ func TestEncodeRoundTrip(t *testing.T) {
 		t.Fatalf("resolved spec does not parse: %v\n%s", err, out)
 	}
 	ignore := cmp.Options{
-		cmpopts.IgnoreUnexported(spec.Spec{}),
+		cmpopts.IgnoreUnexported(spec.Spec{}, spec.ModelLayer{}),
 		cmpopts.IgnoreFields(spec.Spec{}, "File"),
 		cmpopts.IgnoreFields(spec.Component{}, "Pos"),
 	}

@@ -1,0 +1,86 @@
+package ops
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/pipe-ml/pipe/spec"
+)
+
+// Stage is one layer of a compiled graph, with its resolved shapes.
+type Stage struct {
+	Name     string // unique: given in the spec, or Keras style dense, dense_1, ...
+	Kind     string
+	Layer    Layer
+	From     []int   // the values it reads: 0 is the model's input, i+1 stage i's output
+	Ins      [][]int // their shapes
+	In, Out  []int   // In is the first input's shape
+	NParams  int
+	SpecPath string
+}
+
+// Sequential reports whether every stage reads only the one before it: a
+// plain stack, as exporters that know no graphs need.
+func Sequential(stages []Stage) bool {
+	for i, st := range stages {
+		if len(st.From) != 1 || st.From[0] != i {
+			return false
+		}
+	}
+	return true
+}
+
+// Graph resolves the shapes of layers, in the order given (spec decoding
+// puts each after its inputs), on the model's input shape in. Every layer
+// that does not fit its inputs gets an error naming it; checking stops at
+// the first, so one mistake does not cascade into many.
+func Graph(in []int, layers []spec.ModelLayer) ([]Stage, spec.ErrorList) {
+	index := map[string]int{spec.InputName: 0}
+	shapes := [][]int{in}
+	stages := make([]Stage, 0, len(layers))
+	for _, l := range layers {
+		st := Stage{Name: l.Name, Kind: l.Kind, Layer: l.Config.(Layer), SpecPath: l.Path}
+		for _, name := range l.Inputs {
+			st.From = append(st.From, index[name])
+			st.Ins = append(st.Ins, shapes[index[name]])
+		}
+		st.In = st.Ins[0]
+		var err error
+		st.Out, err = outputShape(st)
+		if err != nil {
+			var from []string
+			for _, s := range st.Ins {
+				from = append(from, FormatShape(s))
+			}
+			msg := fmt.Sprintf("layer %s on input shape %s: %v", st.Name, strings.Join(from, " and "), err)
+			return stages, spec.ErrorList{{Pos: l.Pos, Path: l.Path, Msg: l.ErrorVia(msg)}}
+		}
+		st.NParams = st.Layer.Params(st.In)
+		index[l.Name] = len(shapes)
+		shapes = append(shapes, st.Out)
+		stages = append(stages, st)
+	}
+	return stages, nil
+}
+
+func outputShape(st Stage) ([]int, error) {
+	m, merge := st.Layer.(Merge)
+	switch {
+	case merge && len(st.Ins) < 2:
+		return nil, fmt.Errorf("%s merges several inputs; name them with inputs: [a, b]", st.Kind)
+	case merge:
+		return m.MergeShape(st.Ins)
+	case len(st.Ins) > 1:
+		return nil, fmt.Errorf("%s reads one input, got %d: merge them first (add, concatenate, ...)", st.Kind, len(st.Ins))
+	}
+	return st.Layer.OutputShape(st.In)
+}
+
+// Build adds the stage to the graph on its inputs' values.
+func (st Stage) Build(b *Builder, xs []*graph.Node) *graph.Node {
+	if m, ok := st.Layer.(Merge); ok {
+		return m.BuildMerge(b, xs)
+	}
+	return st.Layer.Build(b, xs[0])
+}
