@@ -25,6 +25,23 @@ type Layer interface {
 	Build(b *Builder, x *graph.Node) *graph.Node
 }
 
+// NonTrainable is implemented by a layer that keeps state besides its
+// trainable parameters (batch_normalization's moving statistics, created
+// with Builder.State): Keras counts it as non-trainable params.
+type NonTrainable interface {
+	// NonTrainableParams counts the state's values for input shape in.
+	NonTrainableParams(in []int) int
+}
+
+// NonTrainableParams is l's count of state values on input shape in, 0
+// for a layer without state.
+func NonTrainableParams(l Layer, in []int) int {
+	if n, ok := l.(NonTrainable); ok {
+		return n.NonTrainableParams(in)
+	}
+	return 0
+}
+
 // Stage is one layer of a compiled stack, with its resolved shapes.
 type Stage struct {
 	Name     string // unique, Keras style: dense, dense_1, ...
