@@ -36,6 +36,23 @@ type Merge interface {
 	BuildMerge(b *Builder, xs []*graph.Node) *graph.Node
 }
 
+// NonTrainable is implemented by a layer that keeps state besides its
+// trainable parameters (batch_normalization's moving statistics, created
+// with Builder.State): Keras counts it as non-trainable params.
+type NonTrainable interface {
+	// NonTrainableParams counts the state's values for input shape in.
+	NonTrainableParams(in []int) int
+}
+
+// NonTrainableParams is l's count of state values on input shape in, 0
+// for a layer without state.
+func NonTrainableParams(l Layer, in []int) int {
+	if n, ok := l.(NonTrainable); ok {
+		return n.NonTrainableParams(in)
+	}
+	return 0
+}
+
 // FormatShape writes a per-example shape with Keras' leading None batch axis.
 func FormatShape(s []int) string {
 	out := "(None"

@@ -12,10 +12,11 @@ import (
 
 // MemoryEstimate is a rough lower bound of the bytes a layer stack needs
 // to train: every parameter four times (value, gradient, two optimizer
-// slots) and every layer's output for a batch three times (forward value,
-// its gradient, and one temporary), all float32.
+// slots), every value of layer state once, and every layer's output for a
+// batch three times (forward value, its gradient, and one temporary), all
+// float32.
 func (p *Plan) MemoryEstimate() int64 {
-	return 4 * (4*int64(p.Params()) + 3*p.outputsPerExample()*int64(p.Train.BatchSize))
+	return 4 * (4*int64(p.Params()) + int64(p.NonTrainableParams()) + 3*p.outputsPerExample()*int64(p.Train.BatchSize))
 }
 
 // outputsPerExample is how many values the layers output for one example.

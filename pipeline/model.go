@@ -88,7 +88,7 @@ func (m *Model) loadTrainingState(run *rundir.Run) error {
 	// trainable it would be handed to the gradient and the optimizer.
 	for v := range m.store.IterVariables() {
 		switch p := v.Path(); {
-		case p == rngStatePath, strings.HasPrefix(p, "/train/"), strings.HasPrefix(p, "/optimizer/"), p == "/global_step":
+		case p == rngStatePath, strings.HasPrefix(p, "/train/"), strings.HasPrefix(p, "/optimizer/"), p == "/global_step", ops.IsState(p):
 			v.SetTrainable(false)
 		}
 	}
@@ -102,6 +102,8 @@ func (m *Model) loadTrainingState(run *rundir.Run) error {
 // the same variables: the parts are independent branches of the graph,
 // which the Go backend's executor runs side by side on its cores, and the
 // gradients of the parts add up as autodiff sums over the whole batch.
+// Layer state (batch_normalization's moving statistics) ends a training
+// step at the mean of the values the parts give it (ops.StateUpdates).
 func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*graph.Node, []*graph.Node) {
 	// The Go backend compiles the variables of graphs that are not marked as
 	// training into constants, so an evaluation graph would keep the weights
@@ -113,6 +115,7 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 	var penalties, again []*graph.Node // the weights' penalties, counted once
 	heads := m.plan.Heads
 	parts := make([][]*graph.Node, len(heads)) // per head, per part
+	var updates ops.StateUpdates
 	for k := range shards {
 		part := x
 		if shards > 1 {
@@ -124,7 +127,7 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 			if k > 0 {
 				in, pen = scope.Shared, &again
 			}
-			b := &ops.Builder{Graph: x.Graph(), Scope: in("%s", st.Name), Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen}
+			b := &ops.Builder{Graph: x.Graph(), Scope: in("%s", st.Name), Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen, Updates: &updates}
 			xs := make([]*graph.Node, len(st.From))
 			for j, f := range st.From {
 				xs[j] = values[f]
@@ -135,6 +138,7 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 			parts[h] = append(parts[h], values[head.Stage+1])
 		}
 	}
+	updates.Apply()
 	outs := make([]*graph.Node, len(heads))
 	for h := range heads {
 		outs[h] = parts[h][0]

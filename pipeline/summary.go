@@ -79,10 +79,24 @@ func (p *Plan) writeSummary(w io.Writer, n int) {
 	fmt.Fprintf(w, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
 	fmt.Fprintln(w, strings.Repeat("=", 65))
 	for _, s := range p.Stages {
-		fmt.Fprintf(w, " %-28s%-26s%-10s\n", fmt.Sprintf("%s (%s)", s.Name, s.Kind), ops.FormatShape(s.Out), Thousands(s.NParams))
+		// Keras' column counts a layer's state with its weights.
+		n := s.NParams + ops.NonTrainableParams(s.Layer, s.In)
+		fmt.Fprintf(w, " %-28s%-26s%-10s\n", fmt.Sprintf("%s (%s)", s.Name, s.Kind), ops.FormatShape(s.Out), Thousands(n))
 	}
 	fmt.Fprintln(w, strings.Repeat("=", 65))
-	fmt.Fprintf(w, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n%s\n", Thousands(p.Params()), Thousands(p.Params()), rule)
+	state := p.NonTrainableParams()
+	fmt.Fprintf(w, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n", Thousands(p.Params()+state), Thousands(p.Params()), Thousands(state), rule)
+}
+
+// NonTrainableParams is the number of values of a layer stack's state
+// (batch_normalization's moving statistics), which Keras' summary counts
+// as non-trainable params; 0 for a rating model.
+func (p *Plan) NonTrainableParams() int {
+	n := 0
+	for _, s := range p.Stages {
+		n += ops.NonTrainableParams(s.Layer, s.In)
+	}
+	return n
 }
 
 // Thousands writes n with comma separators, as Keras' summary does.
