@@ -17,8 +17,8 @@ func init() {
 
 // samePads are the padding before and after an axis of n positions for
 // 'same': the total that keeps ceil(n/stride) windows, split with the
-// extra one at the end. conv2d pads as TensorFlow does (ops' padSame).
-// max_pool2d and conv1d use GoMLX's PadSame, which pads window-1 whatever
+// extra one at the end. conv2d and max_pool2d pad as TensorFlow does (ops'
+// samePads). conv1d uses GoMLX's PadSame, which pads window-1 whatever
 // the stride; with stride 1 both agree, with larger strides the windows of
 // the two sit differently, and the export follows pipe.
 func samePads(n, window, stride int, tensorflow bool) (int, int) {
@@ -123,7 +123,7 @@ func exportMaxPool2D(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	}
 	x = b.channelsFirst(x, st.Name)
 	x.name = b.op("MaxPool", st.Name, []string{x.name}, ints("kernel_shape", window...), ints("strides", strides...),
-		ints("pads", pads(st.In, window, strides, l.Padding, false)...))
+		ints("pads", pads(st.In, window, strides, l.Padding, true)...))
 	x.shape = st.Out
 	return x, nil
 }

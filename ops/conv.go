@@ -12,8 +12,6 @@ func init() {
 		func() Layer {
 			return &Conv2D{Strides: Size2{1, 1}, Padding: "valid", Activation: "linear", UseBias: true}
 		})
-	Layers.Register("max_pool2d", "2-D max pooling over (height, width, channels) examples, Keras' MaxPooling2D.",
-		func() Layer { return &MaxPool2D{Pool: Size2{2, 2}, Padding: "valid"} })
 }
 
 // Conv2D is Keras' Conv2D with channels last.
@@ -105,69 +103,17 @@ func (l *Conv2D) Build(b *Builder, x *graph.Node) *graph.Node {
 // the total padding is split with the extra row or column at the end.
 func padSame(x *graph.Node, oh, ow, kh, kw, sh, sw int) *graph.Node {
 	dims := x.Shape().Dimensions
-	ph := max((oh-1)*sh+kh-dims[1], 0)
-	pw := max((ow-1)*sw+kw-dims[2], 0)
-	if ph == 0 && pw == 0 {
+	ph, pw := samePads(dims[1], oh, kh, sh), samePads(dims[2], ow, kw, sw)
+	if ph == (compute.PadAxis{}) && pw == (compute.PadAxis{}) {
 		return x
 	}
-	return graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()),
-		compute.PadAxis{}, compute.PadAxis{Start: ph / 2, End: ph - ph/2}, compute.PadAxis{Start: pw / 2, End: pw - pw/2}, compute.PadAxis{})
+	return graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), compute.PadAxis{}, ph, pw, compute.PadAxis{})
 }
 
-// MaxPool2D is Keras' MaxPooling2D with channels last.
-type MaxPool2D struct {
-	Pool    Size2  `pipe:"pool" doc:"window size: 2 or [2, 3]"`
-	Strides *Size2 `pipe:"strides" doc:"step of the window; defaults to the pool size"`
-	Padding string `pipe:"padding,oneof=valid|same" doc:"valid or same"`
-}
-
-func (l *MaxPool2D) strides() Size2 {
-	if l.Strides == nil {
-		return l.Pool
-	}
-	return *l.Strides
-}
-
-func (l *MaxPool2D) OutputShape(in []int) ([]int, error) {
-	if err := image(in); err != nil {
-		return nil, err
-	}
-	s := l.strides()
-	h, w := windowOut(in[0], l.Pool[0], s[0], l.Padding), windowOut(in[1], l.Pool[1], s[1], l.Padding)
-	if h < 1 || w < 1 {
-		return nil, fmt.Errorf("pool %s is larger than the %dx%d input", l.Pool, in[0], in[1])
-	}
-	return []int{h, w, in[2]}, nil
-}
-
-func (*MaxPool2D) Params([]int) int { return 0 }
-
-func (l *MaxPool2D) Build(_ *Builder, x *graph.Node) *graph.Node {
-	s := l.strides()
-	if l.Padding == "valid" && s == l.Pool {
-		return tiledMax(x, l.Pool)
-	}
-	p := graph.MaxPool(x).WindowPerAxis(l.Pool[0], l.Pool[1]).StridePerAxis(s[0], s[1])
-	if l.Padding == "same" {
-		p = p.PadSame()
-	} else {
-		p = p.NoPadding()
-	}
-	return p.Done()
-}
-
-// tiledMax is max pooling with non-overlapping windows (strides equal to
-// the pool, valid padding) as a reshape and a reduction: the input, cropped
-// to whole windows, becomes [batch, oh, ph, ow, pw, c] and is reduced over
-// the window axes. The Go backend's generic windowed kernels (ReduceWindow
-// and, for the gradient, SelectAndScatter) took a third of a CNN step.
-// With ties in a window the gradient goes to every maximum, where Keras
-// picks one; ties of trained float activations are rare.
-func tiledMax(x *graph.Node, pool Size2) *graph.Node {
-	d := x.Shape().Dimensions
-	oh, ow := d[1]/pool[0], d[2]/pool[1]
-	if oh*pool[0] != d[1] || ow*pool[1] != d[2] {
-		x = graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, oh*pool[0]), graph.AxisRange(0, ow*pool[1]), graph.AxisRange())
-	}
-	return graph.ReduceMax(graph.Reshape(x, d[0], oh, pool[0], ow, pool[1], d[3]), 2, 4)
+// samePads is TensorFlow's 'same' padding of an axis of n positions read
+// by out windows of size window every stride: the total that the windows
+// need, split with the extra position at the end.
+func samePads(n, out, window, stride int) compute.PadAxis {
+	total := max((out-1)*stride+window-n, 0)
+	return compute.PadAxis{Start: total / 2, End: total - total/2}
 }

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -65,4 +66,85 @@ func windowOut(n, window, stride int, padding string) int {
 		return 0
 	}
 	return (n-window)/stride + 1
+}
+
+// Edges2 is how many rows and columns a layer adds or removes at each edge,
+// as Keras' ZeroPadding2D and Cropping2D take them: `1` on every edge,
+// `[1, 2]` for 1 row at the top and bottom and 2 columns at the left and
+// right, `[[1, 0], [2, 3]]` for [[top, bottom], [left, right]].
+type Edges2 [2][2]int
+
+// DecodeNode accepts a non-negative integer, a list of two, or two pairs.
+func (e *Edges2) DecodeNode(n *yaml.Node) error {
+	const want = "want a non-negative integer, [rows, columns] or [[top, bottom], [left, right]]"
+	if n.Kind == yaml.ScalarNode {
+		v, err := edge(n, want)
+		*e = Edges2{{v, v}, {v, v}}
+		return err
+	}
+	if n.Kind != yaml.SequenceNode || len(n.Content) != 2 {
+		return errors.New(want)
+	}
+	for i, m := range n.Content {
+		var p Edges1
+		if m.Kind == yaml.ScalarNode {
+			v, err := edge(m, want)
+			if err != nil {
+				return err
+			}
+			p = Edges1{v, v}
+		} else if err := p.decode(m, want); err != nil {
+			return err
+		}
+		e[i] = p
+	}
+	return nil
+}
+
+func (e Edges2) String() string {
+	return fmt.Sprintf("[[%d, %d], [%d, %d]]", e[0][0], e[0][1], e[1][0], e[1][1])
+}
+
+// Edges1 is how many steps a layer adds or removes at each end of a
+// sequence, as Keras' ZeroPadding1D and Cropping1D take them: `1` at both
+// ends, `[1, 2]` for [start, end].
+type Edges1 [2]int
+
+// DecodeNode accepts a non-negative integer or a list of two.
+func (e *Edges1) DecodeNode(n *yaml.Node) error {
+	const want = "want a non-negative integer or [start, end]"
+	if n.Kind == yaml.ScalarNode {
+		v, err := edge(n, want)
+		*e = Edges1{v, v}
+		return err
+	}
+	return e.decode(n, want)
+}
+
+func (e *Edges1) decode(n *yaml.Node, want string) error {
+	if n.Kind != yaml.SequenceNode || len(n.Content) != 2 {
+		return errors.New(want)
+	}
+	for i, m := range n.Content {
+		v, err := edge(m, want)
+		if err != nil {
+			return err
+		}
+		e[i] = v
+	}
+	return nil
+}
+
+func (e Edges1) String() string { return fmt.Sprintf("[%d, %d]", e[0], e[1]) }
+
+// edge parses one edge's count, a non-negative integer.
+func edge(n *yaml.Node, want string) (int, error) {
+	v, err := strconv.Atoi(n.Value)
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil {
+		return 0, fmt.Errorf("%s, got %q", want, n.Value)
+	}
+	if v < 0 || v > 1_000_000 {
+		return 0, fmt.Errorf("must be between 0 and 1000000, got %d", v)
+	}
+	return v, nil
 }
