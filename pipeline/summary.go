@@ -76,16 +76,58 @@ func (p *Plan) writeSummary(w io.Writer, n int) {
 		fmt.Fprintf(w, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n%s\n", total, total, rule)
 		return
 	}
-	fmt.Fprintf(w, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
-	fmt.Fprintln(w, strings.Repeat("=", 65))
-	for _, s := range p.Stages {
-		// Keras' column counts a layer's state with its weights.
-		n := s.NParams + ops.NonTrainableParams(s.Layer, s.In)
-		fmt.Fprintf(w, " %-28s%-26s%-10s\n", fmt.Sprintf("%s (%s)", s.Name, s.Kind), ops.FormatShape(s.Out), Thousands(n))
+	if ops.Sequential(p.Stages) {
+		fmt.Fprintf(w, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
+		fmt.Fprintln(w, strings.Repeat("=", 65))
+		for _, s := range p.Stages {
+			fmt.Fprintf(w, " %-28s%-26s%-10s\n", fmt.Sprintf("%s (%s)", s.Name, s.Kind), ops.FormatShape(s.Out), Thousands(stageParams(s)))
+		}
+		fmt.Fprintln(w, strings.Repeat("=", 65))
+	} else {
+		rule = p.writeGraphTable(w)
 	}
-	fmt.Fprintln(w, strings.Repeat("=", 65))
 	state := p.NonTrainableParams()
 	fmt.Fprintf(w, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n", Thousands(p.Params()+state), Thousands(p.Params()), Thousands(state), rule)
+}
+
+// stageParams is a stage's count in the table: Keras' column counts a
+// layer's state with its weights.
+func stageParams(s ops.Stage) int { return s.NParams + ops.NonTrainableParams(s.Layer, s.In) }
+
+// writeGraphTable writes Keras' table of a functional model: each layer
+// with what it is connected to, the input layer first. Columns are as wide
+// as their longest entry. It returns the table's closing rule.
+func (p *Plan) writeGraphTable(w io.Writer) string {
+	rows := [][4]string{{"Layer (type)", "Output Shape", "Param #", "Connected to"},
+		{"input (input_layer)", ops.FormatShape(p.Input), "0", "-"}}
+	for _, s := range p.Stages {
+		var from []string
+		for _, f := range s.From {
+			if f == 0 {
+				from = append(from, "input")
+			} else {
+				from = append(from, p.Stages[f-1].Name)
+			}
+		}
+		rows = append(rows, [4]string{fmt.Sprintf("%s (%s)", s.Name, s.Kind), ops.FormatShape(s.Out), Thousands(stageParams(s)), strings.Join(from, ", ")})
+	}
+	var width [4]int
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], len(c)+2)
+		}
+	}
+	total := width[0] + width[1] + width[2] + width[3]
+	line := func(r [4]string) {
+		fmt.Fprintf(w, " %-*s%-*s%-*s%s\n", width[0], r[0], width[1], r[1], width[2], r[2], r[3])
+	}
+	line(rows[0])
+	fmt.Fprintln(w, strings.Repeat("=", total))
+	for _, r := range rows[1:] {
+		line(r)
+	}
+	fmt.Fprintln(w, strings.Repeat("=", total))
+	return strings.Repeat("_", total)
 }
 
 // NonTrainableParams is the number of values of a layer stack's state
