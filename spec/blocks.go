@@ -166,6 +166,7 @@ func (d *decoder) expand(b *block, use rawLayer, name string, inputs []string, u
 					d.via = via
 					d.fail(r.inputsNode, join(path, "inputs"), "no layer %q before it in block %s%s", s, b.name, didYouMean(s, slices.Sorted(mapKeys(local))))
 					d.via = ""
+					r.inputs[k] = "" // reported: resolve passes over it
 					continue
 				}
 				r.inputs[k] = q

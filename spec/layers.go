@@ -117,7 +117,7 @@ func (d *decoder) rawLayer(n *yaml.Node, path string) (r rawLayer, repeat int, o
 			if d.scalar(vals[i], join(path, "name"), "a layer name", "!!str") {
 				r.name, r.nameNode = vals[i].Value, vals[i]
 				if !validLayerName(r.name) {
-					d.fail(vals[i], join(path, "name"), "%q is not a layer name: use letters, digits, _ and -, starting with a letter", r.name)
+					d.fail(vals[i], join(path, "name"), "%q is not a layer name: use letters, digits, _, - and /, starting with a letter", r.name)
 					return r, 0, false
 				}
 			}
@@ -151,7 +151,7 @@ func ptr[T any](v T) *T { return &v }
 func validLayerName(s string) bool {
 	for i, r := range s {
 		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '_' || r == '-')) {
+		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '_' || r == '-' || r == '/')) {
 			return false
 		}
 	}
@@ -217,7 +217,7 @@ func (d *decoder) resolve(raws []rawLayer) []ModelLayer {
 		for k, in := range l.Inputs {
 			if a, ok := d.aliases[in]; ok {
 				l.Inputs[k] = a
-			} else if !taken[in] {
+			} else if !taken[in] && in != "" {
 				d.errs = append(d.errs, &Error{Pos: l.inputsAt, Path: l.Path + ".inputs", Msg: l.ErrorVia(fmt.Sprintf("no layer named %q%s", in, didYouMean(in, slices.Sorted(maps.Keys(taken)))))})
 			}
 		}
