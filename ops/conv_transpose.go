@@ -35,13 +35,13 @@ func (l *Conv2DTranspose) Validate() error {
 	return nil
 }
 
-// axis is the output length and the positions cropped at the start of
+// Placement is the output length and the positions cropped at the start of
 // the full transposed convolution ((n-1)*stride + kernel positions) along
 // an axis of n inputs, as Keras (TensorFlow's conv2d_transpose) places
 // them: the output is the input of a convolution with this kernel, stride
 // and padding that gives n, and 'same' pads that convolution with the
 // smaller half first.
-func (l *Conv2DTranspose) axis(n, i int) (out, before int) {
+func (l *Conv2DTranspose) Placement(n, i int) (out, crop int) {
 	k, s := l.Kernel[i], l.Strides[i]
 	switch {
 	case l.Padding == "valid" && l.OutputPadding == nil:
@@ -59,8 +59,8 @@ func (l *Conv2DTranspose) OutputShape(in []int) ([]int, error) {
 	if err := image(in); err != nil {
 		return nil, err
 	}
-	h, _ := l.axis(in[0], 0)
-	w, _ := l.axis(in[1], 1)
+	h, _ := l.Placement(in[0], 0)
+	w, _ := l.Placement(in[1], 1)
 	if h < 1 || w < 1 {
 		return nil, fmt.Errorf("an output of %dx%d: the output padding is too small for kernel %s", h, w, l.Kernel)
 	}
@@ -89,8 +89,8 @@ func (l *Conv2DTranspose) Build(b *Builder, x *graph.Node) *graph.Node {
 	kh, kw, sh, sw := l.Kernel[0], l.Kernel[1], l.Strides[0], l.Strides[1]
 	// Keras' fans of a [kh, kw, filters, cin] kernel: receptive field times its last two axes.
 	kernel := b.GlorotUniform("kernel", kh*kw*l.Filters, kh*kw*cin, kh, kw, l.Filters, cin)
-	oh, top := l.axis(h, 0)
-	ow, left := l.axis(w, 1)
+	oh, top := l.Placement(h, 0)
+	ow, left := l.Placement(w, 1)
 	if sh > 1 || sw > 1 {
 		// [b, h, 1, w, 1, c] padded to [b, h, sh, w, sw, c]: each value followed by zeros.
 		x = graph.Reshape(x, batch, h, 1, w, 1, cin)
