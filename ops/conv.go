@@ -54,6 +54,9 @@ func effective(k, d Size2) Size2 {
 func image(in []int) error { return axes(in, "height", "width", "channels") }
 
 func (l *Conv2D) OutputShape(in []int) ([]int, error) {
+	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
+		return nil, err
+	}
 	if err := image(in); err != nil {
 		return nil, err
 	}

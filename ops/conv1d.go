@@ -35,6 +35,9 @@ func (l *Conv1D) Validate() error {
 func (l *Conv1D) span() int { return (l.Kernel-1)*max(l.DilationRate, 1) + 1 }
 
 func (l *Conv1D) OutputShape(in []int) ([]int, error) {
+	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
+		return nil, err
+	}
 	if err := sequence(in); err != nil {
 		return nil, err
 	}

@@ -11,20 +11,27 @@ import (
 )
 
 func TestConvStridesWithDilationRefused(t *testing.T) {
-	for _, l := range []interface{ Validate() error }{
-		&Conv2D{Strides: Size2{2, 1}, DilationRate: Size2{1, 2}},
-		&Conv1D{Strides: 2, DilationRate: 2},
-		&DepthwiseConv2D{Strides: Size2{2, 2}, DilationRate: Size2{2, 2}},
-		&SeparableConv2D{Strides: Size2{1, 2}, DilationRate: Size2{2, 1}},
+	// OutputShape refuses them too: ops.Stack reports its error at the layer.
+	for _, c := range []struct {
+		l  Layer
+		in []int
+	}{
+		{&Conv2D{Kernel: Size2{3, 3}, Strides: Size2{2, 1}, DilationRate: Size2{1, 2}}, []int{9, 9, 1}},
+		{&Conv1D{Kernel: 3, Strides: 2, DilationRate: 2}, []int{9, 1}},
+		{&DepthwiseConv2D{Kernel: Size2{3, 3}, Strides: Size2{2, 2}, DilationRate: Size2{2, 2}}, []int{9, 9, 1}},
+		{&SeparableConv2D{Kernel: Size2{3, 3}, Strides: Size2{1, 2}, DilationRate: Size2{2, 1}}, []int{9, 9, 1}},
 	} {
-		if err := l.Validate(); err == nil || !strings.Contains(err.Error(), "dilation_rate") {
-			t.Errorf("%T: Validate = %v, want the strides-with-dilation error", l, err)
+		if err := c.l.(interface{ Validate() error }).Validate(); err == nil || !strings.Contains(err.Error(), "dilation_rate") {
+			t.Errorf("%T: Validate = %v, want the strides-with-dilation error", c.l, err)
+		}
+		if _, err := c.l.OutputShape(c.in); err == nil || !strings.Contains(err.Error(), "dilation_rate") {
+			t.Errorf("%T: OutputShape error %v, want the strides-with-dilation error", c.l, err)
 		}
 	}
 	if err := (&Conv2D{Strides: Size2{1, 1}, DilationRate: Size2{2, 2}}).Validate(); err != nil {
 		t.Errorf("dilation with strides 1: %v", err)
 	}
-	if err := (&Conv2DTranspose{Strides: Size2{2, 2}, OutputPadding: &Pad2{2, 1}}).Validate(); err == nil {
+	if _, err := (&Conv2DTranspose{Kernel: Size2{3, 3}, Strides: Size2{2, 2}, OutputPadding: &Pad2{2, 1}}).OutputShape([]int{4, 4, 1}); err == nil {
 		t.Error("output_padding equal to the stride: want an error")
 	}
 }
