@@ -10,29 +10,60 @@ import (
 func init() {
 	Layers.Register("conv2d", "2-D convolution over (height, width, channels) examples, Keras' Conv2D.",
 		func() Layer {
-			return &Conv2D{Strides: Size2{1, 1}, Padding: "valid", Activation: "linear", UseBias: true}
+			return &Conv2D{Strides: Size2{1, 1}, DilationRate: Size2{1, 1}, Padding: "valid", Activation: "linear", UseBias: true}
 		})
 }
 
 // Conv2D is Keras' Conv2D with channels last.
 type Conv2D struct {
-	Filters    int    `pipe:"filters,required,min=1,max=1000000" doc:"output channels"`
-	Kernel     Size2  `pipe:"kernel,required" doc:"window size: 5 or [5, 3]"`
-	Strides    Size2  `pipe:"strides" doc:"step of the window: 1 or [2, 1]"`
-	Padding    string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output size = ceil(input / stride))"`
-	Activation string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
-	UseBias    bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
+	Filters      int    `pipe:"filters,required,min=1,max=1000000" doc:"output channels"`
+	Kernel       Size2  `pipe:"kernel,required" doc:"window size: 5 or [5, 3]"`
+	Strides      Size2  `pipe:"strides" doc:"step of the window: 1 or [2, 1]"`
+	DilationRate Size2  `pipe:"dilation_rate" doc:"spacing of the kernel's taps (atrous convolution): 1 or [2, 2]; above 1 only with strides 1"`
+	Padding      string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output size = ceil(input / stride))"`
+	Activation   string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	UseBias      bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
+}
+
+// Validate refuses what Keras refuses: strides above 1 with a dilation above 1.
+func (l *Conv2D) Validate() error { return stridesOrDilation(l.Strides, l.DilationRate) }
+
+// stridesOrDilation is Keras' rule for convolutions: a window either steps
+// or is dilated, not both.
+func stridesOrDilation(strides, dilation Size2) error {
+	if max(strides[0], strides[1]) > 1 && max(dilation[0], dilation[1]) > 1 {
+		return fmt.Errorf("strides %s with dilation_rate %s: strides above 1 are not supported together with a dilation_rate above 1", strides, dilation)
+	}
+	return nil
+}
+
+// dilated is d with a zero (an unset field of a layer built in Go) read as 1.
+func dilated(d Size2) Size2 {
+	return Size2{max(d[0], 1), max(d[1], 1)}
+}
+
+// effective is the span of a kernel of size k with dilation d: (k-1)*d+1.
+func effective(k, d Size2) Size2 {
+	d = dilated(d)
+	return Size2{(k[0]-1)*d[0] + 1, (k[1]-1)*d[1] + 1}
 }
 
 // image checks that in is (height, width, channels).
 func image(in []int) error { return axes(in, "height", "width", "channels") }
 
 func (l *Conv2D) OutputShape(in []int) ([]int, error) {
+	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
+		return nil, err
+	}
 	if err := image(in); err != nil {
 		return nil, err
 	}
-	h, w := windowOut(in[0], l.Kernel[0], l.Strides[0], l.Padding), windowOut(in[1], l.Kernel[1], l.Strides[1], l.Padding)
+	k := effective(l.Kernel, l.DilationRate)
+	h, w := windowOut(in[0], k[0], l.Strides[0], l.Padding), windowOut(in[1], k[1], l.Strides[1], l.Padding)
 	if h < 1 || w < 1 {
+		if k != l.Kernel {
+			return nil, fmt.Errorf("kernel %s with dilation_rate %s spans %s, larger than the %dx%d input", l.Kernel, l.DilationRate, k, in[0], in[1])
+		}
 		return nil, fmt.Errorf("kernel %s is larger than the %dx%d input", l.Kernel, in[0], in[1])
 	}
 	return []int{h, w, l.Filters}, nil
@@ -81,22 +112,33 @@ func banded(w, ow, kh, kw, cin, filters int) bool {
 }
 
 // Build adds the convolution as a matrix multiplication, so that it runs on
-// the backend's SIMD matmul: banded (bandedConv) for few channels and
-// filters, otherwise patches times the kernel (im2colConv).
+// the backend's SIMD matmul (see conv2d).
 func (l *Conv2D) Build(b *Builder, x *graph.Node) *graph.Node {
 	dims := x.Shape().Dimensions
 	cin := dims[3]
 	kh, kw := l.Kernel[0], l.Kernel[1]
 	sh, sw := l.Strides[0], l.Strides[1]
+	d, k := dilated(l.DilationRate), effective(l.Kernel, l.DilationRate)
 	kernel := b.GlorotUniform("kernel", kh*kw*cin, kh*kw*l.Filters, kh, kw, cin, l.Filters)
-	oh, ow := windowOut(dims[1], kh, sh, l.Padding), windowOut(dims[2], kw, sw, l.Padding)
+	oh, ow := windowOut(dims[1], k[0], sh, l.Padding), windowOut(dims[2], k[1], sw, l.Padding)
 	if l.Padding == "same" {
-		x = padSame(x, oh, ow, kh, kw, sh, sw)
+		x = padSame(x, oh, ow, k[0], k[1], sh, sw)
 	}
-	if banded((ow-1)*sw+kw, ow, kh, kw, cin, l.Filters) {
-		return b.biasActivation(bandedConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
+	return b.biasActivation(conv2d(x, kernel, kh, kw, sh, sw, d[0], d[1], oh, ow, l.Filters), l.UseBias, l.Activation)
+}
+
+// conv2d is the valid convolution of x (already padded) with kernel [kh,
+// kw, cin, filters], strides sh, sw and dilations dh, dw, as a matrix
+// multiplication: banded (bandedConv) for few channels and filters,
+// otherwise patches times the kernel (im2colConv). The backend's own
+// convolution is generic scalar code, slower than both (see moveNs).
+func conv2d(x, kernel *graph.Node, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
+	cin := x.Shape().Dimensions[3]
+	span := (kw-1)*dw + 1
+	if banded((ow-1)*sw+span, ow, kh, span, cin, filters) {
+		return bandedConv(x, kernel, kh, kw, sh, sw, dh, dw, oh, ow, filters)
 	}
-	return b.biasActivation(im2colConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
+	return im2colConv(x, kernel, kh, kw, sh, sw, dh, dw, oh, ow, filters)
 }
 
 // padSame zero-pads the spatial axes of x as TensorFlow does for 'same':

@@ -8,27 +8,44 @@ import (
 
 func init() {
 	Layers.Register("conv1d", "1-D convolution over (timesteps, channels) examples, Keras' Conv1D.",
-		func() Layer { return &Conv1D{Strides: 1, Padding: "valid", Activation: "linear", UseBias: true} })
+		func() Layer {
+			return &Conv1D{Strides: 1, DilationRate: 1, Padding: "valid", Activation: "linear", UseBias: true}
+		})
 	Layers.Register("global_max_pool1d", "Maximum over the time axis of (timesteps, channels) examples, Keras' GlobalMaxPooling1D.",
 		func() Layer { return &GlobalMaxPool1D{} })
 }
 
 // Conv1D is Keras' Conv1D with channels last.
 type Conv1D struct {
-	Filters    int    `pipe:"filters,required,min=1,max=1000000" doc:"output channels"`
-	Kernel     int    `pipe:"kernel,required,min=1,max=1000000" doc:"window length"`
-	Strides    int    `pipe:"strides,min=1,max=1000000" doc:"step of the window"`
-	Padding    string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output length = ceil(input / stride))"`
-	Activation string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
-	UseBias    bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
+	Filters      int    `pipe:"filters,required,min=1,max=1000000" doc:"output channels"`
+	Kernel       int    `pipe:"kernel,required,min=1,max=1000000" doc:"window length"`
+	Strides      int    `pipe:"strides,min=1,max=1000000" doc:"step of the window"`
+	DilationRate int    `pipe:"dilation_rate,min=1,max=1000000" doc:"spacing of the kernel's taps (atrous convolution); above 1 only with strides 1"`
+	Padding      string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output length = ceil(input / stride))"`
+	Activation   string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	UseBias      bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
 }
 
+// Validate refuses what Keras refuses: strides above 1 with a dilation above 1.
+func (l *Conv1D) Validate() error {
+	return stridesOrDilation(Size2{l.Strides, l.Strides}, Size2{l.DilationRate, l.DilationRate})
+}
+
+// span is the kernel's extent with its dilation.
+func (l *Conv1D) span() int { return (l.Kernel-1)*max(l.DilationRate, 1) + 1 }
+
 func (l *Conv1D) OutputShape(in []int) ([]int, error) {
+	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
+		return nil, err
+	}
 	if err := sequence(in); err != nil {
 		return nil, err
 	}
-	n := windowOut(in[0], l.Kernel, l.Strides, l.Padding)
+	n := windowOut(in[0], l.span(), l.Strides, l.Padding)
 	if n < 1 {
+		if l.span() != l.Kernel {
+			return nil, fmt.Errorf("kernel %d with dilation_rate %d spans %d steps, longer than the %d steps", l.Kernel, l.DilationRate, l.span(), in[0])
+		}
 		return nil, fmt.Errorf("kernel %d is longer than the %d steps", l.Kernel, in[0])
 	}
 	return []int{n, l.Filters}, nil
@@ -46,8 +63,16 @@ func (l *Conv1D) Build(b *Builder, x *graph.Node) *graph.Node {
 	cin := x.Shape().Dimensions[2]
 	kernel := b.GlorotUniform("kernel", l.Kernel*cin, l.Kernel*l.Filters, l.Kernel, cin, l.Filters)
 	conv := graph.Convolve(x, kernel).StridePerAxis(l.Strides)
+	if d := max(l.DilationRate, 1); d > 1 {
+		conv = conv.DilationPerAxis(d)
+	}
 	if l.Padding == "same" {
-		conv = conv.PadSame()
+		// Keras' (TensorFlow's) split, the extra step at the end. GoMLX's
+		// PadSame pads span-1 whatever the stride: the same with stride 1,
+		// windows shifted against Keras' with larger strides.
+		n, k := windowOut(x.Shape().Dimensions[1], l.span(), l.Strides, "same"), l.span()
+		total := max((n-1)*l.Strides+k-x.Shape().Dimensions[1], 0)
+		conv = conv.PaddingPerDim([][2]int{{total / 2, total - total/2}})
 	} else {
 		conv = conv.NoPadding()
 	}

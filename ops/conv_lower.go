@@ -21,11 +21,11 @@ import (
 // kernel, so its gradient flows to the kernel. It is built transposed, for
 // transposedProduct. x is already padded; the result is [batch, oh, ow,
 // filters].
-func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *graph.Node {
+func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, cin := dims[0], dims[3]
 	g := x.Graph()
-	in := (ow-1)*sw + kw // the input columns that the windows read
+	in := (ow-1)*sw + (kw-1)*dw + 1 // the input columns that the windows read
 	size := kh * kw * cin * filters
 	// The kernel flattened, followed by one zero that the band's empty cells point at.
 	flat := graph.Concatenate([]*graph.Node{graph.Reshape(kernel, size), graph.Zeros(g, shapes.Make(kernel.DType(), 1))}, 0)
@@ -36,8 +36,8 @@ func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *gra
 				for xin := 0; xin < in; xin++ {
 					for c := 0; c < cin; c++ {
 						at := int32(size)
-						if dx := xin - xo*sw; dx >= 0 && dx < kw {
-							at = int32(((dy*kw+dx)*cin+c)*filters + f)
+						if off := xin - xo*sw; off >= 0 && off%dw == 0 && off/dw < kw {
+							at = int32(((dy*kw+off/dw)*cin+c)*filters + f)
 						}
 						idx = append(idx, at)
 					}
@@ -54,7 +54,7 @@ func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *gra
 	for e := 0; e < batch; e++ {
 		for y := 0; y < oh; y++ {
 			for dy := 0; dy < kh; dy++ {
-				at = append(at, int32(e), int32(y*sh+dy), 0)
+				at = append(at, int32(e), int32(y*sh+dy*dh), 0)
 			}
 		}
 	}
@@ -66,23 +66,38 @@ func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *gra
 // im2colConv computes a convolution as patches times the kernel: the
 // kh*kw*cin window of every output position, gathered into
 // [batch*oh*ow, kh*kw*cin], times the kernel reshaped to [kh*kw*cin,
-// filters]. Each window is gathered as kh runs of kw*cin contiguous values.
-func im2colConv(x, kernel *graph.Node, kh, kw, sh, sw, oh, ow, filters int) *graph.Node {
+// filters].
+func im2colConv(x, kernel *graph.Node, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, cin := dims[0], dims[3]
+	cols := graph.Reshape(patches(x, kh, kw, sh, sw, dh, dw, oh, ow), batch*oh*ow, kh*kw*cin)
+	return graph.Reshape(matMul(cols, graph.Reshape(kernel, kh*kw*cin, filters)), batch, oh, ow, filters)
+}
+
+// patches gathers the window of every output position of x (already
+// padded): [batch, oh, ow, kh, 1, 1, kw, cin]. Each window is gathered as
+// kh runs of contiguous values, the kw*cin of its row; with a dilation dw
+// the run spans (kw-1)*dw+1 columns, of which every dw-th is kept.
+func patches(x *graph.Node, kh, kw, sh, sw, dh, dw, oh, ow int) *graph.Node {
+	batch := x.Shape().Dimensions[0]
 	at := make([]int32, 0, batch*oh*ow*kh*3)
 	for e := 0; e < batch; e++ {
 		for y := 0; y < oh; y++ {
 			for xo := 0; xo < ow; xo++ {
 				for dy := 0; dy < kh; dy++ {
-					at = append(at, int32(e), int32(y*sh+dy), int32(xo*sw))
+					at = append(at, int32(e), int32(y*sh+dy*dh), int32(xo*sw))
 				}
 			}
 		}
 	}
+	run := (kw-1)*dw + 1
 	starts := graph.Const(x.Graph(), tensors.FromFlatDataAndDimensions(at, batch, oh, ow, kh, 3))
-	cols := graph.Reshape(graph.GatherSlices(x, []int{0, 1, 2}, starts, []int{1, 1, kw}, false), batch*oh*ow, kh*kw*cin)
-	return graph.Reshape(matMul(cols, graph.Reshape(kernel, kh*kw*cin, filters)), batch, oh, ow, filters)
+	p := graph.GatherSlices(x, []int{0, 1, 2}, starts, []int{1, 1, run}, false)
+	if dw > 1 {
+		p = graph.Slice(p, graph.AxisRange(), graph.AxisRange(), graph.AxisRange(), graph.AxisRange(), graph.AxisRange(), graph.AxisRange(),
+			graph.AxisRange().Stride(dw), graph.AxisRange())
+	}
+	return p
 }
 
 // matMul is rows [m, k] times w [k, n] in the orientation that copies less

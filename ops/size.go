@@ -13,21 +13,33 @@ import (
 type Size2 [2]int
 
 // DecodeNode accepts a positive integer or a list of two.
-func (s *Size2) DecodeNode(n *yaml.Node) error {
+func (s *Size2) DecodeNode(n *yaml.Node) error { return decodePair((*[2]int)(s), n, 1, "positive") }
+
+// Pad2 is a 2-D padding, 0 or more per axis: `1` means one row and one
+// column, `[1, 0]` one row.
+type Pad2 [2]int
+
+// DecodeNode accepts a non-negative integer or a list of two.
+func (p *Pad2) DecodeNode(n *yaml.Node) error { return decodePair((*[2]int)(p), n, 0, "non-negative") }
+
+func (p Pad2) String() string { return Size2(p).String() }
+
+// decodePair decodes an integer (used for both axes) or a list of two, each at least least.
+func decodePair(s *[2]int, n *yaml.Node, least int, what string) error {
 	parse := func(m *yaml.Node) (int, error) {
 		v, err := strconv.Atoi(m.Value)
 		if m.Kind != yaml.ScalarNode || m.ShortTag() != "!!int" || err != nil {
-			return 0, fmt.Errorf("want a positive integer or a list of two, got %q", m.Value)
+			return 0, fmt.Errorf("want a %s integer or a list of two, got %q", what, m.Value)
 		}
-		if v < 1 {
-			return 0, fmt.Errorf("must be at least 1, got %d", v)
+		if v < least {
+			return 0, fmt.Errorf("must be at least %d, got %d", least, v)
 		}
 		return v, nil
 	}
 	switch {
 	case n.Kind == yaml.ScalarNode:
 		v, err := parse(n)
-		*s = Size2{v, v}
+		*s = [2]int{v, v}
 		return err
 	case n.Kind == yaml.SequenceNode && len(n.Content) == 2:
 		var err error
@@ -38,7 +50,7 @@ func (s *Size2) DecodeNode(n *yaml.Node) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("want a positive integer or a list of two")
+	return fmt.Errorf("want a %s integer or a list of two", what)
 }
 
 func (s Size2) String() string {
