@@ -10,12 +10,12 @@ import (
 
 func init() {
 	Layers.Register("lstm", "Long short-term memory recurrent layer over (timesteps, features) examples, Keras' LSTM "+
-		"(tanh activation, sigmoid recurrent activation, gate order i, f, c, o, unit_forget_bias).",
+		"(by default tanh activation, sigmoid recurrent activation; gate order i, f, c, o, unit_forget_bias).",
 		func() Layer { return &LSTM{UseBias: true, Activation: "tanh", RecurrentActivation: "sigmoid"} })
 }
 
-// LSTM is Keras' LSTM with its default activations: tanh for the cell and
-// output, sigmoid for the gates. Its weights keep Keras' layouts: kernel
+// LSTM is Keras' LSTM, by default with tanh for the cell and output and
+// sigmoid for the gates. Its weights keep Keras' layouts: kernel
 // [features, 4·units], recurrent_kernel [units, 4·units], bias [4·units],
 // gates in the order i, f, c, o.
 //

@@ -519,4 +519,3 @@ func TestBidirectionalScopes(t *testing.T) {
 		t.Error("the two copies start with the same kernel")
 	}
 }
-
