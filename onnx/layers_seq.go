@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"fmt"
+
 	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/onnx/onnxpb"
 	"github.com/pipe-ml/pipe/ops"
@@ -10,6 +12,9 @@ import (
 func init() {
 	mappings["embedding"] = exportEmbedding
 	mappings["lstm"] = exportLSTM
+	for _, k := range []string{"gru", "simple_rnn", "bidirectional"} {
+		notExportable[k] = "no ONNX mapping yet (ONNX's GRU and RNN operators, and LSTM with direction bidirectional, would fit)"
+	}
 }
 
 // exportEmbedding is Gather on the table, after the ids are clamped to
@@ -58,6 +63,9 @@ func exportLSTM(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	l, err := layer[*ops.LSTM](st)
 	if err != nil {
 		return x, err
+	}
+	if l.GoBackwards || (l.Activation != "" && l.Activation != "tanh") || (l.RecurrentActivation != "" && l.RecurrentActivation != "sigmoid") {
+		return x, fmt.Errorf("only the default LSTM is exported: activation tanh, recurrent_activation sigmoid, go_backwards false")
 	}
 	in, u := st.In[1], l.Units
 	kernel, _, err := b.weight(st, "kernel", in, 4*u)

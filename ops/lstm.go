@@ -10,12 +10,12 @@ import (
 
 func init() {
 	Layers.Register("lstm", "Long short-term memory recurrent layer over (timesteps, features) examples, Keras' LSTM "+
-		"(tanh activation, sigmoid recurrent activation, gate order i, f, c, o, unit_forget_bias).",
-		func() Layer { return &LSTM{UseBias: true} })
+		"(by default tanh activation, sigmoid recurrent activation; gate order i, f, c, o, unit_forget_bias).",
+		func() Layer { return &LSTM{UseBias: true, Activation: "tanh", RecurrentActivation: "sigmoid"} })
 }
 
-// LSTM is Keras' LSTM with its default activations: tanh for the cell and
-// output, sigmoid for the gates. Its weights keep Keras' layouts: kernel
+// LSTM is Keras' LSTM, by default with tanh for the cell and output and
+// sigmoid for the gates. Its weights keep Keras' layouts: kernel
 // [features, 4·units], recurrent_kernel [units, 4·units], bias [4·units],
 // gates in the order i, f, c, o.
 //
@@ -44,22 +44,21 @@ func init() {
 // Unrolled, not graph.While: a While driver deadlocked the Go backend's
 // parallel executor at batch 128 (its body's MatMul waits on pool workers).
 type LSTM struct {
-	Units           int  `pipe:"units,required,min=1,max=1000000" doc:"size of the hidden and cell state"`
-	ReturnSequences bool `pipe:"return_sequences" doc:"output the hidden state of every time step (timesteps, units) instead of only the last (units)"`
-	UseBias         bool `pipe:"use_bias" doc:"add a learned bias to the gates; the forget gate's starts at 1 (Keras' unit_forget_bias)"`
+	Units               int     `pipe:"units,required,min=1,max=1000000" doc:"size of the hidden and cell state"`
+	ReturnSequences     bool    `pipe:"return_sequences" doc:"output the hidden state of every time step (timesteps, units) instead of only the last (units)"`
+	UseBias             bool    `pipe:"use_bias" doc:"add a learned bias to the gates; the forget gate's starts at 1 (Keras' unit_forget_bias)"`
+	Activation          string  `pipe:"activation,oneof=tanh|sigmoid|relu|linear" doc:"activation of the cell candidate and of the cell state in the output"`
+	RecurrentActivation string  `pipe:"recurrent_activation,oneof=tanh|sigmoid|relu|linear" doc:"activation of the input, forget and output gates"`
+	GoBackwards         bool    `pipe:"go_backwards" doc:"process the sequence from its last step to its first; with return_sequences the output is in that reversed order"`
+	Dropout             float64 `pipe:"dropout,min=0,max=0.999" doc:"fraction of the inputs' features dropped in training, the same ones at every time step"`
+	RecurrentDropout    float64 `pipe:"recurrent_dropout,min=0,max=0.999" doc:"fraction of the hidden state's units dropped in training where it enters the recurrent kernel, the same ones at every time step"`
 }
 
 // sequence checks that in is (timesteps, features).
 func sequence(in []int) error { return axes(in, "timesteps", "features") }
 
 func (l *LSTM) OutputShape(in []int) ([]int, error) {
-	if err := sequence(in); err != nil {
-		return nil, err
-	}
-	if l.ReturnSequences {
-		return []int{in[0], l.Units}, nil
-	}
-	return []int{l.Units}, nil
+	return rnnOutputShape(in, l.Units, l.ReturnSequences)
 }
 
 func (l *LSTM) Params(in []int) int {
@@ -70,8 +69,12 @@ func (l *LSTM) Params(in []int) int {
 	return n
 }
 
-func (l *LSTM) Build(b *Builder, x *graph.Node) *graph.Node {
-	features, units := x.Shape().Dimensions[2], l.Units
+func (l *LSTM) reversed() Layer        { c := *l; c.GoBackwards = !c.GoBackwards; return &c }
+func (l *LSTM) returnsSequences() bool { return l.ReturnSequences }
+
+// weights creates the LSTM's variables.
+func (l *LSTM) weights(b *Builder, features int) lstmWeights {
+	units := l.Units
 	w := lstmWeights{
 		kernel:    b.GlorotUniform("kernel", features, 4*units, features, 4*units),
 		recurrent: b.Orthogonal("recurrent_kernel", units, 4*units),
@@ -79,18 +82,26 @@ func (l *LSTM) Build(b *Builder, x *graph.Node) *graph.Node {
 	if l.UseBias {
 		w.bias = lstmBias(b, units)
 	}
-	xt := graph.Transpose(x, 0, 1) // time-major: [T, B, F]
+	return w
+}
+
+func (l *LSTM) Build(b *Builder, x *graph.Node) *graph.Node {
+	w := l.weights(b, x.Shape().Dimensions[2])
+	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout}
+	xt, recMask := rnnInput(b, x, l.Units, o) // time-major: [T, B, F]
+	f := lstmActs{act: rnnAct(l.Activation).or("tanh"), rec: rnnAct(l.RecurrentActivation).or("sigmoid")}
 	var y *graph.Node
 	if b.Training {
-		y = lstmTrain(xt, w, l.ReturnSequences)
+		y = lstmTrain(xt, w, f, recMask, l.ReturnSequences)
 	} else {
-		y = lstmInfer(xt, w, l.ReturnSequences)
+		y = lstmInfer(xt, w, f, l.ReturnSequences)
 	}
-	if l.ReturnSequences {
-		return graph.Transpose(y, 0, 1) // [B, T, U]
-	}
-	return y
+	return rnnOutput(y, l.ReturnSequences)
 }
+
+// lstmActs are an LSTM's activation (cell candidate, cell state in the
+// output) and recurrent activation (the gates).
+type lstmActs struct{ act, rec rnnAct }
 
 // lstmBias is the bias variable [4U]: zeros but for the forget gate's
 // ones, Keras' unit_forget_bias.
@@ -123,12 +134,8 @@ type gates [4]*graph.Node
 
 // split cuts the last axis of x into the four gates' blocks.
 func split(x *graph.Node) gates {
-	r := x.Rank()
-	u := x.Shape().Dimensions[r-1] / 4
 	var out gates
-	for k := range out {
-		out[k] = graph.SliceAxis(x, r-1, graph.AxisRange(k*u, (k+1)*u))
-	}
+	copy(out[:], splitN(x, 4))
 	return out
 }
 
@@ -149,33 +156,26 @@ func (w lstmWeights) blocks() lstmBlocks {
 // lstmProject is the input projection of every step at once, per gate:
 // xt [T, B, F] -> xt·kernel_k + bias_k, [T, B, U].
 func lstmProject(xt *graph.Node, w lstmBlocks) gates {
-	d := xt.Shape().Dimensions
-	x2 := graph.Reshape(xt, d[0]*d[1], d[2])
 	var out gates
-	for k := range out {
-		xw := graph.MatMul(x2, w.kernel[k])
-		if w.bias[k] != nil {
-			xw = graph.Add(xw, graph.InsertAxes(w.bias[k], 0))
-		}
-		out[k] = graph.Reshape(xw, d[0], d[1], -1)
-	}
+	copy(out[:], project(xt, w.kernel[:], w.bias[:]))
 	return out
 }
 
 // lstmCell is one step from the projected inputs x of each gate [B, U]:
-// z_k = x_k + h·recurrent_k. It returns the activated gates (i, f, c̃, o),
-// the new cell state and the new hidden state.
-func lstmCell(x gates, h, c *graph.Node, recurrent gates) (act gates, c2, h2 *graph.Node) {
+// z_k = x_k + hr·recurrent_k, hr being the hidden state h with recurrent
+// dropout. It returns the activated gates (i, f, c̃, o), the new cell state
+// and the new hidden state.
+func lstmCell(x gates, hr, c *graph.Node, recurrent gates, fn lstmActs) (act gates, c2, h2 *graph.Node) {
 	for k := range act {
-		z := graph.Add(x[k], graph.MatMul(h, recurrent[k]))
+		z := graph.Add(x[k], graph.MatMul(hr, recurrent[k]))
 		if k == 2 {
-			act[k] = graph.Tanh(z)
+			act[k] = fn.act.apply(z)
 		} else {
-			act[k] = graph.Sigmoid(z)
+			act[k] = fn.rec.apply(z)
 		}
 	}
 	c2 = graph.Add(graph.Mul(act[1], c), graph.Mul(act[0], act[2]))
-	h2 = graph.Mul(act[3], graph.Tanh(c2))
+	h2 = graph.Mul(act[3], fn.act.apply(c2))
 	return act, c2, h2
 }
 
@@ -205,21 +205,19 @@ func (k bpttConsts) flushed(x *graph.Node) *graph.Node {
 // gradients dh, dc arriving at the step's outputs h and c, its activated
 // gates, its cell state c and the previous one, it returns dz, the gradient
 // of the step's pre-activations [B, 4U] (Keras' gate order), and the
-// gradients for the previous step's h and c. recurrentT is the transposed
-// recurrent kernel [4U, U].
-func lstmCellBackward(dh, dc *graph.Node, act gates, c, cPrev, recurrentT *graph.Node, k bpttConsts) (dz, dhPrev, dcPrev *graph.Node) {
-	oneMinus := func(x *graph.Node) *graph.Node { return graph.Sub(k.one, x) }
+// gradients for the previous step's hr (h with recurrent dropout) and c.
+// recurrentT is the transposed recurrent kernel [4U, U].
+func lstmCellBackward(dh, dc *graph.Node, act gates, c, cPrev, recurrentT *graph.Node, k bpttConsts, fn lstmActs) (dz, dhPrev, dcPrev *graph.Node) {
 	i, f, cc, o := act[0], act[1], act[2], act[3]
-	tc := graph.Tanh(c)
+	tc := fn.act.apply(c)
 	// h = o·tanh(c); c = f·c_prev + i·c̃
 	do := graph.Mul(dh, tc)
-	dc = graph.Add(dc, graph.Mul(graph.Mul(dh, o), oneMinus(graph.Square(tc))))
-	sig := func(d, a *graph.Node) *graph.Node { return graph.Mul(d, graph.Mul(a, oneMinus(a))) }
+	dc = graph.Add(dc, fn.act.grad(graph.Mul(dh, o), tc, k))
 	dz = k.flushed(graph.Concatenate([]*graph.Node{
-		sig(graph.Mul(dc, cc), i),
-		sig(graph.Mul(dc, cPrev), f),
-		graph.Mul(graph.Mul(dc, i), oneMinus(graph.Square(cc))),
-		sig(do, o),
+		fn.rec.grad(graph.Mul(dc, cc), i, k),
+		fn.rec.grad(graph.Mul(dc, cPrev), f, k),
+		fn.act.grad(graph.Mul(dc, i), cc, k),
+		fn.rec.grad(do, o, k),
 	}, 1))
 	// dh for the previous step comes from the flushed dz; dc is carried
 	// over, so it is flushed too.
@@ -240,7 +238,7 @@ func stepIndex(g *graph.Graph, t int) *graph.Node { return graph.Const(g, []int3
 // has no gradient. Each step projects its own input ([x_t, h]·[kernel_k;
 // recurrent_k] + bias_k), so that no [T, B, 4U] tensor is made: evaluation
 // runs on batches of 500.
-func lstmInfer(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node {
+func lstmInfer(xt *graph.Node, w lstmWeights, fn lstmActs, returnSequences bool) *graph.Node {
 	g := xt.Graph()
 	d := xt.Shape().Dimensions
 	steps, batch := d[0], d[1]
@@ -259,8 +257,8 @@ func lstmInfer(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node 
 				x[k] = graph.Add(x[k], graph.InsertAxes(blocks.bias[k], 0))
 			}
 		}
-		c = graph.Add(graph.Mul(graph.Sigmoid(x[1]), c), graph.Mul(graph.Sigmoid(x[0]), graph.Tanh(x[2])))
-		return c, graph.Mul(graph.Sigmoid(x[3]), graph.Tanh(c))
+		c = graph.Add(graph.Mul(fn.rec.apply(x[1]), c), graph.Mul(fn.rec.apply(x[0]), fn.act.apply(x[2])))
+		return c, graph.Mul(fn.rec.apply(x[3]), fn.act.apply(c))
 	}
 	zero := graph.Zeros(g, shapes.Make(xt.DType(), batch, units))
 	c, h := zero, zero
@@ -283,7 +281,8 @@ type lstmTape struct {
 	// the gradients of the weights are summed chunk by chunk, so that no
 	// [T, B, 4U] gradient and its transposed copy are ever whole in memory.
 	chunks []int
-	// hiddens returns the hidden states entering chunk i's steps [n, B, U].
+	// hiddens returns the hidden states entering chunk i's steps [n, B, U],
+	// with recurrent dropout.
 	hiddens func(i int) *graph.Node
 	// backward returns, per chunk, dz [n, B, 4U] from the gradient of y.
 	backward func(dy *graph.Node) []*graph.Node
@@ -301,8 +300,9 @@ func chunkBounds(steps, size int) []int {
 	return append(b, steps)
 }
 
-// lstmForwardUnrolled runs the T steps as T copies of the cell in the graph.
-func lstmForwardUnrolled(xw gates, w lstmWeights, returnSequences bool) lstmTape {
+// lstmForwardUnrolled runs the T steps as T copies of the cell in the graph;
+// recMask is the recurrent dropout mask [B, U] (nil without).
+func lstmForwardUnrolled(xw gates, w lstmWeights, fn lstmActs, recMask *graph.Node, returnSequences bool) lstmTape {
 	g := xw[0].Graph()
 	dt := xw[0].DType()
 	d := xw[0].Shape().Dimensions
@@ -313,20 +313,27 @@ func lstmForwardUnrolled(xw gates, w lstmWeights, returnSequences bool) lstmTape
 	cells := make([]*graph.Node, steps+1) // cells[t+1] after step t
 	hiddens := make([]*graph.Node, steps+1)
 	cells[0], hiddens[0] = zero, zero
+	hrs := hiddens // the hidden states as the recurrent kernel sees them
+	if recMask != nil {
+		hrs = make([]*graph.Node, steps)
+	}
 	for t := range steps {
 		idx := stepIndex(g, t)
 		var x gates
 		for k := range x {
 			x[k] = row(xw[k], idx)
 		}
-		act[t], cells[t+1], hiddens[t+1] = lstmCell(x, hiddens[t], cells[t], rec)
+		if recMask != nil {
+			hrs[t] = graph.Mul(hiddens[t], recMask)
+		}
+		act[t], cells[t+1], hiddens[t+1] = lstmCell(x, hrs[t], cells[t], rec, fn)
 	}
 	tape := lstmTape{y: hiddens[steps], chunks: chunkBounds(steps, gradChunk)}
 	if returnSequences {
 		tape.y = graph.Stack(hiddens[1:], 0)
 	}
 	tape.hiddens = func(i int) *graph.Node {
-		return graph.Stack(hiddens[tape.chunks[i]:tape.chunks[i+1]], 0)
+		return graph.Stack(hrs[tape.chunks[i]:tape.chunks[i+1]], 0)
 	}
 	tape.backward = func(dy *graph.Node) []*graph.Node {
 		recT := graph.Transpose(w.recurrent, 0, 1)
@@ -340,7 +347,10 @@ func lstmForwardUnrolled(xw gates, w lstmWeights, returnSequences bool) lstmTape
 			if returnSequences {
 				dh = graph.Add(dh, row(dy, stepIndex(g, t)))
 			}
-			dz[t], dh, dc = lstmCellBackward(dh, dc, act[t], cells[t+1], cells[t], recT, k)
+			dz[t], dh, dc = lstmCellBackward(dh, dc, act[t], cells[t+1], cells[t], recT, k, fn)
+			if recMask != nil {
+				dh = graph.Mul(dh, recMask)
+			}
 		}
 		out := make([]*graph.Node, len(tape.chunks)-1)
 		for i := range out {
@@ -375,9 +385,7 @@ func sum(a, b *graph.Node) *graph.Node {
 // lstmTrain runs the recurrence keeping what backpropagation through time
 // needs, and attaches the hand-written gradient. xt is [T, B, F]; the
 // result is [T, B, U] with returnSequences, else [B, U].
-func lstmTrain(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node {
-	g := xt.Graph()
-	dt := xt.DType()
+func lstmTrain(xt *graph.Node, w lstmWeights, fn lstmActs, recMask *graph.Node, returnSequences bool) *graph.Node {
 	xd := xt.Shape().Dimensions
 	batch, features := xd[1], xd[2]
 	units := w.recurrent.Shape().Dimensions[0]
@@ -385,24 +393,12 @@ func lstmTrain(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node 
 	ws := w.stopGradient()
 	xs := graph.StopGradient(xt)
 	xw := lstmProject(xs, ws.blocks())
-	tape := lstmForwardUnrolled(xw, ws, returnSequences)
-	y := graph.StopGradient(tape.y)
-	yShape := y.Shape().Dimensions
-
-	// The gradient reaches the inputs through one packed identity node whose
-	// custom gradient is backpropagation through time
-	// (IdentityWithCustomGradient takes a single input).
-	parts := []*graph.Node{y, xt, w.kernel, w.recurrent}
+	tape := lstmForwardUnrolled(xw, ws, fn, recMask, returnSequences)
+	inputs := []*graph.Node{xt, w.kernel, w.recurrent}
 	if w.bias != nil {
-		parts = append(parts, w.bias)
+		inputs = append(inputs, w.bias)
 	}
-	flat := make([]*graph.Node, len(parts))
-	for i, p := range parts {
-		flat[i] = graph.Reshape(p, -1)
-	}
-	ny := y.Shape().Size()
-	packed := graph.IdentityWithCustomGradient(graph.Concatenate(flat, 0), func(_, v *graph.Node) *graph.Node {
-		dy := graph.Reshape(graph.Slice(v, graph.AxisRange(0, ny)), yShape...)
+	return withGradient(graph.StopGradient(tape.y), inputs, func(dy *graph.Node) []*graph.Node {
 		dzs := tape.backward(dy)
 		kernelT := graph.Transpose(ws.kernel, 0, 1)
 		var dWU, db *graph.Node
@@ -421,7 +417,6 @@ func lstmTrain(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node 
 			dx[i] = graph.MatMul(dz, kernelT) // [n, F]
 		}
 		grads := []*graph.Node{
-			graph.Zeros(g, shapes.Make(dt, ny)),
 			graph.Concatenate(dx, 0),                       // dx [T·B, F]
 			graph.Slice(dWU, graph.AxisRange(0, features)), // dkernel [F, 4U]
 			graph.Slice(dWU, graph.AxisRange(features, features+units)),
@@ -429,12 +424,8 @@ func lstmTrain(xt *graph.Node, w lstmWeights, returnSequences bool) *graph.Node 
 		if w.bias != nil {
 			grads = append(grads, db)
 		}
-		for i, gr := range grads {
-			grads[i] = graph.Reshape(gr, -1)
-		}
-		return graph.Concatenate(grads, 0)
+		return grads
 	})
-	return graph.Reshape(graph.Slice(packed, graph.AxisRange(0, ny)), yShape...)
 }
 
 // Orthogonal creates (on first use) a rows x cols variable with orthonormal

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,7 +70,7 @@ model:
   layers:
     - embedding: {input_dim: 5000, output_dim: 32}
     - dropout: {rate: 0.2}
-    - %[4]s: {units: 100}
+    - %[4]s
     - dropout: {rate: 0.2}
     - dense: {units: 1, activation: sigmoid}
 train:
@@ -95,7 +96,12 @@ func envInt(name string, def int) int {
 // LSTM_BENCH_T (500) and LSTM_BENCH_BATCH (128) change the shapes,
 // LSTM_BENCH_BACKEND (go) the backend config, and LSTM_BENCH_LAYER (lstm)
 // the layer: the variants of lstm_alt_test.go run the same model with other
-// ways to compute the recurrence.
+// ways to compute the recurrence, and a layer with its params in YAML's
+// flow style replaces the LSTM, e.g. the course model with a GRU or a
+// bidirectional LSTM (peak RSS measured with /usr/bin/time -v):
+//
+//	LSTM_BENCH_LAYER='gru: {units: 100}' go test -tags lstmbench -run xxx -bench LSTMTrainStep -benchtime 3x ./ops/
+//	LSTM_BENCH_LAYER='bidirectional: {layer: {lstm: {units: 64}}}' go test -tags lstmbench ...
 //
 //	/usr/bin/time -v go test -tags lstmbench -run xxx -bench LSTMTrainStep -benchtime 3x ./ops/
 //
@@ -106,6 +112,9 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 	layer := os.Getenv("LSTM_BENCH_LAYER")
 	if layer == "" {
 		layer = "lstm"
+	}
+	if !strings.Contains(layer, ":") {
+		layer += ": {units: 100}"
 	}
 	// The testing package calls the benchmark with b.N = 1 first: build,
 	// compile and warm up once.
@@ -119,7 +128,7 @@ func BenchmarkLSTMTrainStep(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if steps == 500 && layer == "lstm" && plan.Params() != 213301 {
+		if steps == 500 && layer == "lstm: {units: 100}" && plan.Params() != 213301 {
 			b.Fatalf("the course model has %d params, want 213,301", plan.Params())
 		}
 		// The loader directly: the spec has no transforms, and this keeps

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Kinds lists the registry kinds linked into this program, sorted.
@@ -306,6 +307,8 @@ func anchor(heading string) string {
 // JSONSchema returns a JSON Schema (draft 2020-12) of specs, generated from
 // the same declarations, for editors with yaml-language-server.
 func JSONSchema() ([]byte, error) {
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
 	root := schemaOf(reflect.TypeFor[Spec](), FieldTag{})
 	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	root["title"] = "pipe spec"
@@ -313,6 +316,14 @@ func JSONSchema() ([]byte, error) {
 }
 
 type obj = map[string]any
+
+// expanding holds the registries whose components componentSchema is
+// describing (under schemaMu), so that a component with a component of
+// its own registry (bidirectional's layer) does not recurse forever.
+var (
+	schemaMu  sync.Mutex
+	expanding = map[string]bool{}
+)
 
 func schemaOf(t reflect.Type, tag FieldTag) obj {
 	if t == reflect.TypeFor[Component]() {
@@ -395,9 +406,11 @@ func hasInline(t reflect.Type) bool {
 // params beside it.
 func componentSchema(tag FieldTag) obj {
 	r := RegistryFor(tag.Registry)
-	if r == nil {
-		return obj{}
+	if r == nil || expanding[tag.Registry] {
+		return obj{} // a component within one of its own registry (a layer wrapping a layer): left open
 	}
+	expanding[tag.Registry] = true
+	defer delete(expanding, tag.Registry)
 	var forms []any
 	for _, name := range r.Names() {
 		e, _ := r.Lookup(name)
