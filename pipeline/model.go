@@ -123,11 +123,11 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 		}
 		values := []*graph.Node{part} // the input, then each stage's output
 		for i, st := range m.plan.Stages {
-			in, pen := scope.In, &penalties
+			pen := &penalties
 			if k > 0 {
-				in, pen = scope.Shared, &again
+				pen = &again
 			}
-			b := &ops.Builder{Graph: x.Graph(), Scope: in("%s", st.Name), Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen, Updates: &updates}
+			b := &ops.Builder{Graph: x.Graph(), Scope: layerScope(scope, st.Name, k), Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen, Updates: &updates}
 			xs := make([]*graph.Node, len(st.From))
 			for j, f := range st.From {
 				xs[j] = values[f]
@@ -147,6 +147,22 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 		}
 	}
 	return outs, penalties
+}
+
+// layerScope is the scope of a layer's variables in part k of the batch.
+// A layer of a block (res/conv2d) sits in the block's use's scope; its name
+// is unique, so At, which allows a scope to be entered again, is safe.
+func layerScope(scope *model.Scope, name string, k int) *model.Scope {
+	if strings.Contains(name, "/") {
+		for part := range strings.SplitSeq(name, "/") {
+			scope = scope.At("%s", part)
+		}
+		return scope
+	}
+	if k > 0 {
+		return scope.Shared("%s", name)
+	}
+	return scope.In("%s", name)
 }
 
 // metricSums returns, for each metric of the plan, its ΣValue and ΣWeight
