@@ -124,21 +124,22 @@ func (l *Conv2D) Build(b *Builder, x *graph.Node) *graph.Node {
 	if l.Padding == "same" {
 		x = padSame(x, oh, ow, k[0], k[1], sh, sw)
 	}
-	return b.biasActivation(conv2d(x, kernel, kh, kw, sh, sw, d[0], d[1], oh, ow, l.Filters), l.UseBias, l.Activation)
+	return conv2d(x, kernel, b.epilogue(l.UseBias, l.Filters, l.Activation), kh, kw, sh, sw, d[0], d[1], oh, ow, l.Filters)
 }
 
 // conv2d is the valid convolution of x (already padded) with kernel [kh,
 // kw, cin, filters], strides sh, sw and dilations dh, dw, as a matrix
 // multiplication: banded (bandedConv) for few channels and filters,
 // otherwise patches times the kernel (im2colConv). The backend's own
-// convolution is generic scalar code, slower than both (see moveNs).
-func conv2d(x, kernel *graph.Node, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
+// convolution is generic scalar code, slower than both (see moveNs). The
+// epilogue's bias and activation follow the product.
+func conv2d(x, kernel *graph.Node, e epilogue, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
 	cin := x.Shape().Dimensions[3]
 	span := (kw-1)*dw + 1
 	if banded((ow-1)*sw+span, ow, kh, span, cin, filters) {
-		return bandedConv(x, kernel, kh, kw, sh, sw, dh, dw, oh, ow, filters)
+		return e.finish(bandedConv(x, kernel, e, kh, kw, sh, sw, dh, dw, oh, ow, filters))
 	}
-	return im2colConv(x, kernel, kh, kw, sh, sw, dh, dw, oh, ow, filters)
+	return e.finish(im2colConv(x, kernel, e, kh, kw, sh, sw, dh, dw, oh, ow, filters))
 }
 
 // padSame zero-pads the spatial axes of x as TensorFlow does for 'same':

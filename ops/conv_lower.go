@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -18,10 +19,11 @@ import (
 // with the stacked bands gives the row. The band does in/kw times the
 // multiply-adds of a direct convolution, which the SIMD matmul more than
 // pays back while in*cin*ow*filters stays small; it is gathered from the
-// kernel, so its gradient flows to the kernel. It is built transposed, for
-// transposedProduct. x is already padded; the result is [batch, oh, ow,
-// filters].
-func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
+// kernel, so its gradient flows to the kernel. It is built transposed, [n,
+// k], the layout whose gradient transposes only the [m, n] output gradient
+// (see epilogue). x is already padded; the result is [batch, oh, ow,
+// filters], with the epilogue's bias and fused activation.
+func bandedConv(x, kernel *graph.Node, e epilogue, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, cin := dims[0], dims[3]
 	g := x.Graph()
@@ -60,18 +62,18 @@ func bandedConv(x, kernel *graph.Node, kh, kw, sh, sw, dh, dw, oh, ow, filters i
 	}
 	starts := graph.Const(g, tensors.FromFlatDataAndDimensions(at, batch, oh, kh, 3))
 	rows := graph.Reshape(graph.GatherSlices(x, []int{0, 1, 2}, starts, []int{1, 1, in}, false), batch*oh, kh*in*cin)
-	return graph.Reshape(transposedProduct(rows, band), batch, oh, ow, filters)
+	return graph.Reshape(e.product(rows, band, compute.DenseLayoutOutputsInput, ow), batch, oh, ow, filters)
 }
 
 // im2colConv computes a convolution as patches times the kernel: the
 // kh*kw*cin window of every output position, gathered into
 // [batch*oh*ow, kh*kw*cin], times the kernel reshaped to [kh*kw*cin,
 // filters].
-func im2colConv(x, kernel *graph.Node, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
+func im2colConv(x, kernel *graph.Node, e epilogue, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, cin := dims[0], dims[3]
 	cols := graph.Reshape(patches(x, kh, kw, sh, sw, dh, dw, oh, ow), batch*oh*ow, kh*kw*cin)
-	return graph.Reshape(matMul(cols, graph.Reshape(kernel, kh*kw*cin, filters)), batch, oh, ow, filters)
+	return graph.Reshape(fusedMatMul(cols, graph.Reshape(kernel, kh*kw*cin, filters), e), batch, oh, ow, filters)
 }
 
 // patches gathers the window of every output position of x (already

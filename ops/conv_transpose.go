@@ -104,7 +104,7 @@ func (l *Conv2DTranspose) Build(b *Builder, x *graph.Node) *graph.Node {
 	x = padTo(x, 1, kh-1-top, oh+kh-1)
 	x = padTo(x, 2, kw-1-left, ow+kw-1)
 	flipped := graph.Transpose(graph.Reverse(kernel, 0, 1), 2, 3) // [kh, kw, cin, filters]
-	return b.biasActivation(conv2d(x, flipped, kh, kw, 1, 1, 1, 1, oh, ow, l.Filters), l.UseBias, l.Activation)
+	return conv2d(x, flipped, b.epilogue(l.UseBias, l.Filters, l.Activation), kh, kw, 1, 1, 1, 1, oh, ow, l.Filters)
 }
 
 // padTo zero-pads axis of x with start positions before it and, at the

@@ -47,7 +47,8 @@ func (l *Dense) Build(b *Builder, x *graph.Node) *graph.Node {
 	if l.L2 > 0 {
 		b.AddPenalty(graph.MulScalar(graph.ReduceAllSum(graph.Square(kernel)), l.L2))
 	}
-	return b.biasActivation(matMul(x, kernel), l.UseBias, l.Activation)
+	e := b.epilogue(l.UseBias, l.Units, l.Activation)
+	return e.finish(fusedMatMul(x, kernel, e))
 }
 
 // Dropout is inverted dropout, as in Keras.
