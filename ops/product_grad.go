@@ -19,17 +19,20 @@ import "github.com/gomlx/gomlx/core/graph"
 // through nodes in reverse creation order) and records dy for the two on
 // the inputs, which discard the gradient that DotGeneral's own rule hands
 // them. The backend never computes those: nothing uses them, and its
-// executor skips nodes that no output needs.
+// executor skips nodes that no output needs. The gradients read the
+// identities' outputs, never rows and w themselves: the backend's Identity
+// hands its input buffer on when it is the input's last use and copies it
+// otherwise (that copy of the rows was an eighth of a ResNet-20 step).
 func product(rows, w *graph.Node, transposed bool) *graph.Node {
-	var dy *graph.Node
-	rowsIn := graph.IdentityWithCustomGradient(rows, func(_, _ *graph.Node) *graph.Node {
+	var dy, rowsIn, wIn *graph.Node
+	rowsIn = graph.IdentityWithCustomGradient(rows, func(_, _ *graph.Node) *graph.Node {
 		if transposed { // dy [m, n] · w [n, k]
-			return graph.DotGeneral(dy, []int{1}, nil, w, []int{0}, nil)
+			return graph.DotGeneral(dy, []int{1}, nil, wIn, []int{0}, nil)
 		}
-		return graph.DotGeneral(dy, []int{1}, nil, w, []int{1}, nil) // dy [m, n] · ([k, n])ᵀ
+		return graph.DotGeneral(dy, []int{1}, nil, wIn, []int{1}, nil) // dy [m, n] · ([k, n])ᵀ
 	})
-	wIn := graph.IdentityWithCustomGradient(w, func(_, _ *graph.Node) *graph.Node {
-		g := graph.DotGeneral(graph.Transpose(dy, 0, 1), []int{1}, nil, rows, []int{0}, nil) // [n, k]
+	wIn = graph.IdentityWithCustomGradient(w, func(_, _ *graph.Node) *graph.Node {
+		g := graph.DotGeneral(graph.Transpose(dy, 0, 1), []int{1}, nil, rowsIn, []int{0}, nil) // [n, k]
 		if transposed {
 			return g
 		}
