@@ -28,13 +28,6 @@ func bandedConv(x, kernel *graph.Node, e epilogue, kh, kw, sh, sw, dh, dw, oh, o
 	batch, cin := dims[0], dims[3]
 	g := x.Graph()
 	in := (ow-1)*sw + (kw-1)*dw + 1 // the input columns that the windows read
-	var band, dy *graph.Node
-	if productMode != "fused" { // the fused product keeps no gradient of its own output
-		e.dy = &dy
-		x = graph.IdentityWithCustomGradient(x, func(_, _ *graph.Node) *graph.Node {
-			return bandedInputGrad(dy, band, dims, kh, sh, dh, oh, in)
-		})
-	}
 	size := kh * kw * cin * filters
 	var dband *graph.Node
 	if productMode != "fused" {
@@ -60,7 +53,7 @@ func bandedConv(x, kernel *graph.Node, e epilogue, kh, kw, sh, sw, dh, dw, oh, o
 			}
 		}
 	}
-	band = graph.Gather(flat, graph.Const(g, tensors.FromFlatDataAndDimensions(idx, ow*filters, kh*in*cin, 1)))
+	band := graph.Gather(flat, graph.Const(g, tensors.FromFlatDataAndDimensions(idx, ow*filters, kh*in*cin, 1)))
 	if productMode != "fused" {
 		band = graph.IdentityWithCustomGradient(band, func(_, v *graph.Node) *graph.Node {
 			dband = v
@@ -110,45 +103,6 @@ func bandKernelGrad(dband *graph.Node, dims []int, sw, dw, ow, in int) *graph.No
 	return graph.Reshape(graph.ReduceSum(places, 1), kh, kw, cin, filters)
 }
 
-// bandedInputGrad is the gradient of bandedConv with respect to its input
-// x (dims [batch, hp, wp, cin]), from dy [batch*oh, ow*filters], the
-// gradient of the product, and the band [ow*filters, kh*in*cin]. Input
-// row yi receives from output row y = (yi - dy*dh)/sh, where that is a
-// whole row, dy_row(y) times the band's block dy transposed: one product of
-// the kh output rows gathered for each input row, [batch*hp, kh*ow*filters],
-// with the band's blocks stacked [kh*ow*filters, in*cin]. GoMLX's own
-// gradient, the product dy·band followed by the scatter-add of the
-// overlapping rows into x, spent a tenth of a mnist_cnn step in the
-// backend's generic (element by element) scatter; this gathers whole rows
-// instead, with the same multiply-adds.
-func bandedInputGrad(dy, band *graph.Node, dims []int, kh, sh, dh, oh, in int) *graph.Node {
-	batch, hp, wp, cin := dims[0], dims[1], dims[2], dims[3]
-	n := dy.Shape().Dimensions[1]
-	g := dy.Graph()
-	// Row batch*oh is zeros: what the rows that no window reads there get.
-	rows := graph.Concatenate([]*graph.Node{dy, graph.Zeros(g, shapes.Make(dy.DType(), 1, n))}, 0)
-	at := make([]int32, 0, batch*hp*kh)
-	for e := 0; e < batch; e++ {
-		for yi := 0; yi < hp; yi++ {
-			for d := 0; d < kh; d++ {
-				i := int32(batch * oh)
-				if r := yi - d*dh; r >= 0 && r%sh == 0 && r/sh < oh {
-					i = int32(e*oh + r/sh)
-				}
-				at = append(at, i)
-			}
-		}
-	}
-	gathered := graph.Gather(rows, graph.Const(g, tensors.FromFlatDataAndDimensions(at, batch*hp, kh, 1)))
-	blocks := graph.TransposeAllDims(graph.Reshape(band, n, kh, in*cin), 1, 0, 2)
-	dx := graph.DotGeneral(graph.Reshape(gathered, batch*hp, kh*n), []int{1}, nil, graph.Reshape(blocks, kh*n, in*cin), []int{0}, nil)
-	dx = graph.Reshape(dx, batch, hp, in, cin)
-	if in < wp { // columns that no window reads
-		dx = graph.Pad(dx, graph.ScalarZero(g, dx.DType()), compute.PadAxis{}, compute.PadAxis{}, compute.PadAxis{End: wp - in}, compute.PadAxis{})
-	}
-	return dx
-}
-
 // im2colConv computes a convolution as patches times the kernel: the
 // kh*kw*cin window of every output position, gathered into
 // [batch*oh*ow, kh*kw*cin], times the kernel reshaped to [kh*kw*cin,
@@ -156,35 +110,8 @@ func bandedInputGrad(dy, band *graph.Node, dims []int, kh, sh, dh, oh, in int) *
 func im2colConv(x, kernel *graph.Node, e epilogue, kh, kw, sh, sw, dh, dw, oh, ow, filters int) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, cin := dims[0], dims[3]
-	if productMode != "fused" && sh == 1 && sw == 1 && dh == 1 && dw == 1 {
-		var dy *graph.Node
-		e.dy = &dy
-		x = graph.IdentityWithCustomGradient(x, func(_, _ *graph.Node) *graph.Node {
-			return im2colInputGrad(dy, kernel, dims, kh, kw, oh, ow)
-		})
-	}
 	cols := graph.Reshape(patches(x, kh, kw, sh, sw, dh, dw, oh, ow), batch*oh*ow, kh*kw*cin)
 	return graph.Reshape(fusedMatMul(cols, graph.Reshape(kernel, kh*kw*cin, filters), e), batch, oh, ow, filters)
-}
-
-// im2colInputGrad is the gradient of a stride-1 im2colConv with respect to
-// its input x (dims [batch, hp, wp, cin]), from dy [batch*oh*ow, filters],
-// the gradient of the product: the full correlation of dy with the kernel
-// flipped, computed the way the forward pass is, as the patches of dy
-// (padded by the kernel's size less one) times the flipped kernel [kh*kw*
-// filters, cin]. GoMLX's own gradient, dy times the kernel followed by the
-// scatter-add of the overlapping windows into x, spent a tenth of a
-// ResNet-20 step in the backend's generic (element by element) scatter;
-// this gathers runs of dy instead, with the same multiply-adds.
-func im2colInputGrad(dy, kernel *graph.Node, dims []int, kh, kw, oh, ow int) *graph.Node {
-	batch, hp, wp, cin := dims[0], dims[1], dims[2], dims[3]
-	filters := dy.Shape().Dimensions[1]
-	g := dy.Graph()
-	d := graph.Pad(graph.Reshape(dy, batch, oh, ow, filters), graph.ScalarZero(g, dy.DType()), compute.PadAxis{},
-		compute.PadAxis{Start: kh - 1, End: hp - oh}, compute.PadAxis{Start: kw - 1, End: wp - ow}, compute.PadAxis{})
-	cols := graph.Reshape(patches(d, kh, kw, 1, 1, 1, 1, hp, wp), batch*hp*wp, kh*kw*filters)
-	flipped := graph.Reshape(graph.Transpose(graph.Reverse(kernel, 0, 1), 2, 3), kh*kw*filters, cin)
-	return graph.Reshape(graph.DotGeneral(cols, []int{1}, nil, flipped, []int{0}, nil), batch, hp, wp, cin)
 }
 
 // patches gathers the window of every output position of x (already

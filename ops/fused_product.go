@@ -27,10 +27,6 @@ import (
 type epilogue struct {
 	bias *graph.Node
 	act  string
-	// dy, when set, receives the gradient of the product itself (before the
-	// bias and activation), for a layer that computes its input's gradient
-	// by hand (bandedConv); only outside the fused mode.
-	dy **graph.Node
 }
 
 // epilogue creates the layer's zero-initialised "bias" variable of n
@@ -78,12 +74,6 @@ func (e epilogue) product(rows, w *graph.Node, layout compute.DenseLayout, tile 
 		} else {
 			y = graph.MatMul(rows, w)
 		}
-	}
-	if e.dy != nil {
-		y = graph.IdentityWithCustomGradient(y, func(_, v *graph.Node) *graph.Node {
-			*e.dy = v
-			return v
-		})
 	}
 	if bias != nil {
 		y = graph.Add(y, graph.Reshape(bias, 1, bias.Shape().Dimensions[0]))
