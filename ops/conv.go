@@ -22,8 +22,9 @@ type Conv2D struct {
 	Kernel     Size2  `pipe:"kernel,required" doc:"window size: 5 or [5, 3]"`
 	Strides    Size2  `pipe:"strides" doc:"step of the window: 1 or [2, 1]"`
 	Padding    string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output size = ceil(input / stride))"`
-	Activation string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	Activation string `pipe:"activation,oneof=@activation" doc:"activation applied to the output"`
 	UseBias    bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
+	Weights
 }
 
 // image checks that in is (height, width, channels).
@@ -90,15 +91,15 @@ func (l *Conv2D) Build(b *Builder, x *graph.Node) *graph.Node {
 	cin := dims[3]
 	kh, kw := l.Kernel[0], l.Kernel[1]
 	sh, sw := l.Strides[0], l.Strides[1]
-	kernel := b.GlorotUniform("kernel", kh*kw*cin, kh*kw*l.Filters, kh, kw, cin, l.Filters)
+	kernel := b.Kernel(l.Weights, "kernel", kh, kw, cin, l.Filters)
 	oh, ow := windowOut(dims[1], kh, sh, l.Padding), windowOut(dims[2], kw, sw, l.Padding)
 	if l.Padding == "same" {
 		x = padSame(x, oh, ow, kh, kw, sh, sw)
 	}
 	if banded((ow-1)*sw+kw, ow, kh, kw, cin, l.Filters) {
-		return b.biasActivation(bandedConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
+		return b.BiasActivation(l.Weights, bandedConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
 	}
-	return b.biasActivation(im2colConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
+	return b.BiasActivation(l.Weights, im2colConv(x, kernel, kh, kw, sh, sw, oh, ow, l.Filters), l.UseBias, l.Activation)
 }
 
 // padSame zero-pads the spatial axes of x as TensorFlow does for 'same':

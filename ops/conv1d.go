@@ -19,8 +19,9 @@ type Conv1D struct {
 	Kernel     int    `pipe:"kernel,required,min=1,max=1000000" doc:"window length"`
 	Strides    int    `pipe:"strides,min=1,max=1000000" doc:"step of the window"`
 	Padding    string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output length = ceil(input / stride))"`
-	Activation string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	Activation string `pipe:"activation,oneof=@activation" doc:"activation applied to the output"`
 	UseBias    bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
+	Weights
 }
 
 func (l *Conv1D) OutputShape(in []int) ([]int, error) {
@@ -44,14 +45,14 @@ func (l *Conv1D) Params(in []int) int {
 
 func (l *Conv1D) Build(b *Builder, x *graph.Node) *graph.Node {
 	cin := x.Shape().Dimensions[2]
-	kernel := b.GlorotUniform("kernel", l.Kernel*cin, l.Kernel*l.Filters, l.Kernel, cin, l.Filters)
+	kernel := b.Kernel(l.Weights, "kernel", l.Kernel, cin, l.Filters)
 	conv := graph.Convolve(x, kernel).StridePerAxis(l.Strides)
 	if l.Padding == "same" {
 		conv = conv.PadSame()
 	} else {
 		conv = conv.NoPadding()
 	}
-	return b.biasActivation(conv.Done(), l.UseBias, l.Activation)
+	return b.BiasActivation(l.Weights, conv.Done(), l.UseBias, l.Activation)
 }
 
 // GlobalMaxPool1D is Keras' GlobalMaxPooling1D: (timesteps, channels) ->

@@ -45,7 +45,14 @@ func Stack(in []int, layers []spec.Component) ([]Stage, spec.ErrorList) {
 	count := map[string]int{}
 	shape := in
 	for _, c := range layers {
-		l := c.Config.(Layer)
+		// Build copies the params and runs the layer's Validate (the
+		// initializers and regularizers of Weights); shapes do not depend
+		// on what Validate rejects, so the check goes on.
+		l, verr := Layers.Build(c)
+		if verr != nil {
+			errs = append(errs, verr)
+			l = c.Config.(Layer)
+		}
 		name := c.Kind
 		if n := count[c.Kind]; n > 0 {
 			name = fmt.Sprintf("%s_%d", c.Kind, n)
