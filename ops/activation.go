@@ -78,8 +78,13 @@ func leakyReLU(x *graph.Node, alpha float64) *graph.Node {
 	return graph.Where(graph.GreaterOrEqual(x, graph.ScalarZero(x.Graph(), x.DType())), x, graph.MulScalar(x, alpha))
 }
 
+// elu is x above 0, alpha * (exp(x) - 1) below. Not Expm1, which GoMLX
+// cannot differentiate; exp of min(x, 0), so that the branch Where drops
+// never overflows (its zero gradient times an infinite exp is NaN).
 func elu(x *graph.Node, alpha float64) *graph.Node {
-	return graph.Where(graph.GreaterThan(x, graph.ScalarZero(x.Graph(), x.DType())), x, graph.MulScalar(graph.Expm1(x), alpha))
+	zero := graph.ScalarZero(x.Graph(), x.DType())
+	neg := graph.MulScalar(graph.AddScalar(graph.Exp(graph.Min(x, zero)), -1), alpha)
+	return graph.Where(graph.GreaterThan(x, zero), x, neg)
 }
 
 // applyActivation applies a named activation; names are checked by the

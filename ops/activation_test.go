@@ -35,10 +35,9 @@ func near(got []float32, want func(x float64) float64) (int, bool) {
 	return 0, true
 }
 
-
-// TestActivations checks each activation at a few points against its
-// definition, Keras' (3) formulas written with Go's math package.
-func TestActivations(t *testing.T) {
+// references are the activations' definitions, Keras' (3) formulas
+// written with Go's math package.
+func references() map[string]func(x float64) float64 {
 	const alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 	want := map[string]func(x float64) float64{
 		"linear":  func(x float64) float64 { return x },
@@ -79,6 +78,13 @@ func TestActivations(t *testing.T) {
 	}
 	want["softmax"] = func(x float64) float64 { return math.Exp(x) / sum }
 
+	return want
+}
+
+// TestActivations checks each activation at a few points against its
+// definition.
+func TestActivations(t *testing.T) {
+	want := references()
 	names := slices.Sorted(func(yield func(string) bool) {
 		for n := range activations {
 			if !yield(n) {
@@ -127,6 +133,40 @@ func TestActivationLayers(t *testing.T) {
 		got := apply(t, func(x *graph.Node) *graph.Node { return c.l.Build(&Builder{}, x) })
 		if i, ok := near(got, c.want); !ok {
 			t.Errorf("%T %+v at %v: %v, want %v", c.l, c.l, points[i], got[i], c.want(points[i]))
+		}
+	}
+}
+
+// TestActivationGradients: every activation can be differentiated (GoMLX
+// has no gradient for some ops, Expm1 among them), and the gradient
+// agrees with a central difference of the definition, but at kinks.
+func TestActivationGradients(t *testing.T) {
+	ref := references()
+	for _, name := range ActivationNames {
+		if name == "softmax" {
+			continue // sum(softmax) is 1: its gradient is 0 everywhere
+		}
+		grad := apply(t, func(x *graph.Node) *graph.Node {
+			return graph.Gradient(graph.ReduceAllSum(applyActivation(name, x)), x)[0]
+		})
+		for i, g := range grad {
+			x := points[i]
+			const h = 1e-6
+			d := (ref[name](x+h) - ref[name](x-h)) / (2 * h)
+			kink := x == 0 || name == "hard_sigmoid" && math.Abs(x) == 3
+			if math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) || !kink && math.Abs(float64(g)-d) > 1e-4*max(1, math.Abs(d)) {
+				t.Errorf("%s: gradient at %v is %v, want %v", name, x, g, d)
+			}
+		}
+	}
+	// Where drops the exp branch above 0, where exp may overflow.
+	big := apply(t, func(x *graph.Node) *graph.Node {
+		x = graph.MulScalar(x, 100)
+		return graph.Gradient(graph.ReduceAllSum(applyActivation("elu", x)), x)[0]
+	})
+	for i, g := range big {
+		if math.IsNaN(float64(g)) {
+			t.Errorf("elu: gradient at %v is NaN", 100*points[i])
 		}
 	}
 }
