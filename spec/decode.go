@@ -429,26 +429,32 @@ func (d *decoder) shorthand(kindNode, value *yaml.Node, path, kind string) (*yam
 	}
 	cfg := reflect.ValueOf(entry.New()).Elem()
 	fields := Fields(cfg.Type())
-	var target *Field
-	if len(fields) == 1 {
-		target = &fields[0]
-	} else {
-		var required []int
-		for i, f := range fields {
-			if f.Tag.Required {
-				required = append(required, i)
-			}
-		}
-		if len(required) == 1 {
-			target = &fields[required[0]]
-		}
-	}
-	if target == nil || target.Tag.Inline {
+	target, ok := shorthandParam(cfg.Type())
+	if !ok {
 		d.fail(value, path, "%s takes its params as a mapping, e.g. %s: %s; got %s", entry.Name, entry.Name, exampleParams(cfg, fields), describe(value))
 		return nil, false
 	}
 	key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: target.Tag.Name, Line: value.Line, Column: value.Column}
 	return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{key, value}, Line: value.Line, Column: value.Column}, true
+}
+
+// shorthandParam is the param that `kind: value` sets in a config of type
+// t: its only param, or else its only required one.
+func shorthandParam(t reflect.Type) (Field, bool) {
+	fields := Fields(t)
+	if len(fields) == 1 {
+		return fields[0], !fields[0].Tag.Inline
+	}
+	var required []Field
+	for _, f := range fields {
+		if f.Tag.Required {
+			required = append(required, f)
+		}
+	}
+	if len(required) == 1 && !required[0].Tag.Inline {
+		return required[0], true
+	}
+	return Field{}, false
 }
 
 // exampleParams writes the params of a config in flow style with their
