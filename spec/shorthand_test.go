@@ -111,3 +111,20 @@ func TestShorthandErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestShorthandOverride: --set reaches into a shorthand component, whose
+// value stays unless the override sets that very param.
+func TestShorthandOverride(t *testing.T) {
+	src := "name: t\ndata: {loader: mnist}\nmodel:\n  input: {shape: [4]}\n  layers:\n    - dense: 10\n    - dropout: 0.5\n"
+	path := write(t, t.TempDir(), "s.yaml", src)
+	s, err := spec.Load(path, "model.layers[0].activation=relu", "model.layers[1].rate=0.25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Model.Layers[0].Config.(*ops.Dense); d.Units != 10 || d.Activation != "relu" {
+		t.Errorf("dense: %+v", d)
+	}
+	if d := s.Model.Layers[1].Config.(*ops.Dropout); d.Rate != 0.25 {
+		t.Errorf("dropout: %+v", d)
+	}
+}
