@@ -20,9 +20,14 @@ import (
 //	func (l *MyLayer) Build(b *ops.Builder, x *graph.Node) *graph.Node {
 //		in := x.Shape().Dimensions[1]
 //		kernel := b.Kernel(l.Weights, "kernel", in, l.Units) // glorot_uniform unless chosen
-//		y := graph.Dot(x, kernel)
-//		return b.BiasActivation(l.Weights, y, true, "relu") // or b.Bias(l.Weights, "bias", l.Units)
+//		bias := b.Bias(l.Weights, "bias", l.Units)            // zeros unless chosen
+//		return graph.Add(graph.MatMul(x, kernel), bias)
 //	}
+//
+// (b.BiasActivation(l.Weights, y, useBias, activation) adds the bias and
+// applies an activation, as dense and conv do.) Kernel and Bias replace
+// Builder.GlorotUniform and Builder.Zeros, which still draw the same
+// values but take no initializer or regularizer from the spec.
 //
 // Left out, a component keeps the layer's default (glorot_uniform
 // kernels, zero biases, no penalty), so that a spec that names none draws
