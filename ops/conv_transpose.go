@@ -56,9 +56,6 @@ func (l *Conv2DTranspose) Placement(n, i int) (out, crop int) {
 }
 
 func (l *Conv2DTranspose) OutputShape(in []int) ([]int, error) {
-	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
-		return nil, err
-	}
 	if err := image(in); err != nil {
 		return nil, err
 	}

@@ -44,9 +44,6 @@ func windows(in []int, kernel, strides, dilation Size2, padding string) (int, in
 }
 
 func (l *DepthwiseConv2D) OutputShape(in []int) ([]int, error) {
-	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
-		return nil, err
-	}
 	h, w, err := windows(in, l.Kernel, l.Strides, l.DilationRate, l.Padding)
 	if err != nil {
 		return nil, err

@@ -51,12 +51,7 @@ func (b *Builder) GlorotUniform(name string, fanIn, fanOut int, dims ...int) *gr
 
 // Uniform creates (on first use) a variable drawn from U(-limit, limit).
 func (b *Builder) Uniform(name string, limit float64, dims ...int) *graph.Node {
-	r := b.rng(name)
-	data := make([]float32, data.Elements(dims))
-	for i := range data {
-		data[i] = float32((r.Float64()*2 - 1) * limit)
-	}
-	return b.variable(name, data, dims)
+	return b.variable(name, uniform(b.rng(name), data.Elements(dims), limit), dims)
 }
 
 // Zeros creates (on first use) a zero variable, Keras' default for biases.

@@ -30,9 +30,6 @@ type SeparableConv2D struct {
 func (l *SeparableConv2D) Validate() error { return stridesOrDilation(l.Strides, l.DilationRate) }
 
 func (l *SeparableConv2D) OutputShape(in []int) ([]int, error) {
-	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
-		return nil, err
-	}
 	h, w, err := windows(in, l.Kernel, l.Strides, l.DilationRate, l.Padding)
 	if err != nil {
 		return nil, err

@@ -401,9 +401,10 @@ func hasInline(t reflect.Type) bool {
 	return false
 }
 
-// componentSchema accepts the three forms of a component: its name, a
-// mapping from its name to its params, or its name under "name" with the
-// params beside it.
+// componentSchema accepts the forms of a component: its name, a mapping
+// from its name to its params, a mapping from its name to the value of
+// its one param (the shorthand), or its name under "name" with the params
+// beside it.
 func componentSchema(tag FieldTag) obj {
 	r := RegistryFor(tag.Registry)
 	if r == nil || expanding[tag.Registry] {
@@ -419,6 +420,11 @@ func componentSchema(tag FieldTag) obj {
 		forms = append(forms,
 			obj{"const": name, "description": e.Doc},
 			obj{"type": "object", "properties": obj{name: params}, "required": []string{name}, "additionalProperties": false})
+		if f, ok := shorthandParam(reflect.TypeOf(e.New()).Elem()); ok { // dropout: 0.5
+			value := schemaOf(f.Type, f.Tag)
+			value["description"] = f.Doc
+			forms = append(forms, obj{"type": "object", "properties": obj{name: value}, "required": []string{name}, "additionalProperties": false})
+		}
 		named := structSchema(reflect.TypeOf(e.New()).Elem(), obj{"name": obj{"const": name}})
 		named["required"] = append(anyStrings(named["required"]), "name")
 		forms = append(forms, named)
