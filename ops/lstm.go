@@ -61,10 +61,16 @@ type LSTM struct {
 
 // Validate checks the chosen initializers and regularizers.
 func (l *LSTM) Validate() error {
-	if err := l.Weights.Validate(); err != nil {
+	return validateRecurrent(l.Weights, l.RecurrentInitializer, l.RecurrentRegularizer)
+}
+
+// validateRecurrent checks a recurrent layer's initializers and
+// regularizers: w's and the recurrent kernel's.
+func validateRecurrent(w Weights, init, reg spec.Component) error {
+	if err := w.Validate(); err != nil {
 		return err
 	}
-	return validateWeights(named{"recurrent_initializer", l.RecurrentInitializer, true}, named{"recurrent_regularizer", l.RecurrentRegularizer, false})
+	return validateWeights(named{"recurrent_initializer", init, true}, named{"recurrent_regularizer", reg, false})
 }
 
 // sequence checks that in is (timesteps, features).
@@ -88,10 +94,9 @@ func (l *LSTM) returnsSequences() bool { return l.ReturnSequences }
 // weights creates the LSTM's variables.
 func (l *LSTM) weights(b *Builder, features int) lstmWeights {
 	units := l.Units
-	rdims := []int{units, 4 * units}
 	w := lstmWeights{
 		kernel:    b.Kernel(l.Weights, "kernel", features, 4*units),
-		recurrent: b.Weight("recurrent_kernel", l.RecurrentInitializer, l.RecurrentRegularizer, &Orthogonal{Gain: 1}, FansOf(rdims), rdims...),
+		recurrent: b.recurrentKernel(l.RecurrentInitializer, l.RecurrentRegularizer, units, 4*units),
 	}
 	if l.UseBias {
 		w.bias = lstmBias(b, l.Weights, units)
@@ -444,6 +449,15 @@ func lstmTrain(xt *graph.Node, w lstmWeights, fn lstmActs, recMask *graph.Node, 
 		}
 		return grads
 	})
+}
+
+// recurrentKernel is the variable recurrent_kernel [units, cols] of a
+// recurrent layer, drawn by init (orthogonal when left out, Keras'
+// default, which draws what Builder.Orthogonal draws) with the penalty of
+// reg.
+func (b *Builder) recurrentKernel(init, reg spec.Component, units, cols int) *graph.Node {
+	dims := []int{units, cols}
+	return b.Weight("recurrent_kernel", init, reg, &Orthogonal{Gain: 1}, FansOf(dims), dims...)
 }
 
 // Orthogonal creates (on first use) a rows x cols variable with orthonormal
