@@ -116,11 +116,6 @@ func (b *Builder) BiasActivation(w Weights, y *graph.Node, useBias bool, activat
 	return applyActivation(activation, y)
 }
 
-// biasActivation is BiasActivation with a zero bias and no penalty.
-func (b *Builder) biasActivation(y *graph.Node, useBias bool, activation string) *graph.Node {
-	return b.BiasActivation(Weights{}, y, useBias, activation)
-}
-
 // Activation is a parameter-free activation layer.
 type Activation struct {
 	Fn string `pipe:"activation,required,oneof=@activation" doc:"the function"`
