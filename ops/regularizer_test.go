@@ -66,7 +66,7 @@ func layerPenalty(t *testing.T, l Layer, x *tensors.Tensor) (float64, map[string
 		t.Fatal(err)
 	}
 	vars := map[string][]float32{}
-	for _, name := range []string{"kernel", "bias", "embeddings", "recurrent_kernel"} {
+	for _, name := range append([]string{"embeddings"}, portedVars...) {
 		if v := store.RootScope().In("layer").GetVariable(name); v != nil {
 			vars[name] = tensors.MustCopyFlatData[float32](v.MustValue())
 		}
