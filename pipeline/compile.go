@@ -65,6 +65,9 @@ type Training struct {
 	EarlyStopping             *spec.EarlyStopping // nil: off
 	ClipNorm                  float64             // 0: off
 	CheckpointEvery           int                 // 0: only at the end
+
+	Augment []loaders.Augmentation // train.augment, in order; nil: none
+	image   loaders.Image          // the examples' image shape, with Augment
 }
 
 // Report is the plan's cell in pipe compare's table, its defaults filled
@@ -199,6 +202,9 @@ func (p *Plan) compileRecommender(s *spec.Spec) spec.ErrorList {
 		return append(errs, err)
 	}
 	p.Recommender, p.ModelName = r, s.Model.Name.Kind
+	if len(s.Train.Augment) > 0 {
+		errs = append(errs, s.Errorf("train.augment", "a rating model (%s) trains on ratings, not image batches: augmentation does not apply", s.Model.Name.Kind))
+	}
 	if s.Model.Input != nil || len(s.Model.Layers) > 0 {
 		errs = append(errs, s.Errorf("model.name", "a rating model (%s) takes no input or layers; leave out model.name for a layer stack", s.Model.Name.Kind))
 	}
@@ -237,6 +243,7 @@ func (p *Plan) compileStack(s *spec.Spec) spec.ErrorList {
 		return errs
 	}
 	p.Input = s.Model.Input.Shape
+	errs = append(errs, p.compileAugment(s)...)
 	if !sameShape(p.X.Shape, p.Input) {
 		errs = append(errs, s.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", p.X.Shape, p.Input))
 	}

@@ -103,6 +103,8 @@ type Train struct {
 	ClipNorm      float64        `pipe:"clip_norm,min=0" doc:"scale the gradients so that their global L2 norm is at most this (0: off)"`
 	// CheckpointEvery saves the run so far, resumable, every N epochs.
 	CheckpointEvery int `pipe:"checkpoint_every,min=0" doc:"every N epochs, write the run directory so far (checkpoint with optimizer and random state, history), marked unfinished; pipe run --resume continues it in place and ends as the uninterrupted run would; the finished run replaces it (0: only at the end)"`
+	// Augment changes the training batches only.
+	Augment []Component `pipe:"augment,registry=augmentation" doc:"random changes to the images of each training batch, applied in order (random_flip, random_crop, random_translation); seeded by the seed, the epoch and the step, so a run repeats and a resumed one draws what the uninterrupted run would. Never applied to validation, evaluation or prediction; the run directory gets augment.png, training images beside their augmented copies"`
 }
 
 // EarlyStopping is Keras' EarlyStopping callback.
