@@ -172,11 +172,11 @@ func (d *decoder) resolve(raws []rawLayer) []ModelLayer {
 		}
 		if taken[r.name] {
 			d.via = r.via
-			what := "a model input's"
-			if !slices.Contains(d.modelInputNames(), r.name) {
-				what = "used twice as a layer"
+			what := "is used twice"
+			if slices.Contains(d.modelInputNames(), r.name) {
+				what = "names a model input"
 			}
-			d.fail(r.nameNode, join(r.path, "name"), "layer name %q is %s name", r.name, what)
+			d.fail(r.nameNode, join(r.path, "name"), "layer name %q %s", r.name, what)
 			d.via = ""
 		}
 		taken[r.name] = true
