@@ -160,6 +160,12 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 	if plan.Recommender != nil {
 		return nil, fmt.Errorf("%s is a rating model (%s), not a layer stack", plan.Name, plan.ModelName)
 	}
+	if len(plan.Inputs) > 1 {
+		return nil, &UnsupportedError{plan.Errorf("model.inputs", "a model of several inputs cannot be exported to ONNX yet")}
+	}
+	if !ops.Sequential(plan.Stages) || len(plan.Heads) > 1 {
+		return nil, &UnsupportedError{plan.Errorf("model.layers", "a model whose layers form a graph (named inputs, several outputs) cannot be exported to ONNX yet; a plain stack can")}
+	}
 	for _, st := range plan.Stages {
 		if err := exportable(plan, st); err != nil {
 			return nil, &UnsupportedError{err}

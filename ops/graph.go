@@ -13,15 +13,15 @@ type Stage struct {
 	Name     string // unique: given in the spec, or Keras style dense, dense_1, ...
 	Kind     string
 	Layer    Layer
-	From     []int   // the values it reads: 0 is the model's input, i+1 stage i's output
+	From     []int   // the values it reads: 0..n-1 the model's n inputs, n+i stage i's output
 	Ins      [][]int // their shapes
 	In, Out  []int   // In is the first input's shape
 	NParams  int
 	SpecPath string
 }
 
-// Sequential reports whether every stage reads only the one before it: a
-// plain stack, as exporters that know no graphs need.
+// Sequential reports whether every stage of a one-input model reads only
+// the one before it: a plain stack, as exporters that know no graphs need.
 func Sequential(stages []Stage) bool {
 	for i, st := range stages {
 		if len(st.From) != 1 || st.From[0] != i {
@@ -36,8 +36,25 @@ func Sequential(stages []Stage) bool {
 // that does not fit its inputs gets an error naming it; checking stops at
 // the first, so one mistake does not cascade into many.
 func Graph(in []int, layers []spec.ModelLayer) ([]Stage, spec.ErrorList) {
-	index := map[string]int{spec.InputName: 0}
-	shapes := [][]int{in}
+	return GraphOn([]Input{{Name: spec.InputName, Shape: in}}, layers)
+}
+
+// Input is one of a model's inputs: the name layers read it by, and the
+// shape of one example.
+type Input struct {
+	Name  string
+	Shape []int
+}
+
+// GraphOn is Graph on several named inputs: a stage's From counts them
+// first, in the order given.
+func GraphOn(inputs []Input, layers []spec.ModelLayer) ([]Stage, spec.ErrorList) {
+	index := map[string]int{}
+	var shapes [][]int
+	for i, in := range inputs {
+		index[in.Name] = i
+		shapes = append(shapes, in.Shape)
+	}
 	stages := make([]Stage, 0, len(layers))
 	var errs spec.ErrorList
 	for _, l := range layers {

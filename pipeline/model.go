@@ -121,7 +121,7 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 		if shards > 1 {
 			part = graph.Slice(x, graph.AxisRange(k*n/shards, (k+1)*n/shards))
 		}
-		values := []*graph.Node{part} // the input, then each stage's output
+		values := m.plan.inputValues(part) // the inputs, then each stage's output
 		for i, st := range m.plan.Stages {
 			pen := &penalties
 			if k > 0 {
@@ -135,7 +135,7 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 			values = append(values, st.Build(b, xs))
 		}
 		for h, head := range heads {
-			parts[h] = append(parts[h], values[head.Stage+1])
+			parts[h] = append(parts[h], values[len(m.plan.Inputs)+head.Stage])
 		}
 	}
 	updates.Apply()

@@ -106,6 +106,8 @@ type decoder struct {
 	// blocks and aliases of the model being decoded (blocks.go).
 	blocks  map[string]*block
 	aliases map[string]string
+	// inputs are the names of the model's inputs: input, or model.inputs'.
+	inputs []string
 }
 
 func (d *decoder) at(n *yaml.Node) Pos {

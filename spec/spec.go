@@ -43,7 +43,8 @@ type Data struct {
 // or a registered rating model named by name, with its params beside it.
 type Model struct {
 	Name    Component    `pipe:"name,registry=model,inline" doc:"a registered rating model (user_knn, matrix_factorization, rbm_cf); its params sit beside it. Leave it out for a layer stack"`
-	Input   *Input       `pipe:"input" doc:"shape of one example, without the batch axis (layer stacks)"`
+	Input   *Input       `pipe:"input" doc:"shape of one example, without the batch axis (layer stacks): the model's one input, named input"`
+	Inputs  []NamedInput `pipe:"inputs" doc:"several named inputs instead of input, e.g. [{name: user, shape: [1]}, {name: item, shape: [1]}]: each takes columns of the examples' last axis, and layers read it by name (inputs: [user])"`
 	Layers  []ModelLayer `pipe:"layers,registry=layer" doc:"the layers, in order; each reads the one before it unless it names its inputs (inputs: [a, b], where input is the model's input) and may be named (name: a). An entry may also use a block of model.blocks, with repeat: N uses in a row"`
 	Outputs []Output     `pipe:"outputs" doc:"the model's outputs, each with its loss (default: the last layer, with train.loss)"`
 	// Blocks are decoded and expanded into Layers (blocks.go); they are
@@ -78,6 +79,14 @@ type Output struct {
 // Input declares the shape of one example.
 type Input struct {
 	Shape []int `pipe:"shape,required,min=1" doc:"dimensions of one example, e.g. [28, 28, 1]"`
+}
+
+// NamedInput is one of several inputs of a model: a slice of the last
+// axis of the data's examples, which layers read by its name.
+type NamedInput struct {
+	Name    string `pipe:"name,required" doc:"the name layers read it by (inputs: [user])"`
+	Shape   []int  `pipe:"shape,required,min=1" doc:"dimensions of one example of this input, without the batch axis, e.g. [1] for one id"`
+	Columns []int  `pipe:"columns,min=0" doc:"[from, to): the columns of the examples' last axis it takes; default: the columns the loader gives this name (rating loaders: user is [0, 1], item [1, 2])"`
 }
 
 // Report labels a spec's cell in the comparison table.
