@@ -32,6 +32,9 @@ const (
 	ReportFile      = "report.json"       // a classifier's classification report
 	ReportText      = "report.txt"        // the same as Markdown tables
 	ConfusionPlot   = "confusion.png"     // its confusion matrix, drawn
+	// A model trained towards its image input: test inputs beside their
+	// reconstructions (and, under noise, the clean targets).
+	ReconstructionsPlot = "reconstructions.png"
 )
 
 // Contents is what a run writes.
@@ -44,6 +47,7 @@ type Contents struct {
 	Checkpoint  *model.Store            // CheckpointDir; nil for none
 	Key         *Key                    // KeyFile, Created set when written; nil for none
 	Report      *Report                 // ReportFile, ReportText, ConfusionPlot; nil for none
+	Grid        *ImageGrid              // ReconstructionsPlot; nil for none
 }
 
 // Write writes a run of the spec called name as a new directory
@@ -149,6 +153,11 @@ func (c Contents) write(dir, name string) error {
 	if c.Report != nil {
 		if err := c.Report.write(dir, name); err != nil {
 			return err
+		}
+	}
+	if c.Grid != nil {
+		if err := writeImageGrid(filepath.Join(dir, ReconstructionsPlot), name, *c.Grid); err != nil {
+			return fmt.Errorf("%s: %w", ReconstructionsPlot, err)
 		}
 	}
 	return nil
