@@ -72,6 +72,9 @@ type Result struct {
 	// outputs have no per-example prediction (whole rating vectors).
 	Predictions  *arrowio.PredictionRows
 	TestExamples int
+	// Grid is reconstructions.png: test inputs beside their
+	// reconstructions, for a model that reconstructs images; else nil.
+	Grid *rundir.ImageGrid
 }
 
 // Data loads the plan's dataset, preprocessed, and keeps the spec's
@@ -258,7 +261,11 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("test predictions: %w", err)
 	}
-	if rows, ok := predictionRows(outputs, &ds.Test.Y, ds.Classes); ok {
+	if p.reconstructs() {
+		// An autoencoder's outputs are no class or value per example:
+		// drawn beside its inputs rather than put in predictions.arrow.
+		res.Grid = p.reconstructionGrid(&ds.Test, outputs)
+	} else if rows, ok := predictionRows(outputs, &ds.Test.Y, ds.Classes); ok {
 		res.Predictions = &rows
 	}
 	keep = true
@@ -303,7 +310,7 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 		// For predict, which names classes without loading the dataset.
 		metrics["classes"] = rows.ClassNames
 	}
-	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions}
+	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions, Grid: res.Grid}
 	if c.Report, err = classificationReport(res.Predictions); err != nil {
 		// The trained model is worth more than its report: the run is
 		// written without one, and metrics.json says why.
