@@ -74,6 +74,9 @@ type Result struct {
 	TestExamples int
 	// augment is augment.png's images; nil without train.augment.
 	augment *rundir.AugmentSamples
+	// Grid is reconstructions.png: test inputs beside their
+	// reconstructions, for a model that reconstructs images; else nil.
+	Grid *rundir.ImageGrid
 }
 
 // Data loads the plan's dataset, preprocessed, and keeps the spec's
@@ -266,7 +269,11 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("test predictions: %w", err)
 	}
-	if rows, ok := predictionRows(outputs, &ds.Test.Y, ds.Classes); ok {
+	if p.reconstructs() {
+		// An autoencoder's outputs are no class or value per example:
+		// drawn beside its inputs rather than put in predictions.arrow.
+		res.Grid = p.reconstructionGrid(&ds.Test, outputs)
+	} else if rows, ok := predictionRows(outputs, &ds.Test.Y, ds.Classes); ok {
 		res.Predictions = &rows
 	}
 	keep = true
@@ -312,7 +319,7 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 		metrics["classes"] = rows.ClassNames
 	}
 	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions,
-		Fitted: p.fittedState(), Augment: res.augment}
+		Fitted: p.fittedState(), Augment: res.augment, Grid: res.Grid}
 	if c.Report, err = classificationReport(res.Predictions); err != nil {
 		// The trained model is worth more than its report: the run is
 		// written without one, and metrics.json says why.

@@ -34,6 +34,9 @@ const (
 	ConfusionPlot   = "confusion.png"     // its confusion matrix, drawn
 	FittedFile      = "fitted.json"       // transforms' statistics fitted on the training split, by spec path
 	AugmentPlot     = "augment.png"       // training images above their augmented copies
+	// A model trained towards its image input: test inputs beside their
+	// reconstructions (and, under noise, the clean targets).
+	ReconstructionsPlot = "reconstructions.png"
 )
 
 // Contents is what a run writes.
@@ -48,6 +51,7 @@ type Contents struct {
 	Report      *Report                    // ReportFile, ReportText, ConfusionPlot; nil for none
 	Fitted      map[string]json.RawMessage // FittedFile; nil for none
 	Augment     *AugmentSamples            // AugmentPlot; nil for none
+	Grid        *ImageGrid                 // ReconstructionsPlot; nil for none
 }
 
 // Write writes a run of the spec called name as a new directory
@@ -161,6 +165,11 @@ func (c Contents) write(dir, name string) error {
 	if c.Augment != nil {
 		if err := c.Augment.write(filepath.Join(dir, AugmentPlot)); err != nil {
 			return fmt.Errorf("%s: %w", AugmentPlot, err)
+		}
+	}
+	if c.Grid != nil {
+		if err := writeImageGrid(filepath.Join(dir, ReconstructionsPlot), name, *c.Grid); err != nil {
+			return fmt.Errorf("%s: %w", ReconstructionsPlot, err)
 		}
 	}
 	return nil

@@ -247,6 +247,9 @@ func TestPredict(t *testing.T) {
 	f, _ = os.Create(small)
 	png.Encode(f, image.NewGray(image.Rect(0, 0, 8, 8)))
 	f.Close()
+	if code, _, stderr := pipeCmd(t, "predict", "-o", t.TempDir(), dir, digit); code != exitUsage || !strings.Contains(stderr, "-o is for runs that reconstruct images") {
+		t.Errorf("-o for a classifier: exit %d, %s", code, stderr)
+	}
 	if code, _, stderr := pipeCmd(t, "predict", dir, small); code != exitData || !strings.Contains(stderr, "image is 8x8, the model takes 28x28") {
 		t.Errorf("a wrong-size image: exit %d, %s", code, stderr)
 	}
