@@ -149,8 +149,8 @@ func (l *MultiHeadAttention) BuildMasked(b *Builder, xs, masks []*graph.Node) (*
 	ctx = graph.Reshape(graph.TransposeAllDims(ctx, 0, 2, 1, 3), batch*tq, h*vd)
 
 	ob := l.sub(b, "attention_output")
-	kernel := ob.GlorotUniform("kernel", h*vd, out, h*vd, out) // Keras' fans of [H, V, O]: V·H and O·H
-	y := graph.Reshape(matMul(ctx, kernel), batch, tq, out)
+	kernel := ob.GlorotUniform("kernel", vd*h, out*h, h, vd, out) // Keras' fans of [H, V, O]: V·H and O·H
+	y := graph.Reshape(matMul(ctx, graph.Reshape(kernel, h*vd, out)), batch, tq, out)
 	if l.UseBias {
 		y = graph.Add(y, graph.Reshape(ob.Zeros("bias", out), 1, 1, out))
 	}

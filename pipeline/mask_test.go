@@ -88,7 +88,7 @@ func TestPaddingInvariance(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		name, layers string
+		name, layers    string
 		unmaskedDiffers bool
 	}{
 		{"lstm", "    - lstm: {units: 6}\n", true},
