@@ -210,7 +210,7 @@ func TestMultiHeadAttentionValues(t *testing.T) {
 		{name: "causal", l: &MultiHeadAttention{NumHeads: 3, KeyDim: 2, UseBias: true, UseCausalMask: true}, tq: 6, tv: 6, dq: 4, dv: 4, dk: 4, inputs: 1,
 			wantParams: 3*(4*3*2+3*2) + 3*2*4 + 4},
 		{name: "cross with key", l: &MultiHeadAttention{NumHeads: 2, KeyDim: 4, ValueDim: &vd, Output: &out, UseBias: true}, tq: 3, tv: 7, dq: 6, dv: 5, dk: 2, inputs: 3,
-			vMask: []bool{true, true, false, true, true, false, false},
+			vMask:      []bool{true, true, false, true, true, false, false},
 			wantParams: 6*2*4 + 2*4 + 2*2*4 + 2*4 + 5*2*3 + 2*3 + 2*3*5 + 5},
 	} {
 		t.Run(c.name, func(t *testing.T) {

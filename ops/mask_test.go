@@ -17,7 +17,9 @@ func TestMaskPropagation(t *testing.T) {
 	ids := []int32{0, 0, 3, 4, 5, 0, 6, 0}
 	embedded := []float32{0, 0, 1, 1, 1, 0, 1, 0} // the steps that hold data
 	seq := func(l Layer) Stage { return Stage{Kind: "x", Layer: l} }
-	units := func(n int) spec.Component { return spec.Component{Kind: "dense", Config: &Dense{Units: n, UseBias: true}} }
+	units := func(n int) spec.Component {
+		return spec.Component{Kind: "dense", Config: &Dense{Units: n, UseBias: true}}
+	}
 	for _, c := range []struct {
 		name string
 		// build returns the mask to check (nil: none) from the embedding's
