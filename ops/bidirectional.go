@@ -40,9 +40,19 @@ func (l *Bidirectional) inner() (recurrentLayer, error) {
 	return r, nil
 }
 
+// Validate checks that the wrapped layer is recurrent, and runs its own
+// Validate (its initializers and regularizers).
 func (l *Bidirectional) Validate() error {
-	_, err := l.inner()
-	return err
+	r, err := l.inner()
+	if err != nil {
+		return err
+	}
+	if v, ok := r.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", l.Layer.Kind, err)
+		}
+	}
+	return nil
 }
 
 func (l *Bidirectional) OutputShape(in []int) ([]int, error) {

@@ -23,12 +23,16 @@ type Conv1D struct {
 	Strides      int    `pipe:"strides,min=1,max=1000000" doc:"step of the window"`
 	DilationRate int    `pipe:"dilation_rate,min=1,max=1000000" doc:"spacing of the kernel's taps (atrous convolution); above 1 only with strides 1"`
 	Padding      string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output length = ceil(input / stride))"`
-	Activation   string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	Activation   string `pipe:"activation,oneof=@activation" doc:"activation applied to the output"`
 	UseBias      bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
+	Weights
 }
 
 // Validate refuses what Keras refuses: strides above 1 with a dilation above 1.
 func (l *Conv1D) Validate() error {
+	if err := l.Weights.Validate(); err != nil {
+		return err
+	}
 	return stridesOrDilation(Size2{l.Strides, l.Strides}, Size2{l.DilationRate, l.DilationRate})
 }
 
@@ -36,9 +40,6 @@ func (l *Conv1D) Validate() error {
 func (l *Conv1D) span() int { return (l.Kernel-1)*max(l.DilationRate, 1) + 1 }
 
 func (l *Conv1D) OutputShape(in []int) ([]int, error) {
-	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
-		return nil, err
-	}
 	if err := sequence(in); err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func (l *Conv1D) Params(in []int) int {
 
 func (l *Conv1D) Build(b *Builder, x *graph.Node) *graph.Node {
 	cin := x.Shape().Dimensions[2]
-	kernel := b.GlorotUniform("kernel", l.Kernel*cin, l.Kernel*l.Filters, l.Kernel, cin, l.Filters)
+	kernel := b.Kernel(l.Weights, "kernel", l.Kernel, cin, l.Filters)
 	conv := graph.Convolve(x, kernel).StridePerAxis(l.Strides)
 	if d := max(l.DilationRate, 1); d > 1 {
 		conv = conv.DilationPerAxis(d)
@@ -77,7 +78,7 @@ func (l *Conv1D) Build(b *Builder, x *graph.Node) *graph.Node {
 	} else {
 		conv = conv.NoPadding()
 	}
-	return b.biasActivation(conv.Done(), l.UseBias, l.Activation)
+	return b.BiasActivation(l.Weights, conv.Done(), l.UseBias, l.Activation)
 }
 
 // GlobalMaxPool1D is Keras' GlobalMaxPooling1D: (timesteps, channels) ->

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 func init() {
@@ -21,9 +22,27 @@ func init() {
 // Dense is Keras' Dense on a flat input.
 type Dense struct {
 	Units      int     `pipe:"units,required,min=1,max=1000000000" doc:"output size"`
-	Activation string  `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	Activation string  `pipe:"activation,oneof=@activation" doc:"activation applied to the output"`
 	UseBias    bool    `pipe:"use_bias" doc:"add a learned bias"`
-	L2         float64 `pipe:"l2,min=0" doc:"L2 penalty on the kernel: adds l2 * sum(kernel²) to the loss, Keras' kernel_regularizer=l2(l2)"`
+	L2         float64 `pipe:"l2,min=0" doc:"shorthand for kernel_regularizer: {l2: ...}: adds l2 * sum(kernel²) to the loss, Keras' kernel_regularizer=l2(l2)"`
+	Weights
+}
+
+// Validate rejects l2 given beside kernel_regularizer, which it stands for.
+func (l *Dense) Validate() error {
+	if l.L2 > 0 && l.KernelRegularizer.Kind != "" {
+		return fmt.Errorf("l2 is a shorthand for kernel_regularizer: {l2: %v}; give one of them, not both", l.L2)
+	}
+	return l.Weights.Validate()
+}
+
+// weights are the layer's Weights with the l2 shorthand resolved.
+func (l *Dense) weights() Weights {
+	w := l.Weights
+	if l.L2 > 0 {
+		w.KernelRegularizer = spec.Component{Kind: "l2", Config: &L2{L2: l.L2}, Path: "l2"}
+	}
+	return w
 }
 
 func (l *Dense) OutputShape(in []int) ([]int, error) {
@@ -47,15 +66,13 @@ func (l *Dense) Params(in []int) int {
 func (l *Dense) Build(b *Builder, x *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions
 	in := d[len(d)-1]
-	kernel := b.GlorotUniform("kernel", in, l.Units, in, l.Units)
-	if l.L2 > 0 {
-		b.AddPenalty(graph.MulScalar(graph.ReduceAllSum(graph.Square(kernel)), l.L2))
-	}
+	w := l.weights()
+	kernel := b.Kernel(w, "kernel", in, l.Units)
 	if len(d) == 3 { // every step of a sequence: [B·T, F] · kernel
 		y := matMul(graph.Reshape(x, d[0]*d[1], in), kernel)
-		return b.biasActivation(graph.Reshape(y, d[0], d[1], l.Units), l.UseBias, l.Activation)
+		return b.BiasActivation(w, graph.Reshape(y, d[0], d[1], l.Units), l.UseBias, l.Activation)
 	}
-	return b.biasActivation(matMul(x, kernel), l.UseBias, l.Activation)
+	return b.BiasActivation(w, matMul(x, kernel), l.UseBias, l.Activation)
 }
 
 // Dropout is inverted dropout, as in Keras.

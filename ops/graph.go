@@ -39,8 +39,17 @@ func Graph(in []int, layers []spec.ModelLayer) ([]Stage, spec.ErrorList) {
 	index := map[string]int{spec.InputName: 0}
 	shapes := [][]int{in}
 	stages := make([]Stage, 0, len(layers))
+	var errs spec.ErrorList
 	for _, l := range layers {
-		st := Stage{Name: l.Name, Kind: l.Kind, Layer: l.Config.(Layer), SpecPath: l.Path}
+		// Build copies the params and runs the layer's Validate; a rejected
+		// param leaves the shapes known, so the check goes on.
+		layer, verr := Layers.Build(l.Component)
+		if verr != nil {
+			verr.Msg = l.ErrorVia(verr.Msg)
+			errs = append(errs, verr)
+			layer = l.Config.(Layer)
+		}
+		st := Stage{Name: l.Name, Kind: l.Kind, Layer: layer, SpecPath: l.Path}
 		for _, name := range l.Inputs {
 			st.From = append(st.From, index[name])
 			st.Ins = append(st.Ins, shapes[index[name]])
@@ -54,7 +63,7 @@ func Graph(in []int, layers []spec.ModelLayer) ([]Stage, spec.ErrorList) {
 				from = append(from, FormatShape(s))
 			}
 			msg := fmt.Sprintf("layer %s on input shape %s: %v", st.Name, strings.Join(from, " and "), err)
-			return stages, spec.ErrorList{{Pos: l.Pos, Path: l.Path, Msg: l.ErrorVia(msg)}}
+			return stages, append(errs, &spec.Error{Pos: l.Pos, Path: l.Path, Msg: l.ErrorVia(msg)})
 		}
 		st.NParams = st.Layer.Params(st.In)
 		if mp, ok := st.Layer.(MergeParams); ok && len(st.Ins) > 1 {
@@ -64,7 +73,7 @@ func Graph(in []int, layers []spec.ModelLayer) ([]Stage, spec.ErrorList) {
 		shapes = append(shapes, st.Out)
 		stages = append(stages, st)
 	}
-	return stages, nil
+	return stages, errs
 }
 
 func outputShape(st Stage) ([]int, error) {

@@ -56,18 +56,18 @@ func TestRecurrentShapeAndParams(t *testing.T) {
 	}
 }
 
-// preset is a preset variable of a layer, by its path under the layer's scope.
-type preset struct {
+// rnnVar is a preset rnnVar of a layer, by its path under the layer's scope.
+type rnnVar struct {
 	path string // e.g. "kernel", "forward_gru/kernel"
 	dims []int
 	data []float32
 }
 
-// runRecurrent builds build (the layer's Build, or a variant of it) in scope
+// runRNN builds build (the layer's Build, or a variant of it) in scope
 // "layer" with the variables preset, runs it on x [B, T, F] and returns
 // its output y and, training, the gradients of sum(y·r) with respect to x
-// and to each variable.
-func runRecurrent(t *testing.T, build func(b *Builder, x *graph.Node) *graph.Node, training bool, x []float32, dims [3]int, r []float32, vars []preset) (y []float32, grads [][]float32) {
+// and to each rnnVar.
+func runRNN(t *testing.T, build func(b *Builder, x *graph.Node) *graph.Node, training bool, x []float32, dims [3]int, r []float32, vars []rnnVar) (y []float32, grads [][]float32) {
 	t.Helper()
 	store := model.NewStore()
 	for _, v := range vars {
@@ -158,7 +158,7 @@ func testRNNMatchesPyTorch(t *testing.T) {
 			if c.Bidirectional {
 				l = &Bidirectional{Layer: spec.Component{Kind: c.Kind, Config: l}}
 			}
-			var vars []preset
+			var vars []rnnVar
 			var want [][]float64
 			names := []string{"x"}
 			for _, path := range slices.Sorted(func(yield func(string) bool) {
@@ -169,13 +169,13 @@ func testRNNMatchesPyTorch(t *testing.T) {
 				}
 			}) {
 				v := c.Variables[path]
-				vars = append(vars, preset{path, v.Dims, toF32(v.Value)})
+				vars = append(vars, rnnVar{path, v.Dims, toF32(v.Value)})
 				want = append(want, v.Grad)
 				names = append(names, path)
 			}
 			want = append([][]float64{c.DX}, want...)
 			for _, training := range []bool{false, true} {
-				y, grads := runRecurrent(t, l.Build, training, toF32(c.X), c.Dims, toF32(c.R), vars)
+				y, grads := runRNN(t, l.Build, training, toF32(c.X), c.Dims, toF32(c.R), vars)
 				if len(y) != len(c.Y) {
 					t.Fatalf("training=%v: %d outputs, want %d", training, len(y), len(c.Y))
 				}
@@ -371,15 +371,15 @@ func testRNNGradient(t *testing.T) {
 			G := ref.gates()
 			ref.kernel = toF64(randomF32(r, F*G*U, 0.7))
 			ref.recurrent = toF64(randomF32(r, U*G*U, 0.7))
-			vars := []preset{{"kernel", []int{F, G * U}, nil}, {"recurrent_kernel", []int{U, G * U}, nil}}
+			vars := []rnnVar{{"kernel", []int{F, G * U}, nil}, {"recurrent_kernel", []int{U, G * U}, nil}}
 			params := []*[]float64{&ref.kernel, &ref.recurrent}
 			if c.bias {
 				ref.bias = toF64(randomF32(r, G*U, 0.5))
 				if c.kind == "gru" && c.resetAfter {
 					ref.rb = toF64(randomF32(r, G*U, 0.5))
-					vars = append(vars, preset{"bias", []int{2, G * U}, nil})
+					vars = append(vars, rnnVar{"bias", []int{2, G * U}, nil})
 				} else {
-					vars = append(vars, preset{"bias", []int{G * U}, nil})
+					vars = append(vars, rnnVar{"bias", []int{G * U}, nil})
 				}
 			}
 			var mask *graph.Node
@@ -442,7 +442,7 @@ func testRNNGradient(t *testing.T) {
 				ny *= T
 			}
 			rw := randomF32(r, ny, 1)
-			y, grads := runRecurrent(t, build, true, x, dims, rw, vars)
+			y, grads := runRNN(t, build, true, x, dims, rw, vars)
 			xf := toF64(x)
 			if d, i := maxDiff(y, ref.forward(xf)); d > 1e-5 {
 				t.Fatalf("output %d differs from the reference by %g", i, d)
@@ -472,7 +472,7 @@ func testRNNGradient(t *testing.T) {
 			for _, p := range params {
 				want = append(want, numeric(*p))
 			}
-			if c.kind == "gru" && ref.rb != nil { // one [2, 3U] variable
+			if c.kind == "gru" && ref.rb != nil { // one [2, 3U] rnnVar
 				want = append(want[:3], append(want[3], want[4]...))
 			}
 			names := []string{"x", "kernel", "recurrent_kernel", "bias"}
@@ -501,16 +501,16 @@ func TestRNNDropoutAtInference(t *testing.T) {
 		{"simple_rnn", &SimpleRNN{Units: U, UseBias: true}, &SimpleRNN{Units: U, UseBias: true, Dropout: 0.5, RecurrentDropout: 0.5}},
 		{"lstm", &LSTM{Units: U, UseBias: true}, &LSTM{Units: U, UseBias: true, Dropout: 0.5, RecurrentDropout: 0.5}},
 	} {
-		want, _ := runRecurrent(t, c.plain.Build, false, x, dims, nil, nil)
-		got, _ := runRecurrent(t, c.dropped.Build, false, x, dims, nil, nil)
+		want, _ := runRNN(t, c.plain.Build, false, x, dims, nil, nil)
+		got, _ := runRNN(t, c.dropped.Build, false, x, dims, nil, nil)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: dropout changed the output at inference", c.name)
 		}
-		trained, _ := runRecurrent(t, c.dropped.Build, true, x, dims, rw, nil)
+		trained, _ := runRNN(t, c.dropped.Build, true, x, dims, rw, nil)
 		if slices.Equal(trained, want) {
 			t.Errorf("%s: dropout 0.5 left the training output unchanged", c.name)
 		}
-		plainTrained, _ := runRecurrent(t, c.plain.Build, true, x, dims, rw, nil)
+		plainTrained, _ := runRNN(t, c.plain.Build, true, x, dims, rw, nil)
 		if d, i := maxDiff(plainTrained, toF64(want)); d > 1e-6 {
 			t.Errorf("%s: training and inference outputs differ at %d by %g", c.name, i, d)
 		}

@@ -201,9 +201,11 @@ func (d *decoder) resolve(raws []rawLayer) []ModelLayer {
 			params = &yaml.Node{Kind: yaml.MappingNode, Line: r.kind.Line, Column: r.kind.Column}
 		}
 		d.via = r.via
-		if params.Kind == yaml.ScalarNode {
-			d.fail(params, r.path, "want the params of %s as a mapping, got %s", r.kind.Value, describe(params))
-		} else {
+		ok := true
+		if params.Kind != yaml.MappingNode {
+			params, ok = d.shorthand(r.kind, params, r.path, "layer")
+		}
+		if ok {
 			d.inlineComponent(r.kind, params, &l.Component, r.path, r.path, "layer", nil)
 		}
 		d.via = ""

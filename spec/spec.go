@@ -54,7 +54,16 @@ type Model struct {
 // Block documents a block's fields; decoding reads blocks from the YAML tree.
 type Block struct {
 	Params map[string]any `pipe:"params" doc:"the block's params and their defaults (null: the use must give it)"`
-	Layers []ModelLayer   `pipe:"layers,registry=layer" doc:"the block's layers; input names what the use reads, and the last layer is the block's output"`
+	Layers []BlockLayer   `pipe:"layers" doc:"the block's layers, as in model.layers; input names what the use reads, the last layer is the block's output, and $p stands for the use's value of param p"`
+}
+
+// BlockLayer documents an entry of a block's layers. Its params may be
+// $param references of any type, so the schema checks only its form.
+type BlockLayer struct{}
+
+// JSONSchema is a layer's name or a mapping (spec.SchemaDescriber).
+func (*BlockLayer) JSONSchema() map[string]any {
+	return map[string]any{"type": []string{"string", "object"}}
 }
 
 // Output is one output of a model: a layer, the loss it trains with and
