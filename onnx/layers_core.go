@@ -37,7 +37,7 @@ func exportDense(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	kernel, dims, err := b.weight(st, "kernel", st.In[0], l.Units)
+	kernel, dims, err := b.weight(st, "kernel", st.In[len(st.In)-1], l.Units)
 	if err != nil {
 		return x, err
 	}

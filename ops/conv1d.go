@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gomlx/gomlx/core/graph"
 )
@@ -95,4 +96,19 @@ func (*GlobalMaxPool1D) Params([]int) int { return 0 }
 
 func (*GlobalMaxPool1D) Build(_ *Builder, x *graph.Node) *graph.Node {
 	return graph.ReduceMax(x, 1)
+}
+
+// BuildMasked takes the maximum over the steps the mask keeps; an example
+// with every step masked gives 0.
+func (l *GlobalMaxPool1D) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	x, mask := xs[0], maskOf(masks)
+	if mask == nil {
+		return l.Build(b, x), nil
+	}
+	keep := graph.BroadcastToDims(graph.InsertAxes(mask, -1), x.Shape().Dimensions...)
+	lowest := graph.BroadcastToDims(graph.Scalar(x.Graph(), x.DType(), -math.MaxFloat32), x.Shape().Dimensions...)
+	y := graph.ReduceMax(graph.Where(keep, x, lowest), 1)
+	any := graph.GreaterThan(graph.ReduceSum(maskAs(mask, x.DType()), 1), graph.ScalarZero(x.Graph(), x.DType())) // [B]
+	any = graph.BroadcastToDims(graph.InsertAxes(any, -1), y.Shape().Dimensions...)
+	return graph.Where(any, y, graph.ZerosLike(y)), nil
 }

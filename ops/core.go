@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	Layers.Register("dense", "Fully connected layer: activation(x . kernel + bias) on a flat input.",
+	Layers.Register("dense", "Fully connected layer: activation(x . kernel + bias) on a flat input, or on every step of a (timesteps, features) sequence.",
 		func() Layer { return &Dense{Activation: "linear", UseBias: true} })
 	Layers.Register("dropout", "Sets a random fraction rate of its inputs to 0 during training and scales the rest by 1/(1-rate); does nothing at evaluation.",
 		func() Layer { return &Dropout{} })
@@ -46,14 +46,17 @@ func (l *Dense) weights() Weights {
 }
 
 func (l *Dense) OutputShape(in []int) ([]int, error) {
-	if len(in) != 1 {
-		return nil, fmt.Errorf("dense needs a flat input (one axis per example), got %d axes: add a flatten layer before it", len(in))
+	switch len(in) {
+	case 1:
+		return []int{l.Units}, nil
+	case 2: // a sequence: Keras' Dense on the last axis, the same weights at every step
+		return []int{in[0], l.Units}, nil
 	}
-	return []int{l.Units}, nil
+	return nil, fmt.Errorf("dense needs a flat input (one axis per example) or a sequence (timesteps, features), got %d axes: add a flatten layer before it", len(in))
 }
 
 func (l *Dense) Params(in []int) int {
-	n := in[0] * l.Units
+	n := in[len(in)-1] * l.Units
 	if l.UseBias {
 		n += l.Units
 	}
@@ -61,9 +64,14 @@ func (l *Dense) Params(in []int) int {
 }
 
 func (l *Dense) Build(b *Builder, x *graph.Node) *graph.Node {
-	in := x.Shape().Dimensions[1]
+	d := x.Shape().Dimensions
+	in := d[len(d)-1]
 	w := l.weights()
 	kernel := b.Kernel(w, "kernel", in, l.Units)
+	if len(d) == 3 { // every step of a sequence: [B·T, F] · kernel
+		y := matMul(graph.Reshape(x, d[0]*d[1], in), kernel)
+		return b.BiasActivation(w, graph.Reshape(y, d[0], d[1], l.Units), l.UseBias, l.Activation)
+	}
 	return b.BiasActivation(w, matMul(x, kernel), l.UseBias, l.Activation)
 }
 

@@ -83,6 +83,9 @@ func GraphOn(inputs []Input, layers []spec.ModelLayer) ([]Stage, spec.ErrorList)
 			return stages, append(errs, &spec.Error{Pos: l.Pos, Path: l.Path, Msg: l.ErrorVia(msg)})
 		}
 		st.NParams = st.Layer.Params(st.In)
+		if mp, ok := st.Layer.(MergeParams); ok && len(st.Ins) > 1 {
+			st.NParams = mp.MergeParams(st.Ins)
+		}
 		index[l.Name] = len(shapes)
 		shapes = append(shapes, st.Out)
 		stages = append(stages, st)
@@ -93,19 +96,20 @@ func GraphOn(inputs []Input, layers []spec.ModelLayer) ([]Stage, spec.ErrorList)
 func outputShape(st Stage) ([]int, error) {
 	m, merge := st.Layer.(Merge)
 	switch {
-	case merge && len(st.Ins) < 2:
-		return nil, fmt.Errorf("%s merges several inputs; name them with inputs: [a, b]", st.Kind)
-	case merge:
+	case merge && len(st.Ins) > 1:
 		return m.MergeShape(st.Ins)
 	case len(st.Ins) > 1:
 		return nil, fmt.Errorf("%s reads one input, got %d: merge them first (add, concatenate, ...)", st.Kind, len(st.Ins))
 	}
+	// A merge on one input answers for itself: add and the like say that
+	// they need several (merge.go's single), multi_head_attention attends
+	// to its one input.
 	return st.Layer.OutputShape(st.In)
 }
 
 // Build adds the stage to the graph on its inputs' values.
 func (st Stage) Build(b *Builder, xs []*graph.Node) *graph.Node {
-	if m, ok := st.Layer.(Merge); ok {
+	if m, ok := st.Layer.(Merge); ok && len(xs) > 1 {
 		return m.BuildMerge(b, xs)
 	}
 	return st.Layer.Build(b, xs[0])

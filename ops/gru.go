@@ -84,10 +84,18 @@ func (l *GRU) weights(b *Builder, features int) rnnWeights {
 }
 
 func (l *GRU) Build(b *Builder, x *graph.Node) *graph.Node {
-	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout}
-	xt, recMask := rnnInput(b, x, l.Units, o)
+	y, _ := l.BuildMasked(b, []*graph.Node{x}, nil)
+	return y
+}
+
+// BuildMasked runs the layer over the steps its input's mask keeps (see
+// stepMask).
+func (l *GRU) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	x := xs[0]
+	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout, maskOf(masks)}
+	xt, recMask, sm := rnnInput(b, x, l.Units, o)
 	cell := gruCell{act: rnnAct(l.Activation).or("tanh"), rec: rnnAct(l.RecurrentActivation).or("sigmoid"), resetAfter: l.ResetAfter}
-	return rnnOutput(rnnRun(xt, l.weights(b, x.Shape().Dimensions[2]), cell, recMask, l.ReturnSequences, b.Training), l.ReturnSequences)
+	return rnnOutput(rnnRun(xt, l.weights(b, x.Shape().Dimensions[2]), cell, recMask, sm, l.ReturnSequences, b.Training), l.ReturnSequences), rnnOutMask(o)
 }
 
 type gruCell struct {

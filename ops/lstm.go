@@ -105,17 +105,25 @@ func (l *LSTM) weights(b *Builder, features int) lstmWeights {
 }
 
 func (l *LSTM) Build(b *Builder, x *graph.Node) *graph.Node {
+	y, _ := l.BuildMasked(b, []*graph.Node{x}, nil)
+	return y
+}
+
+// BuildMasked runs the LSTM over the steps its input's mask keeps: a
+// masked step keeps the previous hidden and cell states (see stepMask).
+func (l *LSTM) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	x := xs[0]
 	w := l.weights(b, x.Shape().Dimensions[2])
-	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout}
-	xt, recMask := rnnInput(b, x, l.Units, o) // time-major: [T, B, F]
+	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout, maskOf(masks)}
+	xt, recMask, sm := rnnInput(b, x, l.Units, o) // time-major: [T, B, F]
 	f := lstmActs{act: rnnAct(l.Activation).or("tanh"), rec: rnnAct(l.RecurrentActivation).or("sigmoid")}
 	var y *graph.Node
 	if b.Training {
-		y = lstmTrain(xt, w, f, recMask, l.ReturnSequences)
+		y = lstmTrain(xt, w, f, recMask, sm, l.ReturnSequences)
 	} else {
-		y = lstmInfer(xt, w, f, l.ReturnSequences)
+		y = lstmInfer(xt, w, f, sm, l.ReturnSequences)
 	}
-	return rnnOutput(y, l.ReturnSequences)
+	return rnnOutput(y, l.ReturnSequences), rnnOutMask(o)
 }
 
 // lstmActs are an LSTM's activation (cell candidate, cell state in the
@@ -261,7 +269,7 @@ func stepIndex(g *graph.Graph, t int) *graph.Node { return graph.Const(g, []int3
 // has no gradient. Each step projects its own input ([x_t, h]·[kernel_k;
 // recurrent_k] + bias_k), so that no [T, B, 4U] tensor is made: evaluation
 // runs on batches of 500.
-func lstmInfer(xt *graph.Node, w lstmWeights, fn lstmActs, returnSequences bool) *graph.Node {
+func lstmInfer(xt *graph.Node, w lstmWeights, fn lstmActs, sm *stepMask, returnSequences bool) *graph.Node {
 	g := xt.Graph()
 	d := xt.Shape().Dimensions
 	steps, batch := d[0], d[1]
@@ -287,7 +295,8 @@ func lstmInfer(xt *graph.Node, w lstmWeights, fn lstmActs, returnSequences bool)
 	c, h := zero, zero
 	hs := make([]*graph.Node, steps)
 	for t := range steps {
-		c, h = cell(row(xt, stepIndex(g, t)), h, c)
+		c2, h2 := cell(row(xt, stepIndex(g, t)), h, c)
+		c, h = sm.blend(t, c2, c), sm.blend(t, h2, h)
 		hs[t] = h
 	}
 	if returnSequences {
@@ -324,8 +333,9 @@ func chunkBounds(steps, size int) []int {
 }
 
 // lstmForwardUnrolled runs the T steps as T copies of the cell in the graph;
-// recMask is the recurrent dropout mask [B, U] (nil without).
-func lstmForwardUnrolled(xw gates, w lstmWeights, fn lstmActs, recMask *graph.Node, returnSequences bool) lstmTape {
+// recMask is the recurrent dropout mask [B, U] (nil without), sm the step
+// mask (nil without).
+func lstmForwardUnrolled(xw gates, w lstmWeights, fn lstmActs, recMask *graph.Node, sm *stepMask, returnSequences bool) lstmTape {
 	g := xw[0].Graph()
 	dt := xw[0].DType()
 	d := xw[0].Shape().Dimensions
@@ -349,7 +359,9 @@ func lstmForwardUnrolled(xw gates, w lstmWeights, fn lstmActs, recMask *graph.No
 		if recMask != nil {
 			hrs[t] = graph.Mul(hiddens[t], recMask)
 		}
-		act[t], cells[t+1], hiddens[t+1] = lstmCell(x, hrs[t], cells[t], rec, fn)
+		var c2, h2 *graph.Node
+		act[t], c2, h2 = lstmCell(x, hrs[t], cells[t], rec, fn)
+		cells[t+1], hiddens[t+1] = sm.blend(t, c2, cells[t]), sm.blend(t, h2, hiddens[t])
 	}
 	tape := lstmTape{y: hiddens[steps], chunks: chunkBounds(steps, gradChunk)}
 	if returnSequences {
@@ -370,10 +382,15 @@ func lstmForwardUnrolled(xw gates, w lstmWeights, fn lstmActs, recMask *graph.No
 			if returnSequences {
 				dh = graph.Add(dh, row(dy, stepIndex(g, t)))
 			}
-			dz[t], dh, dc = lstmCellBackward(dh, dc, act[t], cells[t+1], cells[t], recT, k, fn)
+			// A masked step's cell gets no gradient (so cells[t+1], not its
+			// output then, is not read); the states' pass straight through.
+			dhCell, dhCarried := sm.split(t, dh)
+			dcCell, dcCarried := sm.split(t, dc)
+			dz[t], dh, dc = lstmCellBackward(dhCell, dcCell, act[t], cells[t+1], cells[t], recT, k, fn)
 			if recMask != nil {
 				dh = graph.Mul(dh, recMask)
 			}
+			dh, dc = sum(dhCarried, dh), sum(dcCarried, dc)
 		}
 		out := make([]*graph.Node, len(tape.chunks)-1)
 		for i := range out {
@@ -408,7 +425,7 @@ func sum(a, b *graph.Node) *graph.Node {
 // lstmTrain runs the recurrence keeping what backpropagation through time
 // needs, and attaches the hand-written gradient. xt is [T, B, F]; the
 // result is [T, B, U] with returnSequences, else [B, U].
-func lstmTrain(xt *graph.Node, w lstmWeights, fn lstmActs, recMask *graph.Node, returnSequences bool) *graph.Node {
+func lstmTrain(xt *graph.Node, w lstmWeights, fn lstmActs, recMask *graph.Node, sm *stepMask, returnSequences bool) *graph.Node {
 	xd := xt.Shape().Dimensions
 	batch, features := xd[1], xd[2]
 	units := w.recurrent.Shape().Dimensions[0]
@@ -416,7 +433,7 @@ func lstmTrain(xt *graph.Node, w lstmWeights, fn lstmActs, recMask *graph.Node, 
 	ws := w.stopGradient()
 	xs := graph.StopGradient(xt)
 	xw := lstmProject(xs, ws.blocks())
-	tape := lstmForwardUnrolled(xw, ws, fn, recMask, returnSequences)
+	tape := lstmForwardUnrolled(xw, ws, fn, recMask, sm, returnSequences)
 	inputs := []*graph.Node{xt, w.kernel, w.recurrent}
 	if w.bias != nil {
 		inputs = append(inputs, w.bias)

@@ -194,7 +194,8 @@ func testRNNMatchesPyTorch(t *testing.T) {
 
 // refRNN is a float64 reference of the recurrent cells with Keras'
 // layouts and options: kind gru (with resetAfter or not), simple_rnn or
-// lstm; mask is the recurrent dropout mask [B, U] (nil without).
+// lstm; mask is the recurrent dropout mask [B, U] (nil without), steps
+// the input's mask [B, T] (nil without): a masked step keeps the states.
 type refRNN struct {
 	kind                        string
 	resetAfter, backwards, seqs bool
@@ -202,6 +203,7 @@ type refRNN struct {
 	b, t, f, u                  int
 	kernel, recurrent, bias, rb []float64 // rb: the GRU's recurrent bias with reset_after
 	mask                        []float64
+	steps                       []bool
 }
 
 func refAct(name string, x float64) float64 {
@@ -243,6 +245,12 @@ func (w *refRNN) forward(x []float64) []float64 {
 			src := t
 			if w.backwards {
 				src = T - 1 - t
+			}
+			if w.steps != nil && !w.steps[b*T+src] {
+				if w.seqs {
+					copy(out[(b*T+t)*U:], h)
+				}
+				continue
 			}
 			xt := x[(b*T+src)*F : (b*T+src+1)*F]
 			hr := slices.Clone(h)
@@ -340,6 +348,15 @@ func testRNNGradient(t *testing.T) {
 			config{"lstm relu linear", "lstm", false, true, false, false, seq, "relu", "linear"},
 		)
 	}
+	// The same with a mask of the input's steps (padded at the front of
+	// the first example, holes in the second): the name says so.
+	for _, c := range slices.Clone(configs) {
+		if c.mask || c.name == "gru" || c.name == "lstm relu linear" {
+			c.name += " padded"
+			configs = append(configs, c)
+		}
+	}
+	steps := []bool{false, false, true, true, true, true, false, true, true, false}
 	for _, c := range configs {
 		name := c.name
 		if c.seq {
@@ -347,6 +364,10 @@ func testRNNGradient(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			ref := &refRNN{kind: c.kind, resetAfter: c.resetAfter, backwards: c.back, seqs: c.seq, act: c.act, rec: c.rec, b: B, t: T, f: F, u: U}
+			padded := strings.HasSuffix(c.name, " padded")
+			if padded {
+				ref.steps = steps
+			}
 			G := ref.gates()
 			ref.kernel = toF64(randomF32(r, F*G*U, 0.7))
 			ref.recurrent = toF64(randomF32(r, U*G*U, 0.7))
@@ -398,18 +419,21 @@ func testRNNGradient(t *testing.T) {
 					mask = graph.Const(b.Graph, tensors.FromFlatDataAndDimensions(maskData, B, U))
 				}
 				o := rnnOptions{returnSequences: c.seq, goBackwards: c.back}
-				xt, _ := rnnInput(b, xn, U, o)
+				if padded {
+					o.mask = graph.Const(b.Graph, tensors.FromFlatDataAndDimensions(steps, B, T))
+				}
+				xt, _, sm := rnnInput(b, xn, U, o)
 				var y *graph.Node
 				switch c.kind {
 				case "gru":
 					l := &GRU{Units: U, UseBias: c.bias, ResetAfter: c.resetAfter}
-					y = rnnRun(xt, l.weights(b, F), gruCell{rnnAct(c.act), rnnAct(c.rec), c.resetAfter}, mask, c.seq, true)
+					y = rnnRun(xt, l.weights(b, F), gruCell{rnnAct(c.act), rnnAct(c.rec), c.resetAfter}, mask, sm, c.seq, true)
 				case "simple_rnn":
 					l := &SimpleRNN{Units: U, UseBias: c.bias}
-					y = rnnRun(xt, l.weights(b, F), simpleCell{rnnAct(c.act)}, mask, c.seq, true)
+					y = rnnRun(xt, l.weights(b, F), simpleCell{rnnAct(c.act)}, mask, sm, c.seq, true)
 				case "lstm":
 					l := &LSTM{Units: U, UseBias: c.bias}
-					y = lstmTrain(xt, l.weights(b, F), lstmActs{rnnAct(c.act), rnnAct(c.rec)}, mask, c.seq)
+					y = lstmTrain(xt, l.weights(b, F), lstmActs{rnnAct(c.act), rnnAct(c.rec)}, mask, sm, c.seq)
 				}
 				return rnnOutput(y, c.seq)
 			}

@@ -121,7 +121,8 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 		if shards > 1 {
 			part = graph.Slice(x, graph.AxisRange(k*n/shards, (k+1)*n/shards))
 		}
-		values := m.plan.inputValues(part) // the inputs, then each stage's output
+		values := m.plan.inputValues(part)        // the inputs, then each stage's output
+		masks := make([]*graph.Node, len(values)) // the values' masks (ops.MaskedLayer); nil for none
 		for i, st := range m.plan.Stages {
 			pen := &penalties
 			if k > 0 {
@@ -129,10 +130,12 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 			}
 			b := &ops.Builder{Graph: x.Graph(), Scope: layerScope(scope, st.Name, k), Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen, Updates: &updates}
 			xs := make([]*graph.Node, len(st.From))
+			ms := make([]*graph.Node, len(st.From))
 			for j, f := range st.From {
-				xs[j] = values[f]
+				xs[j], ms[j] = values[f], masks[f]
 			}
-			values = append(values, st.Build(b, xs))
+			y, mask := st.BuildMasked(b, xs, ms)
+			values, masks = append(values, y), append(masks, mask)
 		}
 		for h, head := range heads {
 			parts[h] = append(parts[h], values[len(m.plan.Inputs)+head.Stage])
