@@ -99,6 +99,7 @@ func numbered(base string, n int) string {
 // rawLayer splits an entry into its kind, params and the keys beside them.
 func (d *decoder) rawLayer(n *yaml.Node, path string) (r rawLayer, repeat int, ok bool) {
 	r.path = path
+	d.pos[path] = d.at(n)
 	if n.Kind == yaml.ScalarNode {
 		r.kind = n
 		return r, 0, true
