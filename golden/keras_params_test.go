@@ -20,6 +20,12 @@ func TestKerasParamTotals(t *testing.T) {
 		{"../specs/mnist_lenet5.yaml", 61_706, 0},
 		{"../specs/cifar10_vgg_bn.yaml", 551_722, 1_152},
 		{"../specs/cifar10_resnet20.yaml", 273_066, 1_376},
+		{"../specs/mnist_denoising_autoencoder.yaml", 178_001, 0},
+		{"../specs/imdb_transformer.yaml", 657_758, 0},
+		{"../specs/imdb_cnn_lstm.yaml", 2_638_895, 0},
+		{"../specs/imdb_bidirectional_lstm.yaml", 2_658_945, 0},
+		{"../specs/imdb_fasttext.yaml", 1_000_051, 0},
+		{"../specs/mnist_irnn.yaml", 11_210, 0},
 	} {
 		p, err := pipeline.Load(c.spec)
 		if err != nil {

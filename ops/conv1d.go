@@ -61,24 +61,22 @@ func (l *Conv1D) Params(in []int) int {
 	return n
 }
 
+// Build runs the convolution as a conv2d over one row (the kernel [k, cin,
+// filters] as [1, k, cin, filters]), on conv2d's lowerings to matrix
+// products: GoMLX's own Convolve is generic scalar code on the Go backend,
+// several times slower.
 func (l *Conv1D) Build(b *Builder, x *graph.Node) *graph.Node {
-	cin := x.Shape().Dimensions[2]
+	dims := x.Shape().Dimensions
+	cin := dims[2]
 	kernel := b.Kernel(l.Weights, "kernel", l.Kernel, cin, l.Filters)
-	conv := graph.Convolve(x, kernel).StridePerAxis(l.Strides)
-	if d := max(l.DilationRate, 1); d > 1 {
-		conv = conv.DilationPerAxis(d)
-	}
+	d := max(l.DilationRate, 1)
+	n := windowOut(dims[1], l.span(), l.Strides, l.Padding)
+	row := graph.Reshape(x, dims[0], 1, dims[1], cin)
 	if l.Padding == "same" {
-		// Keras' (TensorFlow's) split, the extra step at the end. GoMLX's
-		// PadSame pads span-1 whatever the stride: the same with stride 1,
-		// windows shifted against Keras' with larger strides.
-		n, k := windowOut(x.Shape().Dimensions[1], l.span(), l.Strides, "same"), l.span()
-		total := max((n-1)*l.Strides+k-x.Shape().Dimensions[1], 0)
-		conv = conv.PaddingPerDim([][2]int{{total / 2, total - total/2}})
-	} else {
-		conv = conv.NoPadding()
+		row = padSame(row, 1, n, 1, l.span(), 1, l.Strides)
 	}
-	return b.BiasActivation(l.Weights, conv.Done(), l.UseBias, l.Activation)
+	y := conv2d(row, graph.Reshape(kernel, 1, l.Kernel, cin, l.Filters), 1, l.Kernel, 1, l.Strides, 1, d, 1, n, l.Filters)
+	return b.BiasActivation(l.Weights, graph.Reshape(y, dims[0], n, l.Filters), l.UseBias, l.Activation)
 }
 
 // GlobalMaxPool1D is Keras' GlobalMaxPooling1D: (timesteps, channels) ->
