@@ -102,15 +102,16 @@ func PeakRSSMB() float64 { return float64(pipeline.PeakRSS()) / (1 << 20) }
 
 // Options say how to run the whole table.
 type Options struct {
-	Self    []string      // the command that measures one model: Self + [--one SPEC ...]
-	Backend string        // passed to each measurement; "" for the default
-	Threads int           // pipe's GOMAXPROCS, and the reference's threads
-	Trials  int           // trials of each side, alternating
-	MinTime time.Duration // each phase of a measurement runs at least this long
-	Steps   int           // > 0: timed steps of each phase instead of MinTime
-	Start   bool          // measure the start-up from the data, cold and from the cache
-	Ref     Reference
-	Log     io.Writer // progress, one line per measurement; nil for none
+	Self     []string      // the command that measures one model: Self + [--one SPEC ...]
+	Backend  string        // passed to each measurement; "" for the default
+	Threads  int           // pipe's GOMAXPROCS, and the reference's threads
+	Trials   int           // trials of each side, alternating
+	MinTime  time.Duration // each phase of a measurement runs at least this long
+	Steps    int           // > 0: timed steps of each phase instead of MinTime
+	MinSteps int           // and at least this many
+	Start    bool          // measure the start-up from the data, cold and from the cache
+	Ref      Reference
+	Log      io.Writer // progress, one line per measurement; nil for none
 }
 
 // Result is one target's trials on both sides.
@@ -206,7 +207,7 @@ func (o Options) child(v any, args ...string) error {
 func (o Options) pipe(t Target) (Line, error) {
 	var line Line
 	err := o.child(&line, "--one", t.Spec, "--batch", strconv.Itoa(t.Batch),
-		"--steps", strconv.Itoa(o.Steps), "--min-time", o.MinTime.String())
+		"--steps", strconv.Itoa(o.Steps), "--min-steps", strconv.Itoa(o.MinSteps), "--min-time", o.MinTime.String())
 	if err == nil && line.Batch == 0 {
 		err = fmt.Errorf("%s bench --one %s printed no measurement", o.Self[0], t.Spec)
 	}

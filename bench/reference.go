@@ -131,7 +131,8 @@ func (r Reference) Probe(threads int) (*Info, error) {
 // Measure runs the reference's model t.Name in a process of its own.
 func (r Reference) Measure(t Target, o Options) (TorchLine, error) {
 	args := []string{t.Name, "--threads", strconv.Itoa(o.Threads), "--batch", strconv.Itoa(t.Batch),
-		"--steps", strconv.Itoa(o.Steps), "--min-time", strconv.FormatFloat(o.MinTime.Seconds(), 'f', -1, 64),
+		"--steps", strconv.Itoa(o.Steps), "--min-steps", strconv.Itoa(o.MinSteps),
+		"--min-time", strconv.FormatFloat(o.MinTime.Seconds(), 'f', -1, 64),
 		"--optimizer", t.Optimizer, "--lr", strconv.FormatFloat(t.LR, 'g', -1, 64)}
 	out, err := r.run(args...)
 	if err != nil {

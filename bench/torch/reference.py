@@ -206,7 +206,10 @@ def multiply_adds(model, x):
 
 def conv_kernels(model, x):
     """The ATen convolution kernels one forward pass calls (oneDNN's is
-    mkldnn_convolution; _slow_conv2d_forward is im2col and BLAS)."""
+    mkldnn_convolution; _slow_conv2d_forward is im2col and BLAS), at the
+    batch size measured, since PyTorch's choice depends on it."""
+    if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        return []
     with torch.no_grad(), torch.autograd.profiler.profile() as prof:
         model(x)
     names = {e.name for e in prof.function_events}

@@ -17,7 +17,7 @@ import (
 
 func benchCmd(g *globalFlags) *cobra.Command {
 	var one, oneStart, start bool
-	var batch, steps, trials int
+	var batch, steps, minSteps, trials int
 	var minTime time.Duration
 	var profile string
 	o := bench.Options{}
@@ -38,7 +38,7 @@ func benchCmd(g *globalFlags) *cobra.Command {
 				if oneStart {
 					return benchStart(cmd, g, args[0])
 				}
-				return benchOne(cmd, g, args[0], pipeline.BenchOptions{Batch: batch, Steps: steps, MinSteps: 2, MinTime: minTime}, profile)
+				return benchOne(cmd, g, args[0], pipeline.BenchOptions{Batch: batch, Steps: steps, MinSteps: minSteps, MinTime: minTime}, profile)
 			}
 			if len(args) == 0 {
 				args = bench.Models
@@ -62,7 +62,7 @@ func benchCmd(g *globalFlags) *cobra.Command {
 			for _, s := range g.sets {
 				o.Self = append(o.Self, "--set", s)
 			}
-			o.Backend, o.Threads, o.Trials, o.Steps, o.MinTime, o.Start = cmp.Or(g.backend, pipeline.DefaultBackend), runtime.GOMAXPROCS(0), trials, steps, minTime, start
+			o.Backend, o.Threads, o.Trials, o.Steps, o.MinSteps, o.MinTime, o.Start = cmp.Or(g.backend, pipeline.DefaultBackend), runtime.GOMAXPROCS(0), trials, steps, minSteps, minTime, start
 			if o.Ref.Script == "" {
 				wd, _ := os.Getwd()
 				exe, _ := os.Executable()
@@ -88,7 +88,8 @@ func benchCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&profile, "cpuprofile", "", "with --one: write a CPU profile (go tool pprof)")
 	cmd.Flags().IntVar(&batch, "batch", 0, "batch size (default: the spec's)")
 	cmd.Flags().IntVar(&steps, "steps", 0, "timed steps of training, evaluation and prediction (default: by --min-time)")
-	cmd.Flags().DurationVar(&minTime, "min-time", 2*time.Second, "each of training, evaluation and prediction runs at least this long (and 2 steps)")
+	cmd.Flags().DurationVar(&minTime, "min-time", 2*time.Second, "each of training, evaluation and prediction runs at least this long")
+	cmd.Flags().IntVar(&minSteps, "min-steps", 2, "and at least this many steps (1 for the slow recurrent models)")
 	cmd.Flags().IntVar(&trials, "trials", 5, "trials of each side, alternating; the table shows their median and spread")
 	cmd.Flags().BoolVar(&start, "start", true, "measure the start-up from the data to the first step, without and with the Arrow cache (needs the datasets)")
 	cmd.Flags().StringVar(&o.Ref.Script, "torch", "", "the PyTorch reference script (default: "+bench.ScriptPath+" in the repository around the working directory or the binary, else the copy built into pipe)")
