@@ -89,7 +89,7 @@ func benchCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().IntVar(&batch, "batch", 0, "batch size (default: the spec's)")
 	cmd.Flags().IntVar(&steps, "steps", 0, "timed steps of training, evaluation and prediction (default: by --min-time)")
 	cmd.Flags().DurationVar(&minTime, "min-time", 2*time.Second, "each of training, evaluation and prediction runs at least this long")
-	cmd.Flags().IntVar(&minSteps, "min-steps", 2, "and at least this many steps (1 for the slow recurrent models)")
+	cmd.Flags().IntVar(&minSteps, "min-steps", 2, "each phase also runs at least this many steps (1 suits the slow recurrent models)")
 	cmd.Flags().IntVar(&trials, "trials", 5, "trials of each side, alternating; the table shows their median and spread")
 	cmd.Flags().BoolVar(&start, "start", true, "measure the start-up from the data to the first step, without and with the Arrow cache (needs the datasets)")
 	cmd.Flags().StringVar(&o.Ref.Script, "torch", "", "the PyTorch reference script (default: "+bench.ScriptPath+" in the repository around the working directory or the binary, else the copy built into pipe)")
