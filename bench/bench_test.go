@@ -184,21 +184,24 @@ func TestDefaultScript(t *testing.T) {
 	os.MkdirAll(filepath.Join(repo, "bench/torch"), 0o755)
 	os.WriteFile(filepath.Join(repo, ScriptPath), []byte("# here"), 0o644)
 	os.MkdirAll(filepath.Join(repo, "cmd/pipe"), 0o755)
-	got, err := DefaultScript(filepath.Join(repo, "cmd/pipe"), "/nonexistent/bin/pipe")
+	got, _, err := DefaultScript(filepath.Join(repo, "cmd/pipe"), "/nonexistent/bin/pipe")
 	if err != nil || got != filepath.Join(repo, ScriptPath) {
 		t.Errorf("from inside the repository: %q, %v", got, err)
 	}
-	got, err = DefaultScript(t.TempDir(), filepath.Join(repo, "pipe"))
+	got, _, err = DefaultScript(t.TempDir(), filepath.Join(repo, "pipe"))
 	if err != nil || got != filepath.Join(repo, ScriptPath) {
 		t.Errorf("beside the binary: %q, %v", got, err)
 	}
-	got, err = DefaultScript(t.TempDir(), "/nonexistent/bin/pipe")
+	got, done, err := DefaultScript(t.TempDir(), "/nonexistent/bin/pipe")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.Remove(got)
 	if b, _ := os.ReadFile(got); !bytes.Equal(b, script) {
 		t.Errorf("outside a repository: %s does not hold the built-in script", got)
+	}
+	done()
+	if _, err := os.Stat(got); err == nil {
+		t.Errorf("%s is left behind", got)
 	}
 }
 

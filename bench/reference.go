@@ -63,8 +63,8 @@ const install = "install it with apt-get install -y python3-torch libopenblas0-p
 // DefaultScript finds the reference: ScriptPath in the repository around
 // dir (dir or a folder above it holding go.mod), then beside the binary
 // exe (in a folder above it), else the copy built into the binary, written
-// to a temporary file.
-func DefaultScript(dir, exe string) (string, error) {
+// to a temporary file that done removes.
+func DefaultScript(dir, exe string) (path string, done func(), err error) {
 	for _, start := range []string{dir, filepath.Dir(exe)} {
 		if start == "." || start == "" {
 			continue
@@ -72,7 +72,7 @@ func DefaultScript(dir, exe string) (string, error) {
 		for d := start; ; d = filepath.Dir(d) {
 			p := filepath.Join(d, ScriptPath)
 			if _, err := os.Stat(p); err == nil {
-				return p, nil
+				return p, func() {}, nil
 			}
 			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil || filepath.Dir(d) == d {
 				break
@@ -81,13 +81,15 @@ func DefaultScript(dir, exe string) (string, error) {
 	}
 	f, err := os.CreateTemp("", "pipe-bench-reference-*.py")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer f.Close()
+	done = func() { os.Remove(f.Name()) }
 	if _, err := f.Write(script); err != nil {
-		return "", err
+		done()
+		return "", nil, err
 	}
-	return f.Name(), nil
+	return f.Name(), done, nil
 }
 
 // run runs the script with args and returns its stdout, or why it failed:

@@ -66,10 +66,12 @@ func benchCmd(g *globalFlags) *cobra.Command {
 			if o.Ref.Script == "" {
 				wd, _ := os.Getwd()
 				exe, _ := os.Executable()
-				var err error
-				if o.Ref.Script, err = bench.DefaultScript(wd, exe); err != nil {
+				script, done, err := bench.DefaultScript(wd, exe)
+				if err != nil {
 					return err
 				}
+				defer done()
+				o.Ref.Script = script
 			}
 			if !g.quiet {
 				o.Log = cmd.ErrOrStderr()
