@@ -128,13 +128,19 @@ type Result struct {
 
 // Run measures every target Trials times, alternating pipe's and the
 // reference's processes. info is the reference's, nil when it is missing
-// (then every result says why).
+// (then every result says why); each trial after the first measures its
+// ceiling again, into info.Ceilings.
 func Run(o Options, targets []Target, info *Info) []*Result {
 	results := make([]*Result, len(targets))
 	for i, t := range targets {
 		results[i] = &Result{Target: t, HasRef: info != nil && slices.Contains(info.Models, t.Name)}
 	}
 	for trial := 1; trial <= max(o.Trials, 1); trial++ {
+		if trial > 1 && info != nil {
+			if again, err := o.Ref.Probe(o.Threads); err == nil {
+				info.Ceilings = append(info.Ceilings, again.CeilingGFLOPS)
+			}
+		}
 		for _, r := range results {
 			if r.PipeErr == nil {
 				line, err := o.pipe(r.Target)

@@ -139,7 +139,10 @@ esac`)
 	}
 	want := []string{"torch --info",
 		"pipe a.yaml", "start a.yaml", "start a.yaml", "torch mnist_cnn", "pipe b.yaml", "start b.yaml", "start b.yaml",
-		"pipe a.yaml", "start a.yaml", "start a.yaml", "torch mnist_cnn", "pipe b.yaml", "start b.yaml", "start b.yaml"}
+		"torch --info", "pipe a.yaml", "start a.yaml", "start a.yaml", "torch mnist_cnn", "pipe b.yaml", "start b.yaml", "start b.yaml"}
+	if !slices.Equal(info.Ceilings, []float64{150.5, 150.5}) {
+		t.Errorf("ceilings %v, want one per trial", info.Ceilings)
+	}
 	if !slices.Equal(order, want) {
 		t.Errorf("calls:\n%s\nwant\n%s", strings.Join(order, "\n"), strings.Join(want, "\n"))
 	}

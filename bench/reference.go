@@ -35,6 +35,10 @@ type Info struct {
 	Threads       int      `json:"threads"`
 	CeilingGFLOPS float64  `json:"ceiling_gflops"`
 	Models        []string `json:"models"`
+
+	// Ceilings are CeilingGFLOPS of this probe and of one more at the
+	// start of each further trial (Run): the load can change in between.
+	Ceilings []float64 `json:"-"`
 }
 
 // TorchLine is one measurement of the reference.
@@ -127,6 +131,7 @@ func (r Reference) Probe(threads int) (*Info, error) {
 	if err := json.Unmarshal(out, &info); err != nil {
 		return nil, fmt.Errorf("%s --info: %v", r.Script, err)
 	}
+	info.Ceilings = []float64{info.CeilingGFLOPS}
 	return &info, nil
 }
 

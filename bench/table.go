@@ -146,7 +146,12 @@ func WriteTable(w io.Writer, h Header, results []*Result) {
 			flush = "not flushed (torch.set_flush_denormal is not supported on this CPU)"
 		}
 		fmt.Fprintf(w, "Denormals: PyTorch's %s; pipe's recurrent layers flush gradients below 1e-27 to zero in the graph (ops/lstm.go flushBelow), and Go leaves the CPU's own flush mode off\n", flush)
-		fmt.Fprintf(w, "Ceiling: PyTorch float32 matmul of 2048x2048 matrices on %d threads, %.1f GFLOP/s\n", h.Info.Threads, h.Info.CeilingGFLOPS)
+		ceiling := Of(h.Info.Ceilings)
+		if ceiling.N == 0 {
+			ceiling = Of([]float64{h.Info.CeilingGFLOPS})
+		}
+		fmt.Fprintf(w, "Ceiling: PyTorch float32 matmul of 2048x2048 matrices on %d threads, %s GFLOP/s\n", h.Info.Threads,
+			ceiling.Format(func(v float64) string { return fmt.Sprintf("%.1f", v) }))
 	} else {
 		fmt.Fprintf(w, "PyTorch: %v; pipe's numbers only\n", h.InfoErr)
 	}
