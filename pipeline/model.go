@@ -296,15 +296,9 @@ func run(exec *model.Exec, split *data.Split, idx []int) ([]float64, error) {
 // Outputs returns the model's output for every example of split, without
 // dropout, flattened example after example.
 func (m *Model) Outputs(split *data.Split) ([]float32, error) {
-	if m.predict == nil {
-		var err error
-		m.predict, err = model.NewExec(m.backend, m.store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-			outs, _ := m.forward(scope, x, false)
-			return outs[0]
-		})
-		if err != nil {
-			return nil, err
-		}
+	predict, err := m.predictExec()
+	if err != nil {
+		return nil, err
 	}
 	var all []float32
 	n := split.Len()
@@ -314,7 +308,7 @@ func (m *Model) Outputs(split *data.Split) ([]float32, error) {
 		for i := from; i < min(from+batch, n); i++ {
 			idx = append(idx, i)
 		}
-		out, err := m.predict.Call1(batchTensor(&split.X, idx))
+		out, err := predict.Call1(batchTensor(&split.X, idx))
 		if err != nil {
 			return nil, err
 		}
