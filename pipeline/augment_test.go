@@ -249,8 +249,29 @@ func TestAugmentRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() != 8*(96+6)+6 || b.Dy() != 2*(96+6)+6 {
-		t.Errorf("augment.png is %dx%d", b.Dx(), b.Dy())
+	// rundir's image grid: 10-pixel margins, a title line and a line of
+	// column titles (16 pixels each), images 4 times their size 6 pixels
+	// apart: two columns ("original", "augmented") of 128 pixels, eight
+	// rows of 128.
+	const margin, top, side, gap = 10, 10 + 2*16 + 6, 4 * 32, 6
+	if b := img.Bounds(); b.Dx() != 2*margin+2*side+gap || b.Dy() != 2*margin+2*16+8*(side+gap) {
+		t.Fatalf("augment.png is %dx%d", b.Dx(), b.Dy())
+	}
+	// Each row: the original on the left, its augmented copy on the
+	// right, not blank, and (the recipe moves every image) not the same.
+	for r := range 8 {
+		y0 := top + r*(side+gap)
+		same, flat := true, true
+		for y := y0; y < y0+side; y++ {
+			for x := margin; x < margin+side; x++ {
+				o, a := img.At(x, y), img.At(x+side+gap, y)
+				same = same && o == a
+				flat = flat && o == img.At(margin, y0)
+			}
+		}
+		if same || flat {
+			t.Errorf("augment.png row %d: augmented the same as the original %v, original of one colour %v", r, same, flat)
+		}
 	}
 
 	// The statistics: those of the whole training split (50,000 images,
