@@ -336,18 +336,8 @@ func testLSTMGradient(t *testing.T) {
 			}
 			return s
 		}
-		const eps = 1e-6
 		for k, p := range [][]float64{xf, w.kernel, w.recurrent, w.bias} {
-			numeric := make([]float64, len(p))
-			for i := range p {
-				old := p[i]
-				p[i] = old + eps
-				up := loss()
-				p[i] = old - eps
-				down := loss()
-				p[i] = old
-				numeric[i] = (up - down) / (2 * eps)
-			}
+			numeric := finiteDiff(p, loss)
 			if d, i := maxDiff(grads[k], numeric); d > 1e-4 {
 				t.Errorf("return_sequences=%v: d%s[%d] = %v, finite differences %v", seqs, names[k], i, grads[k][i], numeric[i])
 			}

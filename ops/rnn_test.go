@@ -118,6 +118,24 @@ func runGrads(t *testing.T, store *model.Store, b *Builder, build func(b *Builde
 	return y, grads
 }
 
+// finiteDiff is the gradient of loss with respect to p by central finite
+// differences: loss reads p, which each step changes by ±1e-6 and puts
+// back.
+func finiteDiff(p []float64, loss func() float64) []float64 {
+	const eps = 1e-6
+	out := make([]float64, len(p))
+	for i := range p {
+		old := p[i]
+		p[i] = old + eps
+		up := loss()
+		p[i] = old - eps
+		down := loss()
+		p[i] = old
+		out[i] = (up - down) / (2 * eps)
+	}
+	return out
+}
+
 func toF32(x []float64) []float32 {
 	out := make([]float32, len(x))
 	for i, v := range x {
@@ -466,23 +484,9 @@ func testRNNGradient(t *testing.T) {
 				}
 				return s
 			}
-			numeric := func(p []float64) []float64 {
-				const eps = 1e-6
-				out := make([]float64, len(p))
-				for i := range p {
-					old := p[i]
-					p[i] = old + eps
-					up := loss()
-					p[i] = old - eps
-					down := loss()
-					p[i] = old
-					out[i] = (up - down) / (2 * eps)
-				}
-				return out
-			}
-			want := [][]float64{numeric(xf)}
+			want := [][]float64{finiteDiff(xf, loss)}
 			for _, p := range params {
-				want = append(want, numeric(*p))
+				want = append(want, finiteDiff(*p, loss))
 			}
 			if c.kind == "gru" && ref.rb != nil { // one [2, 3U] rnnVar
 				want = append(want[:3], append(want[3], want[4]...))
