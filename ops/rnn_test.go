@@ -70,27 +70,39 @@ type rnnVar struct {
 func runRNN(t *testing.T, build func(b *Builder, x *graph.Node) *graph.Node, training bool, x []float32, dims [3]int, r []float32, vars []rnnVar) (y []float32, grads [][]float32) {
 	t.Helper()
 	store := model.NewStore()
+	var paths []string
 	for _, v := range vars {
 		if _, err := store.CreateVariable("/layer/"+v.path, tensors.FromFlatDataAndDimensions(slices.Clone(v.data), v.dims...)); err != nil {
 			t.Fatal(err)
 		}
+		paths = append(paths, v.path)
 	}
+	return runGrads(t, store, &Builder{Training: training, Seed: 5, Index: 1}, build, x, dims, r, paths)
+}
+
+// runGrads builds build in scope "layer" of store with b (its Training,
+// Seed and Index), runs it on x [B, T, F] and returns its output y and,
+// training, the gradients of sum(y·r) with respect to x and to the
+// variables at the paths wrt under "layer" (preset in store, or made by
+// build).
+func runGrads(t *testing.T, store *model.Store, b *Builder, build func(b *Builder, x *graph.Node) *graph.Node, x []float32, dims [3]int, r []float32, wrt []string) (y []float32, grads [][]float32) {
+	t.Helper()
 	exec, err := model.NewExec(backend(t), store, func(s *model.Scope, xn *graph.Node) []*graph.Node {
 		g := xn.Graph()
 		s.SetTraining(g, true)
-		ls := s.In("layer")
-		b := &Builder{Graph: g, Scope: ls, Training: training, Seed: 5, Index: 1}
-		y := build(b, xn)
-		if !training {
+		lb := *b
+		lb.Graph, lb.Scope = g, s.In("layer")
+		y := build(&lb, xn)
+		if !b.Training {
 			return []*graph.Node{y}
 		}
-		wrt := []*graph.Node{xn}
-		for _, v := range vars {
-			wrt = append(wrt, store.GetVariable("/layer/"+v.path).NodeValue(g))
+		nodes := []*graph.Node{xn}
+		for _, path := range wrt {
+			nodes = append(nodes, store.GetVariable("/layer/"+path).NodeValue(g))
 		}
 		rn := graph.Const(g, tensors.FromFlatDataAndDimensions(r, y.Shape().Dimensions...))
 		loss := graph.ReduceAllSum(graph.Mul(y, rn))
-		return append([]*graph.Node{y}, graph.Gradient(loss, wrt...)...)
+		return append([]*graph.Node{y}, graph.Gradient(loss, nodes...)...)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +116,24 @@ func runRNN(t *testing.T, build func(b *Builder, x *graph.Node) *graph.Node, tra
 		grads = append(grads, tensors.MustCopyFlatData[float32](o))
 	}
 	return y, grads
+}
+
+// finiteDiff is the gradient of loss with respect to p by central finite
+// differences: loss reads p, which each step changes by ±1e-6 and puts
+// back.
+func finiteDiff(p []float64, loss func() float64) []float64 {
+	const eps = 1e-6
+	out := make([]float64, len(p))
+	for i := range p {
+		old := p[i]
+		p[i] = old + eps
+		up := loss()
+		p[i] = old - eps
+		down := loss()
+		p[i] = old
+		out[i] = (up - down) / (2 * eps)
+	}
+	return out
 }
 
 func toF32(x []float64) []float32 {
@@ -454,23 +484,9 @@ func testRNNGradient(t *testing.T) {
 				}
 				return s
 			}
-			numeric := func(p []float64) []float64 {
-				const eps = 1e-6
-				out := make([]float64, len(p))
-				for i := range p {
-					old := p[i]
-					p[i] = old + eps
-					up := loss()
-					p[i] = old - eps
-					down := loss()
-					p[i] = old
-					out[i] = (up - down) / (2 * eps)
-				}
-				return out
-			}
-			want := [][]float64{numeric(xf)}
+			want := [][]float64{finiteDiff(xf, loss)}
 			for _, p := range params {
-				want = append(want, numeric(*p))
+				want = append(want, finiteDiff(*p, loss))
 			}
 			if c.kind == "gru" && ref.rb != nil { // one [2, 3U] rnnVar
 				want = append(want[:3], append(want[3], want[4]...))

@@ -1,8 +1,8 @@
 package pipeline
 
 import (
+	"fmt"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/loaders"
@@ -92,13 +92,15 @@ func augmentedBatch(split *data.Split, idx []int, augs []loaders.Augmentation, i
 }
 
 // augmentSamples is what augment.png shows: the first (up to) 8 training
-// images and their copies augmented as a training step would, from a
-// generator of their own (epoch 0); nil without train.augment.
-func (p *Plan) augmentSamples(train *data.Split) *rundir.AugmentSamples {
+// images, one a row, beside their copies augmented as a training step
+// would, from a generator of their own (epoch 0); nil without
+// train.augment. Both are drawn as the model sees them (after the data
+// transforms), each channel stretched over the range of the images shown.
+func (p *Plan) augmentSamples(train *data.Split) (*rundir.ImageGrid, error) {
 	augs := p.Train.Augment
 	n := min(8, train.Len())
 	if len(augs) == 0 || n == 0 {
-		return nil
+		return nil, nil
 	}
 	im := p.Train.image
 	idx := make([]int, n)
@@ -106,13 +108,22 @@ func (p *Plan) augmentSamples(train *data.Split) *rundir.AugmentSamples {
 		idx[i] = i
 	}
 	b, _ := augmentedBatch(train, idx, augs, im, p.augmentRand(0, 0))
-	s := &rundir.AugmentSamples{H: im.H, W: im.W, C: im.C}
 	size := train.X.Size()
-	for i := range n {
-		// Copied: the split may be a cache file's mapping, closed before
-		// the run directory is written.
-		s.Originals = append(s.Originals, slices.Clone(train.X.Float[i*size:(i+1)*size]))
-		s.Augmented = append(s.Augmented, b.X.Float[i*size:(i+1)*size])
+	var shown [][]float32 // the originals, then the augmented copies
+	for _, x := range [][]float32{train.X.Float, b.X.Float} {
+		for i := range n {
+			shown = append(shown, x[i*size:(i+1)*size])
+		}
 	}
-	return s
+	// Stretched copies the values: the split may be a cache file's
+	// mapping, closed before the run directory is written.
+	images, err := rundir.Stretched(im.H, im.W, im.C, shown...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rundir.AugmentPlot, err)
+	}
+	g := &rundir.ImageGrid{Columns: []string{"original", "augmented"}}
+	for i := range n {
+		g.Rows = append(g.Rows, []rundir.Image{images[i], images[n+i]})
+	}
+	return g, nil
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"image"
@@ -61,19 +60,11 @@ evaluate: [loss, accuracy]
 
 const cifarAugment = `[{random_flip: {mode: horizontal}}, {random_crop: {padding: 4}}, {random_translation: {height_factor: 0.1, width_factor: 0.1, fill_mode: nearest}}]`
 
-// augmentPlan compiles augmentSpec from a file in dir, so that errors and
-// run directories have a spec file.
+// augmentPlan loads augmentSpec(augment) from a file (loadSpec), so that
+// errors and run directories have a spec file.
 func augmentPlan(t *testing.T, augment string, sets ...string) *Plan {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "cifar10_augment.yaml")
-	if err := os.WriteFile(path, []byte(augmentSpec(augment)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := Load(path, sets...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return loadSpec(t, "cifar10_augment.yaml", augmentSpec(augment), sets...)
 }
 
 func TestAugmentCompileErrors(t *testing.T) {
@@ -192,39 +183,7 @@ func TestAugmentResume(t *testing.T) {
 		t.Error("augmentation did not change the training loss")
 	}
 
-	m1, _ := NewModel(p, backend)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	h, err := m1.Fit(&ds.Train, &ds.Test, epochs, FitOptions{Context: ctx, Step: func(r StepReport) {
-		if r.Epoch == 2 && r.Done == 2*p.Train.BatchSize {
-			cancel()
-		}
-	}})
-	if !errors.Is(err, ErrInterrupted) || len(h.Series("loss")) != 1 {
-		t.Fatalf("the first run should stop with epoch 1 done: %v, %v", err, h)
-	}
-	dir, err := p.writeRun(Options{RunsDir: t.TempDir()}, &Result{History: h, model: m1, Interrupted: true, Stopped: err}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := rundir.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, _ := NewModel(p, backend)
-	o := FitOptions{}
-	if o.Resume, err = resume(p, m2, run); err != nil {
-		t.Fatal(err)
-	}
-	got, err := m2.Fit(&ds.Train, &ds.Test, epochs, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, name := range want.Names {
-		if !reflect.DeepEqual(got.Values[i], want.Values[i]) {
-			t.Errorf("%s per epoch: resumed %v, uninterrupted %v", name, got.Values[i], want.Values[i])
-		}
-	}
+	checkResume(t, p, backend, ds, want, 2, 1, nil)
 }
 
 // TestAugmentRun runs a spec with augmentation, dropout, shuffling and
@@ -249,8 +208,29 @@ func TestAugmentRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := img.Bounds(); b.Dx() != 8*(96+6)+6 || b.Dy() != 2*(96+6)+6 {
-		t.Errorf("augment.png is %dx%d", b.Dx(), b.Dy())
+	// rundir's image grid: 10-pixel margins, a title line and a line of
+	// column titles (16 pixels each), images 4 times their size 6 pixels
+	// apart: two columns ("original", "augmented") of 128 pixels, eight
+	// rows of 128.
+	const margin, top, side, gap = 10, 10 + 2*16 + 6, 4 * 32, 6
+	if b := img.Bounds(); b.Dx() != 2*margin+2*side+gap || b.Dy() != 2*margin+2*16+8*(side+gap) {
+		t.Fatalf("augment.png is %dx%d", b.Dx(), b.Dy())
+	}
+	// Each row: the original on the left, its augmented copy on the
+	// right, not blank, and (the recipe moves every image) not the same.
+	for r := range 8 {
+		y0 := top + r*(side+gap)
+		same, flat := true, true
+		for y := y0; y < y0+side; y++ {
+			for x := margin; x < margin+side; x++ {
+				o, a := img.At(x, y), img.At(x+side+gap, y)
+				same = same && o == a
+				flat = flat && o == img.At(margin, y0)
+			}
+		}
+		if same || flat {
+			t.Errorf("augment.png row %d: augmented the same as the original %v, original of one colour %v", r, same, flat)
+		}
 	}
 
 	// The statistics: those of the whole training split (50,000 images,

@@ -46,13 +46,22 @@ train:
 evaluate: [loss, accuracy]
 `
 
-func loadSpec(t *testing.T, name, src string) *Plan {
+// loadSpecErr writes src to a file called name in a new temporary folder,
+// so that errors and run directories have a spec file, and Loads it with
+// sets.
+func loadSpecErr(t *testing.T, name, src string, sets ...string) (*Plan, error) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := Load(path)
+	return Load(path, sets...)
+}
+
+// loadSpec is loadSpecErr failing the test on an error.
+func loadSpec(t *testing.T, name, src string, sets ...string) *Plan {
+	t.Helper()
+	p, err := loadSpecErr(t, name, src, sets...)
 	if err != nil {
 		t.Fatal(err)
 	}

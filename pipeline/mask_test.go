@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pipe-ml/pipe/data"
@@ -34,14 +32,7 @@ train: {loss: sparse_categorical_crossentropy, optimizer: adam, batch_size: 4}
 // back.
 func paddedOutputs(t *testing.T, layers string, maskZero bool, steps int, reviews [][]int32, post bool) []float32 {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "masked.yaml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(maskSpec, steps, maskZero, layers)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	plan, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := loadSpec(t, "masked.yaml", fmt.Sprintf(maskSpec, steps, maskZero, layers))
 	backend, err := NewBackend("go")
 	if err != nil {
 		t.Fatal(err)

@@ -73,7 +73,7 @@ type Result struct {
 	Predictions  *arrowio.PredictionRows
 	TestExamples int
 	// augment is augment.png's images; nil without train.augment.
-	augment *rundir.AugmentSamples
+	augment *rundir.ImageGrid
 	// Grid is reconstructions.png: test inputs beside their
 	// reconstructions, for a model that reconstructs images; else nil.
 	Grid *rundir.ImageGrid
@@ -215,7 +215,10 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	samples := p.augmentSamples(&train)
+	samples, err := p.augmentSamples(&train)
+	if err != nil {
+		return nil, err
+	}
 	fo := FitOptions{Context: opt.Context, Log: logf}
 	var before float64 // training seconds of the epochs before a resume
 	if opt.Resume != "" {

@@ -2,8 +2,6 @@ package pipeline
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,7 +60,7 @@ model:
     - dense: {units: 2, activation: softmax}
 train: {loss: sparse_categorical_crossentropy, optimizer: adam, batch_size: 4}
 `
-	p := loadString(t, src)
+	p := loadSpec(t, "s.yaml", src)
 	att := p.Stages[3]
 	// query 6, value 5, key 3 features; 2 heads of key_dim 4, value_dim 7; output 6.
 	if want := (6*8 + 8) + (3*8 + 8) + (5*14 + 14) + (14*6 + 6); att.NParams != want || att.Out[0] != 12 || att.Out[1] != 6 {
@@ -93,26 +91,8 @@ train: {loss: sparse_categorical_crossentropy, optimizer: adam, batch_size: 4}
 		}
 	}
 
-	_, err = loadErr(t, strings.Replace(src, "    - global_average_pool1d\n", "    - add: {}\n    - global_average_pool1d\n", 1))
+	_, err = loadSpecErr(t, "s.yaml", strings.Replace(src, "    - global_average_pool1d\n", "    - add: {}\n    - global_average_pool1d\n", 1))
 	if err == nil || !strings.Contains(err.Error(), "add merges several inputs") {
 		t.Errorf("add on one input: %v", err)
 	}
-}
-
-func loadErr(t *testing.T, src string) (*Plan, error) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "s.yaml")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return Load(path)
-}
-
-func loadString(t *testing.T, src string) *Plan {
-	t.Helper()
-	p, err := loadErr(t, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

@@ -34,6 +34,52 @@ func (im Image) check() error {
 	return nil
 }
 
+// Stretched is images of values on any scale (pixels scaled to [0, 1],
+// standardised ones) as Images to draw together: each channel maps to
+// 0..255 between its smallest and its largest value over all of them (a
+// channel of one value is mid grey), so that they show alike. Each of
+// images holds h x w x c values, channels last; one channel is grey, three
+// are RGB, other counts show the first channel in grey.
+func Stretched(h, w, c int, images ...[]float32) ([]Image, error) {
+	if len(images) == 0 || h < 1 || w < 1 || c < 1 {
+		return nil, fmt.Errorf("%d images of %dx%dx%d", len(images), h, w, c)
+	}
+	size := h * w * c
+	lo, hi := make([]float32, c), make([]float32, c)
+	for ch := range c {
+		lo[ch], hi[ch] = images[0][ch], images[0][ch]
+	}
+	for _, img := range images {
+		if len(img) != size {
+			return nil, fmt.Errorf("an image of %d values, want %d", len(img), size)
+		}
+		for i, v := range img {
+			lo[i%c], hi[i%c] = min(lo[i%c], v), max(hi[i%c], v)
+		}
+	}
+	level := func(v float32, ch int) float32 {
+		if hi[ch] <= lo[ch] {
+			return 128
+		}
+		return min(max((v-lo[ch])/(hi[ch]-lo[ch]), 0), 1) * 255
+	}
+	shown := c
+	if c != 3 {
+		shown = 1
+	}
+	out := make([]Image, len(images))
+	for k, img := range images {
+		px := make([]float32, 0, h*w*shown)
+		for i := 0; i < size; i += c {
+			for ch := range shown {
+				px = append(px, level(img[i+ch], ch))
+			}
+		}
+		out[k] = Image{Height: h, Width: w, Channels: shown, Pix: px}
+	}
+	return out, nil
+}
+
 // byte8 is a value as an 8-bit intensity: rounded, clipped to 0..255, NaN
 // black.
 func byte8(v float32) uint8 {
@@ -91,9 +137,10 @@ func WriteNew(path string, b []byte) error {
 	return err
 }
 
-// ImageGrid is ReconstructionsPlot: a few test examples, one a row, each
-// column one view of them (the noisy input, the model's reconstruction,
-// the clean target), under the column's title.
+// ImageGrid is a PNG of images in rows under titled columns: a few
+// examples, one a row, each column one view of them. ReconstructionsPlot
+// is one (the noisy input, the model's reconstruction, the clean target),
+// AugmentPlot another (a training image, its augmented copy).
 type ImageGrid struct {
 	Columns []string
 	Rows    [][]Image

@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -87,5 +88,37 @@ func TestImageGrid(t *testing.T) {
 	}
 	if _, err := encodeImageGrid("t", ImageGrid{Columns: []string{"a"}, Rows: [][]Image{{black, white}}}); err == nil {
 		t.Error("a row of two images under one column was drawn")
+	}
+}
+
+// TestStretched: each channel maps to 0..255 between its smallest and
+// largest value over all the images; a flat channel is mid grey; four
+// channels show the first in grey; mis-sized images are refused.
+func TestStretched(t *testing.T) {
+	a := []float32{-1, 5, 7, 1, 5, 9} // 1x2 RGB: channel 0 -1..3, 1 flat, 2 7..9
+	b := []float32{3, 5, 8, 0, 5, 7}
+	got, err := Stretched(1, 2, 3, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]float32{{0, 128, 0, 127.5, 128, 255}, {255, 128, 127.5, 63.75, 128, 0}}
+	if len(got) != 2 {
+		t.Fatalf("%d images", len(got))
+	}
+	for k, im := range got {
+		if im.Height != 1 || im.Width != 2 || im.Channels != 3 || !slices.Equal(im.Pix, want[k]) {
+			t.Errorf("image %d: %+v, want pixels %v", k, im, want[k])
+		}
+	}
+	a[0] = 100 // the images are copies
+	if got[0].Pix[0] != 0 {
+		t.Error("Stretched kept the caller's slice")
+	}
+	got, err = Stretched(1, 1, 4, []float32{0, 9, 9, 9}, []float32{2, 0, 0, 0})
+	if err != nil || got[0].Channels != 1 || !slices.Equal(got[0].Pix, []float32{0}) || !slices.Equal(got[1].Pix, []float32{255}) {
+		t.Errorf("four channels: %+v, %v", got, err)
+	}
+	if _, err := Stretched(1, 2, 3, a, b[:5]); err == nil {
+		t.Error("an image of 5 values for 1x2x3 was taken")
 	}
 }

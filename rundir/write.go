@@ -33,7 +33,7 @@ const (
 	ReportText      = "report.txt"        // the same as Markdown tables
 	ConfusionPlot   = "confusion.png"     // its confusion matrix, drawn
 	FittedFile      = "fitted.json"       // transforms' statistics fitted on the training split, by spec path
-	AugmentPlot     = "augment.png"       // training images above their augmented copies
+	AugmentPlot     = "augment.png"       // training images beside their augmented copies
 	// A model trained towards its image input: test inputs beside their
 	// reconstructions (and, under noise, the clean targets).
 	ReconstructionsPlot = "reconstructions.png"
@@ -50,7 +50,7 @@ type Contents struct {
 	Key         *Key                       // KeyFile, Created set when written; nil for none
 	Report      *Report                    // ReportFile, ReportText, ConfusionPlot; nil for none
 	Fitted      map[string]json.RawMessage // FittedFile; nil for none
-	Augment     *AugmentSamples            // AugmentPlot; nil for none
+	Augment     *ImageGrid                 // AugmentPlot; nil for none
 	Grid        *ImageGrid                 // ReconstructionsPlot; nil for none
 }
 
@@ -163,7 +163,7 @@ func (c Contents) write(dir, name string) error {
 		}
 	}
 	if c.Augment != nil {
-		if err := c.Augment.write(filepath.Join(dir, AugmentPlot)); err != nil {
+		if err := writeImageGrid(filepath.Join(dir, AugmentPlot), name, *c.Augment); err != nil {
 			return fmt.Errorf("%s: %w", AugmentPlot, err)
 		}
 	}
