@@ -1,12 +1,13 @@
-// Package bench is pipe's benchmark harness: it times training steps of the
-// course models, each in a process of its own so that its peak RSS is its
-// own, runs the PyTorch reference on the same models, and prints the table
-// with the ratio. `pipe bench` is its command line.
+// Package bench is pipe's benchmark harness: it measures training,
+// evaluation and prediction throughput, the first step and peak RSS of
+// models given as specs, each in a process of its own so that its peak RSS
+// is its own; runs the PyTorch reference (torch/reference.py) on the models
+// it has an entry for, in processes of their own, alternating with pipe's
+// trials; and prints one table of medians with their spread. `pipe bench`
+// is its command line.
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,45 +16,85 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gomlx/compute"
 
+	"github.com/pipe-ml/pipe/optim"
 	"github.com/pipe-ml/pipe/pipeline"
 )
 
-// Model is a course model that the PyTorch reference also trains, with
-// its batch size and step count.
-type Model struct {
-	Spec, Torch  string
-	Batch, Steps int
+// Models are the specs `pipe bench` measures when given none: the course
+// models and the Keras example CNN.
+var Models = []string{
+	"specs/mnist_cnn.yaml",
+	"specs/cifar10_cnn.yaml",
+	"specs/cifar10_convnet.yaml",
+	"specs/imdb_lstm.yaml",
+	"specs/cf/movielense_i_autorec.yaml",
 }
 
-// Models are the models `pipe bench` measures by default.
-var Models = []Model{
-	{"specs/mnist_cnn.yaml", "mnist_cnn", 128, 50},
-	{"specs/cifar10_cnn.yaml", "cifar10_cnn", 128, 50},
-	{"specs/imdb_lstm.yaml", "imdb_lstm", 128, 3},
-	{"specs/cf/movielense_i_autorec.yaml", "i_autorec", 64, 50},
+// Target is a spec to measure, with what the reference needs to build the
+// same model: the spec's name (its entry in the reference), batch size and
+// optimizer.
+type Target struct {
+	Spec, Name string
+	Batch      int
+	Optimizer  string
+	LR         float64
+	MACs       int64    // forward multiply-adds per example (pipe's count)
+	Uncounted  []string // layer kinds counted as 0
 }
 
-// Line is what one measurement (a child process) prints, as JSON.
+// TargetOf is the target of plan, read from path.
+func TargetOf(path string, plan *pipeline.Plan) Target {
+	t := Target{Spec: path, Name: plan.Name, Batch: plan.Train.BatchSize}
+	t.Optimizer, t.LR = optimizer(plan.Optimizer)
+	t.MACs, t.Uncounted = plan.MultiplyAdds()
+	return t
+}
+
+// optimizer is o's registry name and learning rate, for the reference.
+func optimizer(o optim.Optimizer) (string, float64) {
+	switch o := o.(type) {
+	case *optim.Adam:
+		return "adam", o.LearningRate
+	case *optim.Adadelta:
+		return "adadelta", o.LearningRate
+	case *optim.RMSprop:
+		return "rmsprop", o.LearningRate
+	case *optim.SGD:
+		return "sgd", o.LearningRate
+	}
+	return "adam", 0
+}
+
+// Line is what one measurement of pipe (a child process) prints, as JSON.
 type Line struct {
 	Spec        string  `json:"spec"`
 	Batch       int     `json:"batch"`
 	Steps       int     `json:"steps"`
 	FirstStepS  float64 `json:"first_step_s"`
 	SamplesPerS float64 `json:"samples_per_s"`
+	EvalPerS    float64 `json:"eval_samples_per_s"`
+	PredictPerS float64 `json:"predict_samples_per_s"`
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
 }
 
+// StartLine is what a start-up measurement prints: the seconds from the
+// spec to the end of the first training step on the real data.
+type StartLine struct {
+	StartS float64 `json:"start_s"`
+}
+
 // One measures a plan in this process and returns its line.
-func One(plan *pipeline.Plan, backend compute.Backend, batch, steps int) (Line, error) {
-	res, err := pipeline.Bench(plan, backend, batch, steps)
+func One(plan *pipeline.Plan, backend compute.Backend, o pipeline.BenchOptions) (Line, error) {
+	res, err := pipeline.Bench(plan, backend, o)
 	if err != nil {
 		return Line{}, err
 	}
-	return Line{Spec: plan.Name, Batch: batch, Steps: steps, FirstStepS: res.FirstStep.Seconds(),
-		SamplesPerS: res.SamplesPerS, PeakRSSMB: PeakRSSMB()}, nil
+	return Line{Spec: plan.Name, Batch: res.Batch, Steps: res.Steps, FirstStepS: res.FirstStep.Seconds(),
+		SamplesPerS: res.SamplesPerS, EvalPerS: res.EvalPerS, PredictPerS: res.PredictPerS, PeakRSSMB: PeakRSSMB()}, nil
 }
 
 // PeakRSSMB is this process's peak resident set size in MB.
@@ -61,91 +102,142 @@ func PeakRSSMB() float64 { return float64(pipeline.PeakRSS()) / (1 << 20) }
 
 // Options say how to run the whole table.
 type Options struct {
-	Specs   []string // the models' spec paths to keep; all when empty
-	Self    []string // the command that measures one model: Self + [--one SPEC --batch B --steps N]
-	Backend string   // passed to each measurement; "" for the default
-	Python  string   // the interpreter of the PyTorch reference
-	Torch   string   // the PyTorch reference script
-	Threads int
+	Self     []string      // the command that measures one model: Self + [--one SPEC ...]
+	Backend  string        // passed to each measurement; "" for the default
+	Threads  int           // pipe's GOMAXPROCS, and the reference's threads
+	Trials   int           // trials of each side, alternating
+	MinTime  time.Duration // each phase of a measurement runs at least this long
+	Steps    int           // > 0: timed steps of each phase instead of MinTime
+	MinSteps int           // and at least this many
+	Start    bool          // measure the start-up from the data, cold and from the cache
+	Ref      Reference
+	Log      io.Writer // progress, one line per measurement; nil for none
 }
 
-// Row is one model's measurement and its PyTorch reference.
-type Row struct {
-	Pipe  Line
-	Torch string // the reference's model name
-	Err   error
+// Result is one target's trials on both sides.
+type Result struct {
+	Target
+	Pipe       []Line
+	PipeErr    error
+	Cold, Warm []float64 // start-up seconds, without and with the Arrow cache
+	StartErr   error
+	HasRef     bool // the reference has a model of this name
+	Torch      []TorchLine
+	TorchErr   error
 }
 
-// All measures every model of Options.Specs, each in its own process.
-func All(o Options) ([]Row, error) {
-	var rows []Row
-	for _, m := range Models {
-		if len(o.Specs) > 0 && !slices.Contains(o.Specs, m.Spec) {
-			continue
-		}
-		args := append(slices.Clone(o.Self[1:]), "--one", m.Spec, "--batch", strconv.Itoa(m.Batch), "--steps", strconv.Itoa(m.Steps))
-		if o.Backend != "" {
-			args = append(args, "--backend", o.Backend)
-		}
-		out, err := exec.Command(o.Self[0], args...).Output()
-		var line Line
-		if err == nil {
-			err = json.Unmarshal(out, &line)
-		} else if ee, ok := err.(*exec.ExitError); ok {
-			err = fmt.Errorf("%s", strings.TrimSpace(string(ee.Stderr)))
-		}
-		rows = append(rows, Row{Pipe: line, Torch: m.Torch, Err: err})
+// Run measures every target Trials times, alternating pipe's and the
+// reference's processes. info is the reference's, nil when it is missing
+// (then every result says why); each trial after the first measures its
+// ceiling again, into info.Ceilings.
+func Run(o Options, targets []Target, info *Info) []*Result {
+	results := make([]*Result, len(targets))
+	for i, t := range targets {
+		results[i] = &Result{Target: t, HasRef: info != nil && slices.Contains(info.Models, t.Name)}
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("no course model among %v (bench knows %d: see pipe bench --help)", o.Specs, len(Models))
+	for trial := 1; trial <= max(o.Trials, 1); trial++ {
+		if trial > 1 && info != nil {
+			if again, err := o.Ref.Probe(o.Threads); err == nil {
+				info.Ceilings = append(info.Ceilings, again.CeilingGFLOPS)
+			}
+		}
+		for _, r := range results {
+			if r.PipeErr == nil {
+				line, err := o.pipe(r.Target)
+				o.logf("trial %d/%d %s pipe: %s", trial, o.Trials, r.Name, logged(line.SamplesPerS, err))
+				if err != nil {
+					r.PipeErr = err
+				} else {
+					r.Pipe = append(r.Pipe, line)
+				}
+			}
+			if o.Start && r.StartErr == nil {
+				cold, warm, err := o.start(r.Target)
+				o.logf("trial %d/%d %s start: cold %.2f s, warm %.2f s %v", trial, o.Trials, r.Name, cold, warm, errOrEmpty(err))
+				if err != nil {
+					r.StartErr = err
+				} else {
+					r.Cold, r.Warm = append(r.Cold, cold), append(r.Warm, warm)
+				}
+			}
+			if r.HasRef && r.TorchErr == nil {
+				line, err := o.Ref.Measure(r.Target, o)
+				o.logf("trial %d/%d %s torch: %s", trial, o.Trials, r.Name, logged(line.TrainPerS, err))
+				if err != nil {
+					r.TorchErr = err
+				} else {
+					r.Torch = append(r.Torch, line)
+				}
+			}
+		}
 	}
-	return rows, nil
+	return results
 }
 
-// Torch runs the PyTorch reference on models and returns samples/s by
-// model name.
-func Torch(o Options, models []string) (map[string]float64, error) {
-	if _, err := os.Stat(o.Torch); err != nil {
-		return nil, fmt.Errorf("no reference script at %s", o.Torch)
-	}
-	args := append([]string{o.Torch, "--threads", strconv.Itoa(o.Threads)}, models...)
-	out, err := exec.Command(o.Python, args...).Output()
+func logged(samples float64, err error) string {
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %v (install PyTorch with apt-get install python3-torch libopenblas0-pthread)", o.Python, o.Torch, err)
+		return "failed: " + err.Error()
 	}
-	res := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var line struct {
-			Model       string  `json:"model"`
-			SamplesPerS float64 `json:"samples_per_s"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) == nil {
-			res[line.Model] = line.SamplesPerS
-		}
-	}
-	return res, nil
+	return fmt.Sprintf("%.1f samples/s", samples)
 }
 
-// WriteTable prints the rows with PyTorch's samples/s and the ratio;
-// torchErr says why there is no reference.
-func WriteTable(w io.Writer, o Options, rows []Row, torch map[string]float64, torchErr error) {
-	note := o.Torch + " in the same invocation"
-	if torchErr != nil {
-		note = "not run: " + torchErr.Error()
+func errOrEmpty(err error) string {
+	if err != nil {
+		return "failed: " + err.Error()
 	}
-	fmt.Fprintf(w, "Training throughput, %d threads, backend %s (samples/s; PyTorch: %s)\n\n", o.Threads, o.Backend, note)
-	fmt.Fprintln(w, "| model | batch | pipe samples/s | PyTorch samples/s | pipe/PyTorch | first step | pipe peak RSS |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
-	for _, r := range rows {
-		if r.Err != nil {
-			fmt.Fprintf(w, "| %s | | failed: %v | | | | |\n", r.Torch, r.Err)
-			continue
-		}
-		t, ratio := "n/a", "n/a"
-		if v, ok := torch[r.Torch]; ok {
-			t, ratio = fmt.Sprintf("%.0f", v), fmt.Sprintf("%.2fx", r.Pipe.SamplesPerS/v)
-		}
-		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %.2f s | %.0f MB |\n", r.Pipe.Spec, r.Pipe.Batch, r.Pipe.SamplesPerS, t, ratio, r.Pipe.FirstStepS, r.Pipe.PeakRSSMB)
+	return ""
+}
+
+func (o Options) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format+"\n", args...)
 	}
+}
+
+// child runs Self with args and decodes its JSON line into v.
+func (o Options) child(v any, args ...string) error {
+	args = append(slices.Clone(o.Self[1:]), args...)
+	if o.Backend != "" {
+		args = append(args, "--backend", o.Backend)
+	}
+	out, err := exec.Command(o.Self[0], args...).Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return fmt.Errorf("%s", strings.TrimSpace(string(ee.Stderr)))
+	} else if err != nil {
+		return err
+	}
+	return json.Unmarshal(out, v)
+}
+
+// pipe measures t in a child process.
+func (o Options) pipe(t Target) (Line, error) {
+	var line Line
+	err := o.child(&line, "--one", t.Spec, "--batch", strconv.Itoa(t.Batch),
+		"--steps", strconv.Itoa(o.Steps), "--min-steps", strconv.Itoa(o.MinSteps), "--min-time", o.MinTime.String())
+	if err == nil && line.Batch == 0 {
+		err = fmt.Errorf("%s bench --one %s printed no measurement", o.Self[0], t.Spec)
+	}
+	return line, err
+}
+
+// start measures t's start-up twice, each in a child process: with an
+// empty cache, so the data are parsed from their source files and the
+// cache written, then from that cache.
+func (o Options) start(t Target) (cold, warm float64, err error) {
+	dir, err := os.MkdirTemp("", "pipe-bench-cache-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	var c, w StartLine
+	if err := o.child(&c, "--one", t.Spec, "--one-start", "--cache-dir", dir); err != nil {
+		return 0, 0, err
+	}
+	if entries, _ := pipeline.ListCache(dir); len(entries) == 0 {
+		return 0, 0, fmt.Errorf("the cold start wrote no cache entry")
+	}
+	if err := o.child(&w, "--one", t.Spec, "--one-start", "--cache-dir", dir); err != nil {
+		return 0, 0, err
+	}
+	return c.StartS, w.StartS, nil
 }

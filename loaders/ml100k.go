@@ -20,6 +20,9 @@ func (*ML100k) Folder() string { return "ml-100k" }
 
 func (*ML100k) Schemas() (x, y data.Schema) { return data.RatingSchemas() }
 
+// InputColumns are the user and item columns of the pairs.
+func (*ML100k) InputColumns() []data.Columns { return data.RatingColumns() }
+
 // Validate checks the split; u.data has timestamps, so every kind applies.
 func (l *ML100k) Validate() error { return l.validate(true) }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	Transforms.Register("gaussian_noise", "Adds seeded Gaussian noise N(0, stddev²) to every feature, then clips to [clip_min, clip_max] when given: the noisy copy of the input that a denoising autoencoder learns to clean (with train.target: input, the target is the input before this step). Not applied by pipe predict, whose inputs are the noisy ones.",
+	Transforms.Register("gaussian_noise", "Adds seeded Gaussian noise N(mean, stddev²) to every feature, then clips to [clip_min, clip_max] when given: the noisy copy of the input that a denoising autoencoder learns to clean (with train.target: input, the target is the input before this step). Not applied by pipe predict, whose inputs are the noisy ones.",
 		func() Transform { return &GaussianNoise{Seed: 1} })
 }
 
@@ -24,6 +24,7 @@ type Corrupter interface {
 // every run of the spec, so that the cache and the golden files hold.
 type GaussianNoise struct {
 	Stddev  float64  `pipe:"stddev,required,min=0" doc:"standard deviation of the noise"`
+	Mean    float64  `pipe:"mean" doc:"mean of the noise (Keras' mnist_denoising_autoencoder draws it with mean 0.5)"`
 	Seed    int      `pipe:"seed" doc:"seed of the noise (train and test draw from streams of their own)"`
 	ClipMin *float64 `pipe:"clip_min" doc:"lowest value after the noise (none: no clipping)"`
 	ClipMax *float64 `pipe:"clip_max" doc:"highest value after the noise (none: no clipping)"`
@@ -46,7 +47,7 @@ func (t *GaussianNoise) ApplyDataset(ds *data.Dataset) error {
 		r := rand.New(rand.NewPCG(uint64(t.Seed), uint64(stream)))
 		noisy := make([]float32, len(split.X.Float))
 		for i, v := range split.X.Float {
-			v += float32(r.NormFloat64() * t.Stddev)
+			v += float32(t.Mean + r.NormFloat64()*t.Stddev)
 			if t.ClipMin != nil {
 				v = max(v, float32(*t.ClipMin))
 			}

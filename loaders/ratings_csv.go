@@ -53,6 +53,9 @@ func (*Jester5k) Folder() string { return "jester5k" }
 
 func (*Jester5k) Schemas() (x, y data.Schema) { return data.RatingSchemas() }
 
+// InputColumns are the user and item columns of the pairs.
+func (*Jester5k) InputColumns() []data.Columns { return data.RatingColumns() }
+
 // Validate rejects a split that needs timestamps, which the file lacks.
 func (l *Jester5k) Validate() error { return l.validate(false) }
 
@@ -72,6 +75,9 @@ var MovieLensScale = [2]float32{1, 5}
 func (*MovieLense) Folder() string { return "movielense" }
 
 func (*MovieLense) Schemas() (x, y data.Schema) { return data.RatingSchemas() }
+
+// InputColumns are the user and item columns of the pairs.
+func (*MovieLense) InputColumns() []data.Columns { return data.RatingColumns() }
 
 // Validate rejects a split that needs timestamps, which the file lacks.
 func (l *MovieLense) Validate() error { return l.validate(false) }

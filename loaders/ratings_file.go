@@ -37,6 +37,9 @@ type RatingsFile struct {
 
 func (*RatingsFile) Schemas() (x, y data.Schema) { return data.RatingSchemas() }
 
+// InputColumns are the user and item columns of the pairs.
+func (*RatingsFile) InputColumns() []data.Columns { return data.RatingColumns() }
+
 // Validate checks what decoding each param alone cannot: the delimiter,
 // the scale, columns that a headerless file cannot name, and a split the
 // file's columns cannot serve.

@@ -13,6 +13,11 @@ func init() {
 	mappings["flatten"] = exportFlatten
 	mappings["clip"] = exportClip
 	mappings["activation"] = exportActivation
+	// ONNX has LeakyRelu, Elu and Relu with Clip for these; mapping them
+	// waits on ONNX Runtime cases in layers_test.go.
+	for _, kind := range []string{"leaky_relu", "elu", "relu"} {
+		notExportable[kind] = "pipe does not map this activation layer to ONNX yet; the activation layer or a layer's activation param exports linear, relu, sigmoid, tanh and softmax"
+	}
 }
 
 // layer returns st's config as the type its mapping knows, or an error
@@ -32,7 +37,7 @@ func exportDense(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	kernel, dims, err := b.weight(st, "kernel", st.In[0], l.Units)
+	kernel, dims, err := b.weight(st, "kernel", st.In[len(st.In)-1], l.Units)
 	if err != nil {
 		return x, err
 	}

@@ -15,6 +15,9 @@ func init() {
 	for _, k := range []string{"gru", "simple_rnn", "bidirectional"} {
 		notExportable[k] = "no ONNX mapping yet (ONNX's GRU and RNN operators, and LSTM with direction bidirectional, would fit)"
 	}
+	for _, k := range []string{"masking", "time_distributed", "multi_head_attention", "position_embedding", "token_and_position_embedding"} {
+		notExportable[k] = "no ONNX mapping yet"
+	}
 }
 
 // exportEmbedding is Gather on the table, after the ids are clamped to

@@ -70,8 +70,10 @@ func (b *stackBuilder) input() (*onnxpb.ValueInfoProto, tensor, string, error) {
 			x, desc = b.oneHot(x, t)
 		case *loaders.PadSequences:
 			x, desc = b.padSequences(x, t)
+		case *loaders.Standardize:
+			x, desc, err = b.standardize(x, t)
 		default:
-			return nil, tensor{}, "", &UnsupportedError{p.Errorf(s.Path, "transform %s has no ONNX mapping (pipe export maps scale, reshape, one_hot and pad_sequences of x)", s.Kind)}
+			return nil, tensor{}, "", &UnsupportedError{p.Errorf(s.Path, "transform %s has no ONNX mapping (pipe export maps scale, reshape, one_hot, pad_sequences and standardize of x)", s.Kind)}
 		}
 		if err != nil {
 			return nil, tensor{}, "", &UnsupportedError{p.Errorf(s.Path, "%s: %v", s.Kind, err)}
@@ -106,6 +108,23 @@ func (b *stackBuilder) scale(x tensor, t *loaders.Scale) (tensor, string) {
 	}
 	x.name = b.op("Div", "scale", []string{x.name, b.scalar("scale/divide", float32(t.Divide))})
 	return x, fmt.Sprintf("scale (x - %v) / %v", t.Subtract, t.Divide)
+}
+
+// standardize is (x - mean) / std with the statistics the run fitted, in
+// float32 and in pipe's order, per channel (broadcast over the last axis)
+// or per feature.
+func (b *stackBuilder) standardize(x tensor, t *loaders.Standardize) (tensor, string, error) {
+	mean, std := t.Stats()
+	if mean == nil {
+		return x, "", fmt.Errorf("no fitted statistics")
+	}
+	dims := []int{len(mean)}
+	if t.Per == "pixel" {
+		dims = x.shape
+	}
+	x.name = b.op("Sub", "standardize", []string{x.name, b.floats("standardize/mean", dims, mean)})
+	x.name = b.op("Div", "standardize", []string{x.name, b.floats("standardize/std", dims, std)})
+	return x, fmt.Sprintf("standardize per %s with the training split's %d means and standard deviations", t.Per, len(mean)), nil
 }
 
 // reshape gives each example the shape out; the batch axis stays dynamic.

@@ -136,6 +136,11 @@ func exportable(plan *pipeline.Plan, st ops.Stage) error {
 	if reason, ok := notExportable[st.Kind]; ok {
 		return plan.Errorf(st.SpecPath, "layer %s (%s) cannot be exported to ONNX: %s", st.Name, st.Kind, reason)
 	}
+	if e, ok := st.Layer.(*ops.Embedding); ok && e.MaskZero {
+		// The layers after it would read every step: the graph would
+		// give other outputs than the model's.
+		return plan.Errorf(st.SpecPath, "layer %s (%s) cannot be exported to ONNX: mask_zero's mask is not carried into the graph", st.Name, st.Kind)
+	}
 	if _, ok := mappings[st.Kind]; !ok {
 		return plan.Errorf(st.SpecPath, "layer %s (%s) has no ONNX mapping; pipe export maps %s", st.Name, st.Kind, strings.Join(Mapped(), ", "))
 	}
@@ -159,6 +164,12 @@ func Mapped() []string {
 func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelProto, error) {
 	if plan.Recommender != nil {
 		return nil, fmt.Errorf("%s is a rating model (%s), not a layer stack", plan.Name, plan.ModelName)
+	}
+	if len(plan.Inputs) > 1 {
+		return nil, &UnsupportedError{plan.Errorf("model.inputs", "a model of several inputs cannot be exported to ONNX yet")}
+	}
+	if !ops.Sequential(plan.Stages) || len(plan.Heads) > 1 {
+		return nil, &UnsupportedError{plan.Errorf("model.layers", "a model whose layers form a graph (named inputs, several outputs) cannot be exported to ONNX yet; a plain stack can")}
 	}
 	for _, st := range plan.Stages {
 		if err := exportable(plan, st); err != nil {

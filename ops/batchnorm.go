@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 func init() {
@@ -26,6 +27,50 @@ type BatchNorm struct {
 	Epsilon  float64 `pipe:"epsilon,min=0" doc:"added to the variance before its square root"`
 	Center   bool    `pipe:"center" doc:"add a learned offset beta per feature"`
 	Scale    bool    `pipe:"scale" doc:"multiply by a learned gamma per feature"`
+	// beta_initializer (zeros), gamma_initializer (ones) and their
+	// regularizers.
+	GammaBeta
+	MovingMeanInitializer     spec.Component `pipe:"moving_mean_initializer,registry=initializer" doc:"how the moving mean starts; default zeros"`
+	MovingVarianceInitializer spec.Component `pipe:"moving_variance_initializer,registry=initializer" doc:"how the moving variance starts; default ones"`
+}
+
+// Validate checks the chosen initializers and regularizers.
+func (l *BatchNorm) Validate() error {
+	if err := l.GammaBeta.Validate(); err != nil {
+		return err
+	}
+	return validateWeights(named{"moving_mean_initializer", l.MovingMeanInitializer, true}, named{"moving_variance_initializer", l.MovingVarianceInitializer, true})
+}
+
+// GammaBeta are the params that choose how a normalization layer's scale
+// gamma and offset beta start and what penalty each adds to the loss,
+// Keras' gamma_initializer, beta_initializer, gamma_regularizer and
+// beta_regularizer. Left out, gamma starts at ones and beta at zeros,
+// without penalty.
+type GammaBeta struct {
+	BetaInitializer  spec.Component `pipe:"beta_initializer,registry=initializer" doc:"how the offset beta starts; default zeros"`
+	GammaInitializer spec.Component `pipe:"gamma_initializer,registry=initializer" doc:"how the scale gamma starts; default ones"`
+	BetaRegularizer  spec.Component `pipe:"beta_regularizer,registry=regularizer" doc:"penalty on beta added to the training loss; default none"`
+	GammaRegularizer spec.Component `pipe:"gamma_regularizer,registry=regularizer" doc:"penalty on gamma added to the training loss; default none"`
+}
+
+// Validate checks the initializers' and regularizers' own params.
+func (w GammaBeta) Validate() error {
+	return validateWeights(
+		named{"beta_initializer", w.BetaInitializer, true}, named{"gamma_initializer", w.GammaInitializer, true},
+		named{"beta_regularizer", w.BetaRegularizer, false}, named{"gamma_regularizer", w.GammaRegularizer, false})
+}
+
+var ones Initializer = &Constant{Value: 1}
+
+// gamma is the variable gamma [n], ones unless chosen.
+func (w GammaBeta) gamma(b *Builder, n int) *graph.Node {
+	return b.Weight("gamma", w.GammaInitializer, w.GammaRegularizer, ones, FansOf([]int{n}), n)
+}
+
+// beta is the variable beta [n], zeros unless chosen.
+func (w GammaBeta) beta(b *Builder, n int) *graph.Node {
+	return b.Weight("beta", w.BetaInitializer, w.BetaRegularizer, zeros, FansOf([]int{n}), n)
 }
 
 func (l *BatchNorm) OutputShape(in []int) ([]int, error) {
@@ -58,8 +103,8 @@ func (l *BatchNorm) Build(b *Builder, x *graph.Node) *graph.Node {
 		panic(err) // OutputShape refused it at compile time
 	}
 	c := dims[axis]
-	movingMean := b.State("moving_mean", 0, c)
-	movingVar := b.State("moving_variance", 1, c)
+	movingMean := b.StateWeight("moving_mean", l.MovingMeanInitializer, zeros, c)
+	movingVar := b.StateWeight("moving_variance", l.MovingVarianceInitializer, ones, c)
 	var mean, variance *graph.Node
 	if b.Training {
 		mean, variance = moments(x, axis)
@@ -71,7 +116,7 @@ func (l *BatchNorm) Build(b *Builder, x *graph.Node) *graph.Node {
 	} else {
 		mean, variance = movingMean.NodeValue(b.Graph), movingVar.NodeValue(b.Graph)
 	}
-	return normalize(b, x, axis, mean, variance, l.Epsilon, l.Center, l.Scale)
+	return l.normalize(b, x, axis, mean, variance)
 }
 
 // featureAxis resolves a Keras axis (batch axis 0, negative from the end)
@@ -119,27 +164,19 @@ func along(v *graph.Node, rank, axis int) *graph.Node {
 }
 
 // normalize is (x - mean) / sqrt(variance + epsilon) * gamma + beta, with
-// the statistics given along axis; gamma (ones) and beta (zeros) are the
-// layer's variables when scale and center.
-func normalize(b *Builder, x *graph.Node, axis int, mean, variance *graph.Node, epsilon float64, center, scale bool) *graph.Node {
+// the statistics given along axis; gamma (ones unless chosen) and beta
+// (zeros unless chosen) are the layer's variables when scale and center.
+func (l *BatchNorm) normalize(b *Builder, x *graph.Node, axis int, mean, variance *graph.Node) *graph.Node {
 	c := x.Shape().Dimensions[axis]
-	inv := graph.Reciprocal(graph.Sqrt(graph.AddScalar(variance, epsilon))) // Rsqrt has no gradient in GoMLX
-	if scale {
-		inv = graph.Mul(inv, b.variable("gamma", filled(c, 1), []int{c}))
+	inv := graph.Reciprocal(graph.Sqrt(graph.AddScalar(variance, l.Epsilon))) // Rsqrt has no gradient in GoMLX
+	if l.Scale {
+		inv = graph.Mul(inv, l.gamma(b, c))
 	}
 	y := graph.Mul(graph.Sub(x, along(mean, x.Rank(), axis)), along(inv, x.Rank(), axis))
-	if center {
-		y = graph.Add(y, along(b.Zeros("beta", c), x.Rank(), axis))
+	if l.Center {
+		y = graph.Add(y, along(l.beta(b, c), x.Rank(), axis))
 	}
 	return y
-}
-
-func filled(n int, v float32) []float32 {
-	out := make([]float32, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
 }
 
 func b2i(b bool) int {

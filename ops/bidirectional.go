@@ -40,9 +40,19 @@ func (l *Bidirectional) inner() (recurrentLayer, error) {
 	return r, nil
 }
 
+// Validate checks that the wrapped layer is recurrent, and runs its own
+// Validate (its initializers and regularizers).
 func (l *Bidirectional) Validate() error {
-	_, err := l.inner()
-	return err
+	r, err := l.inner()
+	if err != nil {
+		return err
+	}
+	if v, ok := r.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", l.Layer.Kind, err)
+		}
+	}
+	return nil
 }
 
 func (l *Bidirectional) OutputShape(in []int) ([]int, error) {
@@ -70,6 +80,16 @@ func (l *Bidirectional) Params(in []int) int {
 }
 
 func (l *Bidirectional) Build(b *Builder, x *graph.Node) *graph.Node {
+	y, _ := l.BuildMasked(b, []*graph.Node{x}, nil)
+	return y
+}
+
+// BuildMasked runs both copies over the steps the input's mask keeps.
+// With return_sequences their outputs at masked steps are 0 (Keras sets
+// zero_output_for_mask on the copies it wraps), and the output carries the
+// input's mask.
+func (l *Bidirectional) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	mask := maskOf(masks)
 	r, err := l.inner()
 	if err != nil {
 		panic(err) // OutputShape refused it when the stack was compiled
@@ -80,18 +100,23 @@ func (l *Bidirectional) Build(b *Builder, x *graph.Node) *graph.Node {
 	fwd.Scope = b.Scope.In("forward_%s", l.Layer.Kind)
 	bwd.Scope = b.Scope.In("backward_%s", l.Layer.Kind)
 	bwd.Seed = b.Seed ^ hash("backward")
-	yf := r.Build(&fwd, x)
-	yb := r.reversed().Build(&bwd, x)
+	yf, _ := r.BuildMasked(&fwd, xs, masks)
+	yb, _ := r.reversed().(recurrentLayer).BuildMasked(&bwd, xs, masks)
+	var outMask *graph.Node
 	if r.returnsSequences() {
 		yb = graph.Transpose(reverseTime(graph.Transpose(yb, 0, 1)), 0, 1)
+		if mask != nil {
+			m := graph.InsertAxes(maskAs(mask, yf.DType()), -1)
+			yf, yb, outMask = graph.Mul(yf, m), graph.Mul(yb, m), mask
+		}
 	}
 	switch l.MergeMode {
 	case "sum":
-		return graph.Add(yf, yb)
+		return graph.Add(yf, yb), outMask
 	case "mul":
-		return graph.Mul(yf, yb)
+		return graph.Mul(yf, yb), outMask
 	case "ave":
-		return graph.MulScalar(graph.Add(yf, yb), 0.5)
+		return graph.MulScalar(graph.Add(yf, yb), 0.5), outMask
 	}
-	return graph.Concatenate([]*graph.Node{yf, yb}, -1)
+	return graph.Concatenate([]*graph.Node{yf, yb}, -1), outMask
 }

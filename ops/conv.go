@@ -21,12 +21,18 @@ type Conv2D struct {
 	Strides      Size2  `pipe:"strides" doc:"step of the window: 1 or [2, 1]"`
 	DilationRate Size2  `pipe:"dilation_rate" doc:"spacing of the kernel's taps (atrous convolution): 1 or [2, 2]; above 1 only with strides 1"`
 	Padding      string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output size = ceil(input / stride))"`
-	Activation   string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	Activation   string `pipe:"activation,oneof=@activation" doc:"activation applied to the output"`
 	UseBias      bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
+	Weights
 }
 
 // Validate refuses what Keras refuses: strides above 1 with a dilation above 1.
-func (l *Conv2D) Validate() error { return stridesOrDilation(l.Strides, l.DilationRate) }
+func (l *Conv2D) Validate() error {
+	if err := l.Weights.Validate(); err != nil {
+		return err
+	}
+	return stridesOrDilation(l.Strides, l.DilationRate)
+}
 
 // stridesOrDilation is Keras' rule for convolutions: a window either steps
 // or is dilated, not both.
@@ -52,9 +58,6 @@ func effective(k, d Size2) Size2 {
 func image(in []int) error { return axes(in, "height", "width", "channels") }
 
 func (l *Conv2D) OutputShape(in []int) ([]int, error) {
-	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
-		return nil, err
-	}
 	if err := image(in); err != nil {
 		return nil, err
 	}
@@ -119,12 +122,12 @@ func (l *Conv2D) Build(b *Builder, x *graph.Node) *graph.Node {
 	kh, kw := l.Kernel[0], l.Kernel[1]
 	sh, sw := l.Strides[0], l.Strides[1]
 	d, k := dilated(l.DilationRate), effective(l.Kernel, l.DilationRate)
-	kernel := b.GlorotUniform("kernel", kh*kw*cin, kh*kw*l.Filters, kh, kw, cin, l.Filters)
+	kernel := b.Kernel(l.Weights, "kernel", kh, kw, cin, l.Filters)
 	oh, ow := windowOut(dims[1], k[0], sh, l.Padding), windowOut(dims[2], k[1], sw, l.Padding)
 	if l.Padding == "same" {
 		x = padSame(x, oh, ow, k[0], k[1], sh, sw)
 	}
-	return conv2d(x, kernel, b.epilogue(l.UseBias, l.Filters, l.Activation), kh, kw, sh, sw, d[0], d[1], oh, ow, l.Filters)
+	return conv2d(x, kernel, b.epilogue(l.Weights, l.UseBias, l.Filters, l.Activation), kh, kw, sh, sw, d[0], d[1], oh, ow, l.Filters)
 }
 
 // conv2d is the valid convolution of x (already padded) with kernel [kh,

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gomlx/gomlx/core/graph"
 )
@@ -22,12 +23,16 @@ type Conv1D struct {
 	Strides      int    `pipe:"strides,min=1,max=1000000" doc:"step of the window"`
 	DilationRate int    `pipe:"dilation_rate,min=1,max=1000000" doc:"spacing of the kernel's taps (atrous convolution); above 1 only with strides 1"`
 	Padding      string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output length = ceil(input / stride))"`
-	Activation   string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	Activation   string `pipe:"activation,oneof=@activation" doc:"activation applied to the output"`
 	UseBias      bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
+	Weights
 }
 
 // Validate refuses what Keras refuses: strides above 1 with a dilation above 1.
 func (l *Conv1D) Validate() error {
+	if err := l.Weights.Validate(); err != nil {
+		return err
+	}
 	return stridesOrDilation(Size2{l.Strides, l.Strides}, Size2{l.DilationRate, l.DilationRate})
 }
 
@@ -35,9 +40,6 @@ func (l *Conv1D) Validate() error {
 func (l *Conv1D) span() int { return (l.Kernel-1)*max(l.DilationRate, 1) + 1 }
 
 func (l *Conv1D) OutputShape(in []int) ([]int, error) {
-	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
-		return nil, err
-	}
 	if err := sequence(in); err != nil {
 		return nil, err
 	}
@@ -59,24 +61,22 @@ func (l *Conv1D) Params(in []int) int {
 	return n
 }
 
+// Build runs the convolution as a conv2d over one row (the kernel [k, cin,
+// filters] as [1, k, cin, filters]), on conv2d's lowerings to matrix
+// products: GoMLX's own Convolve is generic scalar code on the Go backend,
+// several times slower.
 func (l *Conv1D) Build(b *Builder, x *graph.Node) *graph.Node {
-	cin := x.Shape().Dimensions[2]
-	kernel := b.GlorotUniform("kernel", l.Kernel*cin, l.Kernel*l.Filters, l.Kernel, cin, l.Filters)
-	conv := graph.Convolve(x, kernel).StridePerAxis(l.Strides)
-	if d := max(l.DilationRate, 1); d > 1 {
-		conv = conv.DilationPerAxis(d)
-	}
+	dims := x.Shape().Dimensions
+	cin := dims[2]
+	kernel := b.Kernel(l.Weights, "kernel", l.Kernel, cin, l.Filters)
+	d := max(l.DilationRate, 1)
+	n := windowOut(dims[1], l.span(), l.Strides, l.Padding)
+	row := graph.Reshape(x, dims[0], 1, dims[1], cin)
 	if l.Padding == "same" {
-		// Keras' (TensorFlow's) split, the extra step at the end. GoMLX's
-		// PadSame pads span-1 whatever the stride: the same with stride 1,
-		// windows shifted against Keras' with larger strides.
-		n, k := windowOut(x.Shape().Dimensions[1], l.span(), l.Strides, "same"), l.span()
-		total := max((n-1)*l.Strides+k-x.Shape().Dimensions[1], 0)
-		conv = conv.PaddingPerDim([][2]int{{total / 2, total - total/2}})
-	} else {
-		conv = conv.NoPadding()
+		row = padSame(row, 1, n, 1, l.span(), 1, l.Strides)
 	}
-	return b.biasActivation(conv.Done(), l.UseBias, l.Activation)
+	y := conv2d(row, graph.Reshape(kernel, 1, l.Kernel, cin, l.Filters), b.epilogue(l.Weights, l.UseBias, l.Filters, l.Activation), 1, l.Kernel, 1, l.Strides, 1, d, 1, n, l.Filters)
+	return graph.Reshape(y, dims[0], n, l.Filters)
 }
 
 // GlobalMaxPool1D is Keras' GlobalMaxPooling1D: (timesteps, channels) ->
@@ -94,4 +94,19 @@ func (*GlobalMaxPool1D) Params([]int) int { return 0 }
 
 func (*GlobalMaxPool1D) Build(_ *Builder, x *graph.Node) *graph.Node {
 	return graph.ReduceMax(x, 1)
+}
+
+// BuildMasked takes the maximum over the steps the mask keeps; an example
+// with every step masked gives 0.
+func (l *GlobalMaxPool1D) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	x, mask := xs[0], maskOf(masks)
+	if mask == nil {
+		return l.Build(b, x), nil
+	}
+	keep := graph.BroadcastToDims(graph.InsertAxes(mask, -1), x.Shape().Dimensions...)
+	lowest := graph.BroadcastToDims(graph.Scalar(x.Graph(), x.DType(), -math.MaxFloat32), x.Shape().Dimensions...)
+	y := graph.ReduceMax(graph.Where(keep, x, lowest), 1)
+	any := graph.GreaterThan(graph.ReduceSum(maskAs(mask, x.DType()), 1), graph.ScalarZero(x.Graph(), x.DType())) // [B]
+	any = graph.BroadcastToDims(graph.InsertAxes(any, -1), y.Shape().Dimensions...)
+	return graph.Where(any, y, graph.ZerosLike(y)), nil
 }

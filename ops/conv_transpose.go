@@ -23,12 +23,20 @@ type Conv2DTranspose struct {
 	Strides       Size2  `pipe:"strides" doc:"step between the windows in the output (the upsampling factor): 1 or [2, 2]"`
 	Padding       string `pipe:"padding,oneof=valid|same" doc:"valid (output = (input-1)*stride + max(kernel, stride)) or same (output = input*stride)"`
 	OutputPadding *Pad2  `pipe:"output_padding" doc:"rows and columns added at the end of the output, each less than its stride; when set, the output is (input-1)*stride + kernel (valid) or (input-1)*stride + kernel%2 (same), plus this"`
-	Activation    string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	Activation    string `pipe:"activation,oneof=@activation" doc:"activation applied to the output"`
 	UseBias       bool   `pipe:"use_bias" doc:"add a learned bias per filter"`
+	// kernel_initializer (glorot_uniform, with Keras' fans of the
+	// [kh, kw, filters, in channels] kernel), bias_initializer (zeros)
+	// and their regularizers.
+	Weights
 }
 
-// Validate refuses an output padding of a stride or more, as Keras does.
+// Validate checks the initializers and regularizers, and refuses an output
+// padding of a stride or more, as Keras does.
 func (l *Conv2DTranspose) Validate() error {
+	if err := l.Weights.Validate(); err != nil {
+		return err
+	}
 	if p := l.OutputPadding; p != nil && (p[0] >= l.Strides[0] || p[1] >= l.Strides[1]) {
 		return fmt.Errorf("output_padding %s must be less than strides %s", *p, l.Strides)
 	}
@@ -56,9 +64,6 @@ func (l *Conv2DTranspose) Placement(n, i int) (out, crop int) {
 }
 
 func (l *Conv2DTranspose) OutputShape(in []int) ([]int, error) {
-	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
-		return nil, err
-	}
 	if err := image(in); err != nil {
 		return nil, err
 	}
@@ -90,8 +95,9 @@ func (l *Conv2DTranspose) Build(b *Builder, x *graph.Node) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, h, w, cin := dims[0], dims[1], dims[2], dims[3]
 	kh, kw, sh, sw := l.Kernel[0], l.Kernel[1], l.Strides[0], l.Strides[1]
-	// Keras' fans of a [kh, kw, filters, cin] kernel: receptive field times its last two axes.
-	kernel := b.GlorotUniform("kernel", kh*kw*l.Filters, kh*kw*cin, kh, kw, l.Filters, cin)
+	// Keras' fans of a [kh, kw, filters, cin] kernel: receptive field
+	// times filters, and times cin.
+	kernel := b.Kernel(l.Weights, "kernel", kh, kw, l.Filters, cin)
 	oh, top := l.Placement(h, 0)
 	ow, left := l.Placement(w, 1)
 	if sh > 1 || sw > 1 {
@@ -104,7 +110,7 @@ func (l *Conv2DTranspose) Build(b *Builder, x *graph.Node) *graph.Node {
 	x = padTo(x, 1, kh-1-top, oh+kh-1)
 	x = padTo(x, 2, kw-1-left, ow+kw-1)
 	flipped := graph.Transpose(graph.Reverse(kernel, 0, 1), 2, 3) // [kh, kw, cin, filters]
-	return conv2d(x, flipped, b.epilogue(l.UseBias, l.Filters, l.Activation), kh, kw, 1, 1, 1, 1, oh, ow, l.Filters)
+	return conv2d(x, flipped, b.epilogue(l.Weights, l.UseBias, l.Filters, l.Activation), kh, kw, 1, 1, 1, 1, oh, ow, l.Filters)
 }
 
 // padTo zero-pads axis of x with start positions before it and, at the

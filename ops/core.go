@@ -5,10 +5,11 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 func init() {
-	Layers.Register("dense", "Fully connected layer: activation(x . kernel + bias) on a flat input.",
+	Layers.Register("dense", "Fully connected layer: activation(x . kernel + bias) on a flat input, or on every step of a (timesteps, features) sequence.",
 		func() Layer { return &Dense{Activation: "linear", UseBias: true} })
 	Layers.Register("dropout", "Sets a random fraction rate of its inputs to 0 during training and scales the rest by 1/(1-rate); does nothing at evaluation.",
 		func() Layer { return &Dropout{} })
@@ -21,20 +22,41 @@ func init() {
 // Dense is Keras' Dense on a flat input.
 type Dense struct {
 	Units      int     `pipe:"units,required,min=1,max=1000000000" doc:"output size"`
-	Activation string  `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	Activation string  `pipe:"activation,oneof=@activation" doc:"activation applied to the output"`
 	UseBias    bool    `pipe:"use_bias" doc:"add a learned bias"`
-	L2         float64 `pipe:"l2,min=0" doc:"L2 penalty on the kernel: adds l2 * sum(kernel²) to the loss, Keras' kernel_regularizer=l2(l2)"`
+	L2         float64 `pipe:"l2,min=0" doc:"shorthand for kernel_regularizer: {l2: ...}: adds l2 * sum(kernel²) to the loss, Keras' kernel_regularizer=l2(l2)"`
+	Weights
+}
+
+// Validate rejects l2 given beside kernel_regularizer, which it stands for.
+func (l *Dense) Validate() error {
+	if l.L2 > 0 && l.KernelRegularizer.Kind != "" {
+		return fmt.Errorf("l2 is a shorthand for kernel_regularizer: {l2: %v}; give one of them, not both", l.L2)
+	}
+	return l.Weights.Validate()
+}
+
+// weights are the layer's Weights with the l2 shorthand resolved.
+func (l *Dense) weights() Weights {
+	w := l.Weights
+	if l.L2 > 0 {
+		w.KernelRegularizer = spec.Component{Kind: "l2", Config: &L2{L2: l.L2}, Path: "l2"}
+	}
+	return w
 }
 
 func (l *Dense) OutputShape(in []int) ([]int, error) {
-	if len(in) != 1 {
-		return nil, fmt.Errorf("dense needs a flat input (one axis per example), got %d axes: add a flatten layer before it", len(in))
+	switch len(in) {
+	case 1:
+		return []int{l.Units}, nil
+	case 2: // a sequence: Keras' Dense on the last axis, the same weights at every step
+		return []int{in[0], l.Units}, nil
 	}
-	return []int{l.Units}, nil
+	return nil, fmt.Errorf("dense needs a flat input (one axis per example) or a sequence (timesteps, features), got %d axes: add a flatten layer before it", len(in))
 }
 
 func (l *Dense) Params(in []int) int {
-	n := in[0] * l.Units
+	n := in[len(in)-1] * l.Units
 	if l.UseBias {
 		n += l.Units
 	}
@@ -42,12 +64,15 @@ func (l *Dense) Params(in []int) int {
 }
 
 func (l *Dense) Build(b *Builder, x *graph.Node) *graph.Node {
-	in := x.Shape().Dimensions[1]
-	kernel := b.GlorotUniform("kernel", in, l.Units, in, l.Units)
-	if l.L2 > 0 {
-		b.AddPenalty(graph.MulScalar(graph.ReduceAllSum(graph.Square(kernel)), l.L2))
+	d := x.Shape().Dimensions
+	in := d[len(d)-1]
+	w := l.weights()
+	kernel := b.Kernel(w, "kernel", in, l.Units)
+	if len(d) == 3 { // every step of a sequence: [B·T, F] · kernel
+		y := matMul(graph.Reshape(x, d[0]*d[1], in), kernel)
+		return b.BiasActivation(w, graph.Reshape(y, d[0], d[1], l.Units), l.UseBias, l.Activation)
 	}
-	e := b.epilogue(l.UseBias, l.Units, l.Activation)
+	e := b.epilogue(w, l.UseBias, l.Units, l.Activation)
 	return e.finish(fusedMatMul(x, kernel, e))
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 func init() {
@@ -22,12 +23,24 @@ type DepthwiseConv2D struct {
 	DilationRate    Size2  `pipe:"dilation_rate" doc:"spacing of the kernel's taps: 1 or [2, 2]; above 1 only with strides 1"`
 	DepthMultiplier int    `pipe:"depth_multiplier,min=1,max=100000" doc:"output channels per input channel"`
 	Padding         string `pipe:"padding,oneof=valid|same" doc:"valid (no padding) or same (output size = ceil(input / stride))"`
-	Activation      string `pipe:"activation,oneof=linear|relu|sigmoid|tanh|softmax" doc:"activation applied to the output"`
+	Activation      string `pipe:"activation,oneof=@activation" doc:"activation applied to the output"`
 	UseBias         bool   `pipe:"use_bias" doc:"add a learned bias per output channel"`
+	// Keras' names: depthwise_*, not kernel_*.
+	DepthwiseInitializer spec.Component `pipe:"depthwise_initializer,registry=initializer" doc:"how the depthwise kernel [kh, kw, in channels, depth_multiplier] starts; default glorot_uniform"`
+	BiasInitializer      spec.Component `pipe:"bias_initializer,registry=initializer" doc:"how the bias starts; default zeros"`
+	DepthwiseRegularizer spec.Component `pipe:"depthwise_regularizer,registry=regularizer" doc:"penalty on the depthwise kernel added to the training loss; default none"`
+	BiasRegularizer      spec.Component `pipe:"bias_regularizer,registry=regularizer" doc:"penalty on the bias added to the training loss; default none"`
 }
 
-// Validate refuses what Keras refuses: strides above 1 with a dilation above 1.
-func (l *DepthwiseConv2D) Validate() error { return stridesOrDilation(l.Strides, l.DilationRate) }
+// Validate checks the initializers and regularizers, and refuses what
+// Keras refuses: strides above 1 with a dilation above 1.
+func (l *DepthwiseConv2D) Validate() error {
+	if err := validateWeights(named{"depthwise_initializer", l.DepthwiseInitializer, true}, named{"bias_initializer", l.BiasInitializer, true},
+		named{"depthwise_regularizer", l.DepthwiseRegularizer, false}, named{"bias_regularizer", l.BiasRegularizer, false}); err != nil {
+		return err
+	}
+	return stridesOrDilation(l.Strides, l.DilationRate)
+}
 
 // windows is the output size of a window k (its span with dilation d) at
 // strides s over the image in, or an error when it does not fit.
@@ -44,9 +57,6 @@ func windows(in []int, kernel, strides, dilation Size2, padding string) (int, in
 }
 
 func (l *DepthwiseConv2D) OutputShape(in []int) ([]int, error) {
-	if err := l.Validate(); err != nil { // ops.Stack, which reports this error at the layer, does not run Validate
-		return nil, err
-	}
 	h, w, err := windows(in, l.Kernel, l.Strides, l.DilationRate, l.Padding)
 	if err != nil {
 		return nil, err
@@ -65,14 +75,18 @@ func (l *DepthwiseConv2D) Params(in []int) int {
 }
 
 func (l *DepthwiseConv2D) Build(b *Builder, x *graph.Node) *graph.Node {
-	kernel := depthwiseKernel(b, "kernel", l.Kernel, x.Shape().Dimensions[3], l.DepthMultiplier)
-	return b.biasActivation(depthwise(x, kernel, l.Kernel, l.Strides, l.DilationRate, l.Padding), l.UseBias, l.Activation)
+	kernel := depthwiseKernel(b, "kernel", l.DepthwiseInitializer, l.DepthwiseRegularizer, l.Kernel, x.Shape().Dimensions[3], l.DepthMultiplier)
+	y := depthwise(x, kernel, l.Kernel, l.Strides, l.DilationRate, l.Padding)
+	return b.BiasActivation(Weights{BiasInitializer: l.BiasInitializer, BiasRegularizer: l.BiasRegularizer}, y, l.UseBias, l.Activation)
 }
 
-// depthwiseKernel is the variable name of shape [kh, kw, cin, dm], with
-// Keras' fans for that shape: the receptive field times its last two axes.
-func depthwiseKernel(b *Builder, name string, k Size2, cin, dm int) *graph.Node {
-	return b.GlorotUniform(name, k[0]*k[1]*cin, k[0]*k[1]*dm, k[0], k[1], cin, dm)
+// depthwiseKernel is the variable name of shape [kh, kw, cin, dm], drawn
+// by init (glorot_uniform when left out) with Keras' fans for that shape
+// (the receptive field times each of its last two axes), with the
+// penalty of reg.
+func depthwiseKernel(b *Builder, name string, init, reg spec.Component, k Size2, cin, dm int) *graph.Node {
+	dims := []int{k[0], k[1], cin, dm}
+	return b.Weight(name, init, reg, glorotUniform, FansOf(dims), dims...)
 }
 
 // depthwise convolves each channel of x [batch, h, w, cin] with its own

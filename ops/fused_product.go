@@ -29,12 +29,12 @@ type epilogue struct {
 	act  string
 }
 
-// epilogue creates the layer's zero-initialised "bias" variable of n
-// channels when useBias is set.
-func (b *Builder) epilogue(useBias bool, n int, act string) epilogue {
+// epilogue creates the layer's "bias" variable of n channels, as w says,
+// when useBias is set.
+func (b *Builder) epilogue(w Weights, useBias bool, n int, act string) epilogue {
 	e := epilogue{act: act}
 	if useBias {
-		e.bias = b.Zeros("bias", n)
+		e.bias = b.Bias(w, "bias", n)
 	}
 	return e
 }

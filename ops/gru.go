@@ -2,6 +2,7 @@ package ops
 
 import (
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 func init() {
@@ -32,6 +33,17 @@ type GRU struct {
 	GoBackwards         bool    `pipe:"go_backwards" doc:"process the sequence from its last step to its first; with return_sequences the output is in that reversed order"`
 	Dropout             float64 `pipe:"dropout,min=0,max=0.999" doc:"fraction of the inputs' features dropped in training, the same ones at every time step"`
 	RecurrentDropout    float64 `pipe:"recurrent_dropout,min=0,max=0.999" doc:"fraction of the state's units dropped in training where the state enters the recurrent kernel, the same ones at every time step"`
+	// kernel_initializer (glorot_uniform), bias_initializer (zeros; with
+	// reset_after it draws the whole [2, 3·units] bias) and the
+	// regularizers of kernel and bias.
+	Weights
+	RecurrentInitializer spec.Component `pipe:"recurrent_initializer,registry=initializer" doc:"how the recurrent kernel starts; default orthogonal"`
+	RecurrentRegularizer spec.Component `pipe:"recurrent_regularizer,registry=regularizer" doc:"penalty on the recurrent kernel added to the training loss; default none"`
+}
+
+// Validate checks the chosen initializers and regularizers.
+func (l *GRU) Validate() error {
+	return validateRecurrent(l.Weights, l.RecurrentInitializer, l.RecurrentRegularizer)
 }
 
 func (l *GRU) OutputShape(in []int) ([]int, error) {
@@ -57,25 +69,33 @@ func (l *GRU) returnsSequences() bool { return l.ReturnSequences }
 func (l *GRU) weights(b *Builder, features int) rnnWeights {
 	units := l.Units
 	w := rnnWeights{
-		kernel:    b.GlorotUniform("kernel", features, 3*units, features, 3*units),
-		recurrent: b.Orthogonal("recurrent_kernel", units, 3*units),
+		kernel:    b.Kernel(l.Weights, "kernel", features, 3*units),
+		recurrent: b.recurrentKernel(l.RecurrentInitializer, l.RecurrentRegularizer, units, 3*units),
 	}
 	switch {
 	case l.UseBias && l.ResetAfter:
-		bias := b.Zeros("bias", 2, 3*units)
+		bias := b.Bias(l.Weights, "bias", 2, 3*units)
 		w.bias = graph.Reshape(graph.Slice(bias, graph.AxisElem(0)), 3*units)
 		w.recBias = graph.Reshape(graph.Slice(bias, graph.AxisElem(1)), 3*units)
 	case l.UseBias:
-		w.bias = b.Zeros("bias", 3*units)
+		w.bias = b.Bias(l.Weights, "bias", 3*units)
 	}
 	return w
 }
 
 func (l *GRU) Build(b *Builder, x *graph.Node) *graph.Node {
-	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout}
-	xt, recMask := rnnInput(b, x, l.Units, o)
+	y, _ := l.BuildMasked(b, []*graph.Node{x}, nil)
+	return y
+}
+
+// BuildMasked runs the layer over the steps its input's mask keeps (see
+// stepMask).
+func (l *GRU) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	x := xs[0]
+	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout, maskOf(masks)}
+	xt, recMask, sm := rnnInput(b, x, l.Units, o)
 	cell := gruCell{act: rnnAct(l.Activation).or("tanh"), rec: rnnAct(l.RecurrentActivation).or("sigmoid"), resetAfter: l.ResetAfter}
-	return rnnOutput(rnnRun(xt, l.weights(b, x.Shape().Dimensions[2]), cell, recMask, l.ReturnSequences, b.Training), l.ReturnSequences)
+	return rnnOutput(rnnRun(xt, l.weights(b, x.Shape().Dimensions[2]), cell, recMask, sm, l.ReturnSequences, b.Training), l.ReturnSequences), rnnOutMask(o)
 }
 
 type gruCell struct {

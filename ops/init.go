@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 // Builder carries what a layer needs while its graph is built.
@@ -51,12 +52,7 @@ func (b *Builder) GlorotUniform(name string, fanIn, fanOut int, dims ...int) *gr
 
 // Uniform creates (on first use) a variable drawn from U(-limit, limit).
 func (b *Builder) Uniform(name string, limit float64, dims ...int) *graph.Node {
-	r := b.rng(name)
-	data := make([]float32, data.Elements(dims))
-	for i := range data {
-		data[i] = float32((r.Float64()*2 - 1) * limit)
-	}
-	return b.variable(name, data, dims)
+	return b.variable(name, uniform(b.rng(name), data.Elements(dims), limit), dims)
 }
 
 // Zeros creates (on first use) a zero variable, Keras' default for biases.
@@ -92,6 +88,17 @@ func (b *Builder) State(name string, init float32, dims ...int) *model.Variable 
 	for i := range vals {
 		vals[i] = init
 	}
+	return b.state(name, vals, dims)
+}
+
+// StateWeight is State with the initial values drawn by the initializer
+// component init, or by def when init is left out (its Kind is empty), as
+// Weight draws them: Keras' moving_mean_initializer and the like.
+func (b *Builder) StateWeight(name string, init spec.Component, def Initializer, dims ...int) *model.Variable {
+	return b.state(name, b.initialValues(name, init, def, FansOf(dims), dims), dims)
+}
+
+func (b *Builder) state(name string, vals []float32, dims []int) *model.Variable {
 	v := b.Scope.VariableWithValue(StatePrefix+name, tensors.FromFlatDataAndDimensions(vals, dims...))
 	return v.SetTrainable(false)
 }

@@ -36,6 +36,40 @@ type Merge interface {
 	BuildMerge(b *Builder, xs []*graph.Node) *graph.Node
 }
 
+// MergeParams is implemented by a merge whose parameter count depends on
+// every input's shape, not only the first's (multi_head_attention: the
+// key and value projections read the key's and value's features).
+type MergeParams interface {
+	MergeParams(ins [][]int) int
+}
+
+// MaskedLayer is implemented by a layer that makes, reads or passes on a
+// mask, Keras' masking: a Bool [batch, timesteps] node, true where a step
+// of a sequence value [batch, timesteps, ...] holds data and false where
+// it is padding. The graph carries one mask (or nil) beside each value;
+// Stage.BuildMasked calls BuildMasked when a layer has it, and otherwise
+// Build with this rule: a merge passes on the AND of its inputs' masks
+// (an input without one counts as all true), any other layer drops the
+// mask. So the mask reaches the consumers only through layers that keep
+// the time axis and work step by step: dropout, spatial_dropout1d,
+// gaussian_noise, activation, dense and layer_normalization on sequences,
+// time_distributed, all of which pass it on here.
+//
+//   - makers: embedding (mask_zero), masking, token_and_position_embedding
+//     (mask_zero) return a mask whatever they receive;
+//   - consumers: lstm, gru, simple_rnn and bidirectional (a masked step
+//     keeps the previous state and output, forward and in the hand-written
+//     backward passes), global_average_pool1d and global_max_pool1d (masked
+//     steps left out), multi_head_attention (masked keys get no attention;
+//     its output carries the query's mask).
+type MaskedLayer interface {
+	// BuildMasked adds the layer to the graph on its inputs xs (one for a
+	// layer that is not a merge) and their masks (each nil where that
+	// input has none), and returns its output and the output's mask (nil
+	// for none). With every mask nil it builds what Build builds.
+	BuildMasked(b *Builder, xs, masks []*graph.Node) (y, mask *graph.Node)
+}
+
 // NonTrainable is implemented by a layer that keeps state besides its
 // trainable parameters (batch_normalization's moving statistics, created
 // with Builder.State): Keras counts it as non-trainable params.

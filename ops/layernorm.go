@@ -18,7 +18,13 @@ type LayerNorm struct {
 	Epsilon float64 `pipe:"epsilon,min=0" doc:"added to the variance before its square root"`
 	Center  bool    `pipe:"center" doc:"add a learned offset beta per feature"`
 	Scale   bool    `pipe:"scale" doc:"multiply by a learned gamma per feature"`
+	// beta_initializer (zeros), gamma_initializer (ones) and their
+	// regularizers.
+	GammaBeta
 }
+
+// Validate checks the chosen initializers and regularizers.
+func (l *LayerNorm) Validate() error { return l.GammaBeta.Validate() }
 
 func (l *LayerNorm) OutputShape(in []int) ([]int, error) {
 	if _, err := featureAxis(l.Axis, in); err != nil {
@@ -42,10 +48,10 @@ func (l *LayerNorm) Build(b *Builder, x *graph.Node) *graph.Node {
 	y := graph.Div(centered, graph.Sqrt(graph.AddScalar(variance, l.Epsilon)))
 	c := x.Shape().Dimensions[axis]
 	if l.Scale {
-		y = graph.Mul(y, along(b.variable("gamma", filled(c, 1), []int{c}), x.Rank(), axis))
+		y = graph.Mul(y, along(l.gamma(b, c), x.Rank(), axis))
 	}
 	if l.Center {
-		y = graph.Add(y, along(b.Zeros("beta", c), x.Rank(), axis))
+		y = graph.Add(y, along(l.beta(b, c), x.Rank(), axis))
 	}
 	return y
 }

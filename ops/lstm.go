@@ -1,11 +1,10 @@
 package ops
 
 import (
-	"math"
-
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 func init() {
@@ -52,6 +51,26 @@ type LSTM struct {
 	GoBackwards         bool    `pipe:"go_backwards" doc:"process the sequence from its last step to its first; with return_sequences the output is in that reversed order"`
 	Dropout             float64 `pipe:"dropout,min=0,max=0.999" doc:"fraction of the inputs' features dropped in training, the same ones at every time step"`
 	RecurrentDropout    float64 `pipe:"recurrent_dropout,min=0,max=0.999" doc:"fraction of the hidden state's units dropped in training where it enters the recurrent kernel, the same ones at every time step"`
+	// kernel_initializer (glorot_uniform), bias_initializer (zeros, but
+	// for the forget gate's ones, whatever the initializer) and the
+	// regularizers of kernel and bias.
+	Weights
+	RecurrentInitializer spec.Component `pipe:"recurrent_initializer,registry=initializer" doc:"how the recurrent kernel starts; default orthogonal"`
+	RecurrentRegularizer spec.Component `pipe:"recurrent_regularizer,registry=regularizer" doc:"penalty on the recurrent kernel added to the training loss; default none"`
+}
+
+// Validate checks the chosen initializers and regularizers.
+func (l *LSTM) Validate() error {
+	return validateRecurrent(l.Weights, l.RecurrentInitializer, l.RecurrentRegularizer)
+}
+
+// validateRecurrent checks a recurrent layer's initializers and
+// regularizers: w's and the recurrent kernel's.
+func validateRecurrent(w Weights, init, reg spec.Component) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	return validateWeights(named{"recurrent_initializer", init, true}, named{"recurrent_regularizer", reg, false})
 }
 
 // sequence checks that in is (timesteps, features).
@@ -76,41 +95,53 @@ func (l *LSTM) returnsSequences() bool { return l.ReturnSequences }
 func (l *LSTM) weights(b *Builder, features int) lstmWeights {
 	units := l.Units
 	w := lstmWeights{
-		kernel:    b.GlorotUniform("kernel", features, 4*units, features, 4*units),
-		recurrent: b.Orthogonal("recurrent_kernel", units, 4*units),
+		kernel:    b.Kernel(l.Weights, "kernel", features, 4*units),
+		recurrent: b.recurrentKernel(l.RecurrentInitializer, l.RecurrentRegularizer, units, 4*units),
 	}
 	if l.UseBias {
-		w.bias = lstmBias(b, units)
+		w.bias = lstmBias(b, l.Weights, units)
 	}
 	return w
 }
 
 func (l *LSTM) Build(b *Builder, x *graph.Node) *graph.Node {
+	y, _ := l.BuildMasked(b, []*graph.Node{x}, nil)
+	return y
+}
+
+// BuildMasked runs the LSTM over the steps its input's mask keeps: a
+// masked step keeps the previous hidden and cell states (see stepMask).
+func (l *LSTM) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	x := xs[0]
 	w := l.weights(b, x.Shape().Dimensions[2])
-	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout}
-	xt, recMask := rnnInput(b, x, l.Units, o) // time-major: [T, B, F]
+	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout, maskOf(masks)}
+	xt, recMask, sm := rnnInput(b, x, l.Units, o) // time-major: [T, B, F]
 	f := lstmActs{act: rnnAct(l.Activation).or("tanh"), rec: rnnAct(l.RecurrentActivation).or("sigmoid")}
 	var y *graph.Node
 	if b.Training {
-		y = lstmTrain(xt, w, f, recMask, l.ReturnSequences)
+		y = lstmTrain(xt, w, f, recMask, sm, l.ReturnSequences)
 	} else {
-		y = lstmInfer(xt, w, f, l.ReturnSequences)
+		y = lstmInfer(xt, w, f, sm, l.ReturnSequences)
 	}
-	return rnnOutput(y, l.ReturnSequences)
+	return rnnOutput(y, l.ReturnSequences), rnnOutMask(o)
 }
 
 // lstmActs are an LSTM's activation (cell candidate, cell state in the
 // output) and recurrent activation (the gates).
 type lstmActs struct{ act, rec rnnAct }
 
-// lstmBias is the bias variable [4U]: zeros but for the forget gate's
-// ones, Keras' unit_forget_bias.
-func lstmBias(b *Builder, units int) *graph.Node {
-	init := make([]float32, 4*units)
+// lstmBias is the bias variable [4U]: drawn by w's bias_initializer
+// (zeros by default), but for the forget gate's ones, Keras'
+// unit_forget_bias, which Keras applies whatever the initializer.
+func lstmBias(b *Builder, w Weights, units int) *graph.Node {
+	dims := []int{4 * units}
+	init := b.initialValues("bias", w.BiasInitializer, zeros, FansOf(dims), dims)
 	for i := units; i < 2*units; i++ {
 		init[i] = 1
 	}
-	return b.variable("bias", init, []int{4 * units})
+	v := b.variable("bias", init, dims)
+	b.Regularize(w.BiasRegularizer, v)
+	return v
 }
 
 // lstmWeights are an LSTM's weights in Keras' layouts; bias may be nil.
@@ -238,7 +269,7 @@ func stepIndex(g *graph.Graph, t int) *graph.Node { return graph.Const(g, []int3
 // has no gradient. Each step projects its own input ([x_t, h]·[kernel_k;
 // recurrent_k] + bias_k), so that no [T, B, 4U] tensor is made: evaluation
 // runs on batches of 500.
-func lstmInfer(xt *graph.Node, w lstmWeights, fn lstmActs, returnSequences bool) *graph.Node {
+func lstmInfer(xt *graph.Node, w lstmWeights, fn lstmActs, sm *stepMask, returnSequences bool) *graph.Node {
 	g := xt.Graph()
 	d := xt.Shape().Dimensions
 	steps, batch := d[0], d[1]
@@ -264,7 +295,8 @@ func lstmInfer(xt *graph.Node, w lstmWeights, fn lstmActs, returnSequences bool)
 	c, h := zero, zero
 	hs := make([]*graph.Node, steps)
 	for t := range steps {
-		c, h = cell(row(xt, stepIndex(g, t)), h, c)
+		c2, h2 := cell(row(xt, stepIndex(g, t)), h, c)
+		c, h = sm.blend(t, c2, c), sm.blend(t, h2, h)
 		hs[t] = h
 	}
 	if returnSequences {
@@ -301,8 +333,9 @@ func chunkBounds(steps, size int) []int {
 }
 
 // lstmForwardUnrolled runs the T steps as T copies of the cell in the graph;
-// recMask is the recurrent dropout mask [B, U] (nil without).
-func lstmForwardUnrolled(xw gates, w lstmWeights, fn lstmActs, recMask *graph.Node, returnSequences bool) lstmTape {
+// recMask is the recurrent dropout mask [B, U] (nil without), sm the step
+// mask (nil without).
+func lstmForwardUnrolled(xw gates, w lstmWeights, fn lstmActs, recMask *graph.Node, sm *stepMask, returnSequences bool) lstmTape {
 	g := xw[0].Graph()
 	dt := xw[0].DType()
 	d := xw[0].Shape().Dimensions
@@ -326,7 +359,9 @@ func lstmForwardUnrolled(xw gates, w lstmWeights, fn lstmActs, recMask *graph.No
 		if recMask != nil {
 			hrs[t] = graph.Mul(hiddens[t], recMask)
 		}
-		act[t], cells[t+1], hiddens[t+1] = lstmCell(x, hrs[t], cells[t], rec, fn)
+		var c2, h2 *graph.Node
+		act[t], c2, h2 = lstmCell(x, hrs[t], cells[t], rec, fn)
+		cells[t+1], hiddens[t+1] = sm.blend(t, c2, cells[t]), sm.blend(t, h2, hiddens[t])
 	}
 	tape := lstmTape{y: hiddens[steps], chunks: chunkBounds(steps, gradChunk)}
 	if returnSequences {
@@ -347,10 +382,15 @@ func lstmForwardUnrolled(xw gates, w lstmWeights, fn lstmActs, recMask *graph.No
 			if returnSequences {
 				dh = graph.Add(dh, row(dy, stepIndex(g, t)))
 			}
-			dz[t], dh, dc = lstmCellBackward(dh, dc, act[t], cells[t+1], cells[t], recT, k, fn)
+			// A masked step's cell gets no gradient (so cells[t+1], not its
+			// output then, is not read); the states' pass straight through.
+			dhCell, dhCarried := sm.split(t, dh)
+			dcCell, dcCarried := sm.split(t, dc)
+			dz[t], dh, dc = lstmCellBackward(dhCell, dcCell, act[t], cells[t+1], cells[t], recT, k, fn)
 			if recMask != nil {
 				dh = graph.Mul(dh, recMask)
 			}
+			dh, dc = sum(dhCarried, dh), sum(dcCarried, dc)
 		}
 		out := make([]*graph.Node, len(tape.chunks)-1)
 		for i := range out {
@@ -385,7 +425,7 @@ func sum(a, b *graph.Node) *graph.Node {
 // lstmTrain runs the recurrence keeping what backpropagation through time
 // needs, and attaches the hand-written gradient. xt is [T, B, F]; the
 // result is [T, B, U] with returnSequences, else [B, U].
-func lstmTrain(xt *graph.Node, w lstmWeights, fn lstmActs, recMask *graph.Node, returnSequences bool) *graph.Node {
+func lstmTrain(xt *graph.Node, w lstmWeights, fn lstmActs, recMask *graph.Node, sm *stepMask, returnSequences bool) *graph.Node {
 	xd := xt.Shape().Dimensions
 	batch, features := xd[1], xd[2]
 	units := w.recurrent.Shape().Dimensions[0]
@@ -393,7 +433,7 @@ func lstmTrain(xt *graph.Node, w lstmWeights, fn lstmActs, recMask *graph.Node, 
 	ws := w.stopGradient()
 	xs := graph.StopGradient(xt)
 	xw := lstmProject(xs, ws.blocks())
-	tape := lstmForwardUnrolled(xw, ws, fn, recMask, returnSequences)
+	tape := lstmForwardUnrolled(xw, ws, fn, recMask, sm, returnSequences)
 	inputs := []*graph.Node{xt, w.kernel, w.recurrent}
 	if w.bias != nil {
 		inputs = append(inputs, w.bias)
@@ -428,48 +468,18 @@ func lstmTrain(xt *graph.Node, w lstmWeights, fn lstmActs, recMask *graph.Node, 
 	})
 }
 
+// recurrentKernel is the variable recurrent_kernel [units, cols] of a
+// recurrent layer, drawn by init (orthogonal when left out, Keras'
+// default, which draws what Builder.Orthogonal draws) with the penalty of
+// reg.
+func (b *Builder) recurrentKernel(init, reg spec.Component, units, cols int) *graph.Node {
+	dims := []int{units, cols}
+	return b.Weight("recurrent_kernel", init, reg, &Orthogonal{Gain: 1}, FansOf(dims), dims...)
+}
+
 // Orthogonal creates (on first use) a rows x cols variable with orthonormal
-// rows or columns (whichever are fewer), Keras' Orthogonal initialiser: the
-// Q factor of the QR decomposition of a standard normal matrix, with the
-// signs of R's diagonal folded in (Gram-Schmidt gives that Q directly).
+// rows or columns (whichever are fewer), Keras' Orthogonal initialiser with
+// gain 1 (see orthogonal).
 func (b *Builder) Orthogonal(name string, rows, cols int) *graph.Node {
-	r := b.rng(name)
-	// Orthonormalise the columns of an n x m matrix, n >= m.
-	n, m := max(rows, cols), min(rows, cols)
-	a := make([]float64, n*m) // column-major: column j is a[j*n:(j+1)*n]
-	for i := range a {
-		a[i] = r.NormFloat64()
-	}
-	for j := 0; j < m; j++ {
-		cj := a[j*n : (j+1)*n]
-		for k := 0; k < j; k++ { // modified Gram-Schmidt
-			ck := a[k*n : (k+1)*n]
-			dot := 0.0
-			for i := range cj {
-				dot += cj[i] * ck[i]
-			}
-			for i := range cj {
-				cj[i] -= dot * ck[i]
-			}
-		}
-		norm := 0.0
-		for _, v := range cj {
-			norm += v * v
-		}
-		norm = math.Sqrt(norm)
-		for i := range cj {
-			cj[i] /= norm
-		}
-	}
-	data := make([]float32, rows*cols)
-	for i := 0; i < rows; i++ {
-		for j := 0; j < cols; j++ {
-			if rows >= cols {
-				data[i*cols+j] = float32(a[j*n+i]) // Q is rows x cols
-			} else {
-				data[i*cols+j] = float32(a[i*n+j]) // Q^T: Q is cols x rows
-			}
-		}
-	}
-	return b.variable(name, data, []int{rows, cols})
+	return b.variable(name, orthogonal(b.rng(name), rows, cols), []int{rows, cols})
 }

@@ -64,7 +64,7 @@ func naiveLSTM(b *Builder, l *LSTM, x *graph.Node, checkpoint int) *graph.Node {
 	rec := b.Orthogonal("recurrent_kernel", U, 4*U)
 	var bias *graph.Node
 	if l.UseBias {
-		bias = lstmBias(b, U)
+		bias = lstmBias(b, Weights{}, U)
 	}
 	// Its own cell, written independently of lstm.go's: time-major input,
 	// one projection of all steps, a Slice per step and per gate.

@@ -232,40 +232,16 @@ func randomF32(r *rand.Rand, n int, scale float64) []float32 {
 func lstmRun(t *testing.T, l *LSTM, training, naive bool, x []float32, dims [3]int, r []float32) (y []float32, grads [][]float32, w *refLSTM) {
 	t.Helper()
 	store := model.NewStore()
-	exec, err := model.NewExec(backend(t), store, func(s *model.Scope, xn *graph.Node) []*graph.Node {
-		g := xn.Graph()
-		s.SetTraining(g, true)
-		ls := s.In("lstm")
-		b := &Builder{Graph: g, Scope: ls, Training: training, Seed: 11, Index: 2}
-		var y *graph.Node
-		if naive {
-			y = naiveLSTM(b, l, xn, 0)
-		} else {
-			y = l.Build(b, xn)
-		}
-		if !training {
-			return []*graph.Node{y}
-		}
-		wrt := []*graph.Node{xn, ls.GetVariable("kernel").NodeValue(g), ls.GetVariable("recurrent_kernel").NodeValue(g)}
-		if l.UseBias {
-			wrt = append(wrt, ls.GetVariable("bias").NodeValue(g))
-		}
-		rn := graph.Const(g, tensors.FromFlatDataAndDimensions(r, y.Shape().Dimensions...))
-		loss := graph.ReduceAllSum(graph.Mul(y, rn))
-		return append([]*graph.Node{y}, graph.Gradient(loss, wrt...)...)
-	})
-	if err != nil {
-		t.Fatal(err)
+	build := l.Build
+	if naive {
+		build = func(b *Builder, x *graph.Node) *graph.Node { return naiveLSTM(b, l, x, 0) }
 	}
-	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, dims[0], dims[1], dims[2]))
-	if err != nil {
-		t.Fatal(err)
+	wrt := []string{"kernel", "recurrent_kernel"}
+	if l.UseBias {
+		wrt = append(wrt, "bias")
 	}
-	y = tensors.MustCopyFlatData[float32](out[0])
-	for _, o := range out[1:] {
-		grads = append(grads, tensors.MustCopyFlatData[float32](o))
-	}
-	ls := store.RootScope().In("lstm")
+	y, grads = runGrads(t, store, &Builder{Training: training, Seed: 11, Index: 2}, build, x, dims, r, wrt)
+	ls := store.RootScope().In("layer")
 	val := func(name string) []float64 {
 		return toF64(tensors.MustCopyFlatData[float32](ls.GetVariable(name).MustValue()))
 	}
@@ -360,18 +336,8 @@ func testLSTMGradient(t *testing.T) {
 			}
 			return s
 		}
-		const eps = 1e-6
 		for k, p := range [][]float64{xf, w.kernel, w.recurrent, w.bias} {
-			numeric := make([]float64, len(p))
-			for i := range p {
-				old := p[i]
-				p[i] = old + eps
-				up := loss()
-				p[i] = old - eps
-				down := loss()
-				p[i] = old
-				numeric[i] = (up - down) / (2 * eps)
-			}
+			numeric := finiteDiff(p, loss)
 			if d, i := maxDiff(grads[k], numeric); d > 1e-4 {
 				t.Errorf("return_sequences=%v: d%s[%d] = %v, finite differences %v", seqs, names[k], i, grads[k][i], numeric[i])
 			}

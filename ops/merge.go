@@ -191,3 +191,31 @@ func l2Normalize(x *graph.Node, axis int) *graph.Node {
 	sq := graph.ReduceAndKeep(graph.Square(x), graph.ReduceSum, axis)
 	return graph.Div(x, graph.Sqrt(graph.Max(sq, graph.Scalar(x.Graph(), x.DType(), 1e-12))))
 }
+
+// BuildMasked joins the masks along the time axis when the inputs are
+// joined along it (an input without a mask counts as all true), and ANDs
+// them otherwise (Keras' Concatenate.compute_mask).
+func (l *Concatenate) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	y := l.BuildMerge(b, xs)
+	if andMasks(masks) == nil || y.Rank() < 3 {
+		return y, nil
+	}
+	if a, _ := kerasAxis(l.Axis, xs[0].Rank()-1); a != 0 {
+		return y, andMasks(masks)
+	}
+	parts := make([]*graph.Node, len(xs))
+	for i, m := range masks {
+		if m == nil {
+			d := xs[i].Shape().Dimensions
+			m = graph.BroadcastToDims(graph.Const(b.Graph, true), d[0], d[1])
+		}
+		parts[i] = m
+	}
+	return y, graph.Concatenate(parts, 1)
+}
+
+// BuildMasked drops the masks: the dot product has no time axis left to
+// mask (Keras' Dot).
+func (l *Dot) BuildMasked(b *Builder, xs, _ []*graph.Node) (*graph.Node, *graph.Node) {
+	return l.BuildMerge(b, xs), nil
+}

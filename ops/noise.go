@@ -57,12 +57,7 @@ func channelDropout(b *Builder, x *graph.Node, rate float64) *graph.Node {
 	if !b.Training || rate == 0 {
 		return x
 	}
-	d := x.Shape().Dimensions
-	mask := make([]int, len(d))
-	for i := range mask {
-		mask[i] = 1
-	}
-	mask[0], mask[len(d)-1] = d[0], d[len(d)-1]
+	mask := batchAndChannels(x.Shape().Dimensions)
 	keep := graph.GreaterOrEqual(b.Scope.RandomUniform(b.Graph, shapes.Make(x.DType(), mask...)), graph.Scalar(b.Graph, x.DType(), rate))
 	scale := graph.Where(keep, graph.Scalar(b.Graph, x.DType(), 1/(1-rate)), graph.ScalarZero(b.Graph, x.DType()))
 	return graph.Mul(x, scale) // scale broadcasts over the spatial axes

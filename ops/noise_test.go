@@ -7,21 +7,13 @@ import (
 )
 
 func TestNoiseShapes(t *testing.T) {
-	if out, err := (&SpatialDropout2D{Rate: 0.5}).OutputShape([]int{4, 5, 6}); err != nil || !slices.Equal(out, []int{4, 5, 6}) {
-		t.Errorf("spatial_dropout2d on (4, 5, 6) = %v, %v", out, err)
-	}
-	if _, err := (&SpatialDropout2D{Rate: 0.5}).OutputShape([]int{4, 5}); err == nil {
-		t.Error("spatial_dropout2d on (4, 5): want an error")
-	}
-	if out, err := (&SpatialDropout1D{Rate: 0.5}).OutputShape([]int{4, 5}); err != nil || !slices.Equal(out, []int{4, 5}) {
-		t.Errorf("spatial_dropout1d on (4, 5) = %v, %v", out, err)
-	}
-	if _, err := (&SpatialDropout1D{Rate: 0.5}).OutputShape([]int{4, 5, 6}); err == nil {
-		t.Error("spatial_dropout1d on (4, 5, 6): want an error")
-	}
-	if out, err := (&GaussianNoise{Stddev: 1}).OutputShape([]int{3}); err != nil || !slices.Equal(out, []int{3}) {
-		t.Errorf("gaussian_noise on (3) = %v, %v", out, err)
-	}
+	checkShapes(t, []shapeCase{
+		{&SpatialDropout2D{Rate: 0.5}, []int{4, 5, 6}, []int{4, 5, 6}, ""},
+		{&SpatialDropout2D{Rate: 0.5}, []int{4, 5}, nil, "got 2 axes"},
+		{&SpatialDropout1D{Rate: 0.5}, []int{4, 5}, []int{4, 5}, ""},
+		{&SpatialDropout1D{Rate: 0.5}, []int{4, 5, 6}, nil, "got 3 axes"},
+		{&GaussianNoise{Stddev: 1}, []int{3}, []int{3}, ""},
+	})
 }
 
 // TestSpatialDropout checks that evaluation leaves x alone and that

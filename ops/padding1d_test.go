@@ -21,18 +21,12 @@ func TestEdges1Decode(t *testing.T) {
 }
 
 func TestPadding1D(t *testing.T) {
-	if out, err := (&ZeroPadding1D{Padding: Edges1{1, 2}}).OutputShape([]int{5, 3}); err != nil || !slices.Equal(out, []int{8, 3}) {
-		t.Errorf("zero_padding1d [1, 2] on (5, 3) = %v, %v; want [8 3]", out, err)
-	}
-	if _, err := (&ZeroPadding1D{}).OutputShape([]int{5}); err == nil {
-		t.Error("zero_padding1d on (5): want an error")
-	}
-	if out, err := (&Cropping1D{Cropping: Edges1{1, 1}}).OutputShape([]int{5, 3}); err != nil || !slices.Equal(out, []int{3, 3}) {
-		t.Errorf("cropping1d 1 on (5, 3) = %v, %v; want [3 3]", out, err)
-	}
-	if _, err := (&Cropping1D{Cropping: Edges1{3, 2}}).OutputShape([]int{5, 3}); err == nil {
-		t.Error("cropping1d [3, 2] on 5 steps: want an error")
-	}
+	checkShapes(t, []shapeCase{
+		{&ZeroPadding1D{Padding: Edges1{1, 2}}, []int{5, 3}, []int{8, 3}, ""},
+		{&ZeroPadding1D{}, []int{5}, nil, "got 1 axes"},
+		{&Cropping1D{Cropping: Edges1{1, 1}}, []int{5, 3}, []int{3, 3}, ""},
+		{&Cropping1D{Cropping: Edges1{3, 2}}, []int{5, 3}, nil, "cropping [3, 2] leaves nothing of the 5 steps"},
+	})
 	y, dims, _ := runLayer(t, &ZeroPadding1D{Padding: Edges1{1, 2}}, false, []float32{1, 10, 2, 20}, []int{1, 2, 2}, nil)
 	if want := []float32{0, 0, 1, 10, 2, 20, 0, 0, 0, 0}; !slices.Equal(y, want) || !slices.Equal(dims, []int{1, 5, 2}) {
 		t.Errorf("zero_padding1d = %v %v, want %v [1 5 2]", y, dims, want)

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -43,30 +42,14 @@ func TestEdges2Decode(t *testing.T) {
 }
 
 func TestPadding2DShapes(t *testing.T) {
-	for _, c := range []struct {
-		l    Layer
-		in   []int
-		want []int
-		err  string
-	}{
+	checkShapes(t, []shapeCase{
 		{&ZeroPadding2D{Padding: Edges2{{1, 1}, {1, 1}}}, []int{28, 28, 1}, []int{30, 30, 1}, ""},
 		{&ZeroPadding2D{Padding: Edges2{{1, 0}, {2, 3}}}, []int{4, 5, 2}, []int{5, 10, 2}, ""},
 		{&ZeroPadding2D{}, []int{4, 5}, nil, "got 2 axes"},
 		{&Cropping2D{Cropping: Edges2{{1, 0}, {2, 3}}}, []int{4, 6, 2}, []int{3, 1, 2}, ""},
 		{&Cropping2D{}, []int{4, 6, 2}, []int{4, 6, 2}, ""},
 		{&Cropping2D{Cropping: Edges2{{1, 0}, {3, 3}}}, []int{4, 6, 2}, nil, "cropping [[1, 0], [3, 3]] leaves nothing of the 4x6 input"},
-	} {
-		out, err := c.l.OutputShape(c.in)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%T%+v on %v: error %v, want one containing %q", c.l, c.l, c.in, err, c.err)
-			}
-			continue
-		}
-		if err != nil || !slices.Equal(out, c.want) || c.l.Params(c.in) != 0 {
-			t.Errorf("%T%+v on %v: OutputShape = %v, %v; want %v and no params", c.l, c.l, c.in, out, err, c.want)
-		}
-	}
+	})
 }
 
 func TestPadding2DValues(t *testing.T) {

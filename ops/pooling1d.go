@@ -65,6 +65,18 @@ func (l *GlobalAveragePool1D) Build(_ *Builder, x *graph.Node) *graph.Node {
 	return keepDims(graph.ReduceMean(x, 1), x, l.Keepdims)
 }
 
+// BuildMasked averages the steps the mask keeps, as Keras; an example
+// with every step masked gives 0 (Keras divides by 0).
+func (l *GlobalAveragePool1D) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	x, mask := xs[0], maskOf(masks)
+	if mask == nil {
+		return l.Build(b, x), nil
+	}
+	m := graph.InsertAxes(maskAs(mask, x.DType()), -1) // [B, T, 1]
+	n := graph.Max(graph.ReduceSum(m, 1), graph.OnesLike(graph.ReduceSum(m, 1)))
+	return keepDims(graph.Div(graph.ReduceSum(graph.Mul(x, m), 1), n), x, l.Keepdims), nil
+}
+
 func strideOr(s *int, pool int) int {
 	if s == nil {
 		return pool

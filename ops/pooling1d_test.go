@@ -3,18 +3,12 @@ package ops
 import (
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 )
 
 func TestPool1DShapes(t *testing.T) {
 	two, three := 2, 3
-	for _, c := range []struct {
-		l    Layer
-		in   []int
-		want []int
-		err  string
-	}{
+	checkShapes(t, []shapeCase{
 		{&MaxPool1D{Pool: 2, Padding: "valid"}, []int{9, 4}, []int{4, 4}, ""},
 		{&MaxPool1D{Pool: 2, Padding: "same"}, []int{9, 4}, []int{5, 4}, ""},
 		{&AveragePool1D{Pool: 3, Strides: &two, Padding: "valid"}, []int{9, 4}, []int{4, 4}, ""},
@@ -24,18 +18,7 @@ func TestPool1DShapes(t *testing.T) {
 		{&GlobalAveragePool1D{}, []int{7, 3}, []int{3}, ""},
 		{&GlobalAveragePool1D{Keepdims: true}, []int{7, 3}, []int{1, 3}, ""},
 		{&GlobalAveragePool1D{}, []int{7}, nil, "got 1 axes"},
-	} {
-		out, err := c.l.OutputShape(c.in)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%T%+v on %v: error %v, want one containing %q", c.l, c.l, c.in, err, c.err)
-			}
-			continue
-		}
-		if err != nil || !slices.Equal(out, c.want) || c.l.Params(c.in) != 0 {
-			t.Errorf("%T%+v on %v: OutputShape = %v, %v; want %v and no params", c.l, c.l, c.in, out, err, c.want)
-		}
-	}
+	})
 }
 
 func TestPool1DValues(t *testing.T) {

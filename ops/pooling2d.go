@@ -98,12 +98,18 @@ func keepDims(y, x *graph.Node, keep bool) *graph.Node {
 	if !keep {
 		return y
 	}
-	dims := make([]int, x.Rank())
-	for i := range dims {
-		dims[i] = 1
+	return graph.Reshape(y, batchAndChannels(x.Shape().Dimensions)...)
+}
+
+// batchAndChannels is the dimensions d with every axis but the first
+// (batch) and the last (channels) of size 1.
+func batchAndChannels(d []int) []int {
+	out := make([]int, len(d))
+	for i := range out {
+		out[i] = 1
 	}
-	dims[0], dims[len(dims)-1] = x.Shape().Dimensions[0], x.Shape().Dimensions[x.Rank()-1]
-	return graph.Reshape(y, dims...)
+	out[0], out[len(d)-1] = d[0], d[len(d)-1]
+	return out
 }
 
 func stridesOr(s *Size2, pool Size2) Size2 {

@@ -4,7 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -64,12 +63,7 @@ func close32(a, b []float32, tol float64) bool {
 
 func TestPool2DShapes(t *testing.T) {
 	two := Size2{2, 2}
-	for _, c := range []struct {
-		l    Layer
-		in   []int
-		want []int
-		err  string // part of the error; "" for none
-	}{
+	checkShapes(t, []shapeCase{
 		{&AveragePool2D{Pool: two, Padding: "valid"}, []int{28, 28, 3}, []int{14, 14, 3}, ""},
 		{&AveragePool2D{Pool: Size2{3, 3}, Padding: "valid"}, []int{7, 8, 2}, []int{2, 2, 2}, ""},
 		{&AveragePool2D{Pool: Size2{3, 3}, Strides: &Size2{2, 1}, Padding: "same"}, []int{7, 8, 2}, []int{4, 8, 2}, ""},
@@ -81,21 +75,7 @@ func TestPool2DShapes(t *testing.T) {
 		{&GlobalMaxPool2D{}, []int{5, 6, 7}, []int{7}, ""},
 		{&GlobalMaxPool2D{Keepdims: true}, []int{5, 6, 7}, []int{1, 1, 7}, ""},
 		{&GlobalMaxPool2D{}, []int{10, 4}, nil, "got 2 axes"},
-	} {
-		out, err := c.l.OutputShape(c.in)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%T%+v on %v: error %v, want one containing %q", c.l, c.l, c.in, err, c.err)
-			}
-			continue
-		}
-		if err != nil || !slices.Equal(out, c.want) {
-			t.Errorf("%T%+v on %v: OutputShape = %v, %v; want %v", c.l, c.l, c.in, out, err, c.want)
-		}
-		if n := c.l.Params(c.in); n != 0 {
-			t.Errorf("%T: Params = %d, want 0", c.l, n)
-		}
-	}
+	})
 }
 
 // TestAveragePool2DValues checks hand-computed means: 2x2 tiles of a 4x4

@@ -19,15 +19,77 @@ import (
 // recurrentLayer is a layer that bidirectional can wrap.
 type recurrentLayer interface {
 	Layer
+	MaskedLayer
 	// reversed returns a copy of the layer with go_backwards flipped.
 	reversed() Layer
 	returnsSequences() bool
 }
 
-// rnnOptions are the options every recurrent layer has beside its cell's.
+// rnnOptions are the options every recurrent layer has beside its cell's,
+// and the input's mask (nil without).
 type rnnOptions struct {
 	returnSequences, goBackwards bool
 	dropout, recurrentDropout    float64
+	mask                         *graph.Node // [B, T] Bool
+}
+
+// stepMask is a mask as the recurrence reads it: time-major, reversed with
+// go_backwards, as 1 and 0 (on) and 0 and 1 (off), each [T, B, 1]. A
+// masked step keeps the previous state: s' = on·new + off·s (exact for
+// on, off in {0, 1}), and its backward pass sends the new state's
+// gradient into the cell at on·ds and straight to the previous state at
+// off·ds. A nil *stepMask masks nothing.
+type stepMask struct{ on, off *graph.Node }
+
+func newStepMask(mask *graph.Node, dt dtypes.DType, goBackwards bool) *stepMask {
+	if mask == nil {
+		return nil
+	}
+	on := graph.InsertAxes(graph.Transpose(maskAs(mask, dt), 0, 1), -1)
+	if goBackwards {
+		on = reverseTime(on)
+	}
+	return &stepMask{on: on, off: graph.OneMinus(on)}
+}
+
+// at returns step t's on and off [B, 1].
+func (m *stepMask) at(t int) (on, off *graph.Node) {
+	idx := stepIndex(m.on.Graph(), t)
+	return row(m.on, idx), row(m.off, idx)
+}
+
+// blend is the state after step t: new where the step holds data, old
+// where it is masked.
+func (m *stepMask) blend(t int, nw, old *graph.Node) *graph.Node {
+	if m == nil {
+		return nw
+	}
+	on, off := m.at(t)
+	return graph.Add(graph.Mul(on, nw), graph.Mul(off, old))
+}
+
+// split cuts d, the gradient of the state after step t, into the part
+// that entered the cell (on·d) and the part carried straight to the
+// previous state (off·d; nil without a mask).
+func (m *stepMask) split(t int, d *graph.Node) (cell, carried *graph.Node) {
+	if m == nil {
+		return d, nil
+	}
+	on, off := m.at(t)
+	return graph.Mul(on, d), graph.Mul(off, d)
+}
+
+// rnnOutMask is the mask of a recurrent layer's output: the input's with
+// return_sequences (reversed with go_backwards, as the output is), else
+// none.
+func rnnOutMask(o rnnOptions) *graph.Node {
+	if !o.returnSequences || o.mask == nil {
+		return nil
+	}
+	if o.goBackwards {
+		return graph.Transpose(reverseTime(graph.Transpose(o.mask, 0, 1)), 0, 1)
+	}
+	return o.mask
 }
 
 // rnnOutputShape is the output shape of a recurrent layer of units on in.
@@ -48,7 +110,7 @@ func rnnOutputShape(in []int, units int, returnSequences bool) ([]int, error) {
 // state enters the recurrent kernel's product, not to the state carried
 // over (Keras' GRU of implementation 1; its default implementation 2
 // ignores recurrent_dropout).
-func rnnInput(b *Builder, x *graph.Node, units int, o rnnOptions) (xt, recMask *graph.Node) {
+func rnnInput(b *Builder, x *graph.Node, units int, o rnnOptions) (xt, recMask *graph.Node, sm *stepMask) {
 	xt = graph.Transpose(x, 0, 1)
 	d := xt.Shape().Dimensions
 	if o.goBackwards {
@@ -57,7 +119,7 @@ func rnnInput(b *Builder, x *graph.Node, units int, o rnnOptions) (xt, recMask *
 	if m := dropoutMask(b, xt.DType(), d[1], d[2], o.dropout); m != nil {
 		xt = graph.Mul(xt, graph.InsertAxes(m, 0))
 	}
-	return xt, dropoutMask(b, xt.DType(), d[1], units, o.recurrentDropout)
+	return xt, dropoutMask(b, xt.DType(), d[1], units, o.recurrentDropout), newStepMask(o.mask, xt.DType(), o.goBackwards)
 }
 
 // rnnOutput makes the recurrence's output y batch-major again.
@@ -260,11 +322,12 @@ type rnnCell interface {
 }
 
 // rnnRun runs cell over xt [T, B, F] with weights w and the recurrent
-// dropout mask recMask (nil without); the result is [T, B, U] with
+// dropout mask recMask (nil without) and the step mask sm (nil without);
+// the result is [T, B, U] with
 // returnSequences, else [B, U]. With training it keeps what
 // backpropagation through time needs and attaches the hand-written
 // gradient, as lstmTrain: memory linear in T.
-func rnnRun(xt *graph.Node, w rnnWeights, cell rnnCell, recMask *graph.Node, returnSequences, training bool) *graph.Node {
+func rnnRun(xt *graph.Node, w rnnWeights, cell rnnCell, recMask *graph.Node, sm *stepMask, returnSequences, training bool) *graph.Node {
 	g := xt.Graph()
 	dt := xt.DType()
 	d := xt.Shape().Dimensions
@@ -312,7 +375,9 @@ func rnnRun(xt *graph.Node, w rnnWeights, cell rnnCell, recMask *graph.Node, ret
 		if recMask != nil {
 			hrs[t] = graph.Mul(hs[t], recMask)
 		}
-		hs[t+1], saved[t] = cell.step(input(t), hs[t], hrs[t], bl)
+		var h2 *graph.Node
+		h2, saved[t] = cell.step(input(t), hs[t], hrs[t], bl)
+		hs[t+1] = sm.blend(t, h2, hs[t])
 	}
 	y := hs[steps]
 	if returnSequences {
@@ -335,14 +400,18 @@ func rnnRun(xt *graph.Node, w rnnWeights, cell rnnCell, recMask *graph.Node, ret
 				dh = graph.Add(dh, row(dy, stepIndex(g, t)))
 			}
 			var dhr, dhc *graph.Node
-			dxs[t], recs[t], dhr, dhc = cell.backward(dh, saved[t], hs[t], hrs[t], hs[t+1], bl, k)
+			// At a masked step the cell's output was not used (its dh is 0)
+			// and hs[t+1] is not its output, which backward does not read
+			// then; at the others hs[t+1] is the cell's output.
+			dhCell, carried := sm.split(t, dh)
+			dxs[t], recs[t], dhr, dhc = cell.backward(dhCell, saved[t], hs[t], hrs[t], hs[t+1], bl, k)
 			if t == 0 {
 				break // the initial state is a constant
 			}
 			if recMask != nil {
 				dhr = graph.Mul(dhr, recMask)
 			}
-			dh = k.flushed(sum(dhc, dhr))
+			dh = k.flushed(sum(carried, sum(dhc, dhr)))
 		}
 		// The weights' gradients, chunk by chunk (see lstmTape.chunks).
 		var dK, db, dRb *graph.Node

@@ -2,17 +2,11 @@ package ops
 
 import (
 	"slices"
-	"strings"
 	"testing"
 )
 
 func TestReshapeShapes(t *testing.T) {
-	for _, c := range []struct {
-		l    Layer
-		in   []int
-		want []int
-		err  string
-	}{
+	checkShapes(t, []shapeCase{
 		{&Reshape{TargetShape: []int{7, 7, 64}}, []int{3136}, []int{7, 7, 64}, ""},
 		{&Reshape{TargetShape: []int{-1, 4}}, []int{3, 4, 2}, []int{6, 4}, ""},
 		{&Reshape{TargetShape: []int{-1}}, []int{3, 4, 2}, []int{24}, ""},
@@ -29,18 +23,7 @@ func TestReshapeShapes(t *testing.T) {
 		{&Permute{Dims: []int{0, 1}}, []int{5, 6}, nil, "not an order of the axes 1..2"},
 		{&RepeatVector{N: 3}, []int{8}, []int{3, 8}, ""},
 		{&RepeatVector{N: 3}, []int{8, 2}, nil, "needs a flat input"},
-	} {
-		out, err := c.l.OutputShape(c.in)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%T%+v on %v: error %v, want one containing %q", c.l, c.l, c.in, err, c.err)
-			}
-			continue
-		}
-		if err != nil || !slices.Equal(out, c.want) || c.l.Params(c.in) != 0 {
-			t.Errorf("%T%+v on %v: OutputShape = %v, %v; want %v and no params", c.l, c.l, c.in, out, err, c.want)
-		}
-	}
+	})
 }
 
 func TestReshapeValues(t *testing.T) {

@@ -56,41 +56,53 @@ func TestRecurrentShapeAndParams(t *testing.T) {
 	}
 }
 
-// presetVariable is a preset presetVariable of a layer, by its path under the layer's scope.
-type presetVariable struct {
+// rnnVar is a preset rnnVar of a layer, by its path under the layer's scope.
+type rnnVar struct {
 	path string // e.g. "kernel", "forward_gru/kernel"
 	dims []int
 	data []float32
 }
 
-// runRecurrent builds build (the layer's Build, or a variant of it) in scope
+// runRNN builds build (the layer's Build, or a variant of it) in scope
 // "layer" with the variables preset, runs it on x [B, T, F] and returns
 // its output y and, training, the gradients of sum(y·r) with respect to x
-// and to each presetVariable.
-func runRecurrent(t *testing.T, build func(b *Builder, x *graph.Node) *graph.Node, training bool, x []float32, dims [3]int, r []float32, vars []presetVariable) (y []float32, grads [][]float32) {
+// and to each rnnVar.
+func runRNN(t *testing.T, build func(b *Builder, x *graph.Node) *graph.Node, training bool, x []float32, dims [3]int, r []float32, vars []rnnVar) (y []float32, grads [][]float32) {
 	t.Helper()
 	store := model.NewStore()
+	var paths []string
 	for _, v := range vars {
 		if _, err := store.CreateVariable("/layer/"+v.path, tensors.FromFlatDataAndDimensions(slices.Clone(v.data), v.dims...)); err != nil {
 			t.Fatal(err)
 		}
+		paths = append(paths, v.path)
 	}
+	return runGrads(t, store, &Builder{Training: training, Seed: 5, Index: 1}, build, x, dims, r, paths)
+}
+
+// runGrads builds build in scope "layer" of store with b (its Training,
+// Seed and Index), runs it on x [B, T, F] and returns its output y and,
+// training, the gradients of sum(y·r) with respect to x and to the
+// variables at the paths wrt under "layer" (preset in store, or made by
+// build).
+func runGrads(t *testing.T, store *model.Store, b *Builder, build func(b *Builder, x *graph.Node) *graph.Node, x []float32, dims [3]int, r []float32, wrt []string) (y []float32, grads [][]float32) {
+	t.Helper()
 	exec, err := model.NewExec(backend(t), store, func(s *model.Scope, xn *graph.Node) []*graph.Node {
 		g := xn.Graph()
 		s.SetTraining(g, true)
-		ls := s.In("layer")
-		b := &Builder{Graph: g, Scope: ls, Training: training, Seed: 5, Index: 1}
-		y := build(b, xn)
-		if !training {
+		lb := *b
+		lb.Graph, lb.Scope = g, s.In("layer")
+		y := build(&lb, xn)
+		if !b.Training {
 			return []*graph.Node{y}
 		}
-		wrt := []*graph.Node{xn}
-		for _, v := range vars {
-			wrt = append(wrt, store.GetVariable("/layer/"+v.path).NodeValue(g))
+		nodes := []*graph.Node{xn}
+		for _, path := range wrt {
+			nodes = append(nodes, store.GetVariable("/layer/"+path).NodeValue(g))
 		}
 		rn := graph.Const(g, tensors.FromFlatDataAndDimensions(r, y.Shape().Dimensions...))
 		loss := graph.ReduceAllSum(graph.Mul(y, rn))
-		return append([]*graph.Node{y}, graph.Gradient(loss, wrt...)...)
+		return append([]*graph.Node{y}, graph.Gradient(loss, nodes...)...)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +116,24 @@ func runRecurrent(t *testing.T, build func(b *Builder, x *graph.Node) *graph.Nod
 		grads = append(grads, tensors.MustCopyFlatData[float32](o))
 	}
 	return y, grads
+}
+
+// finiteDiff is the gradient of loss with respect to p by central finite
+// differences: loss reads p, which each step changes by ±1e-6 and puts
+// back.
+func finiteDiff(p []float64, loss func() float64) []float64 {
+	const eps = 1e-6
+	out := make([]float64, len(p))
+	for i := range p {
+		old := p[i]
+		p[i] = old + eps
+		up := loss()
+		p[i] = old - eps
+		down := loss()
+		p[i] = old
+		out[i] = (up - down) / (2 * eps)
+	}
+	return out
 }
 
 func toF32(x []float64) []float32 {
@@ -158,7 +188,7 @@ func testRNNMatchesPyTorch(t *testing.T) {
 			if c.Bidirectional {
 				l = &Bidirectional{Layer: spec.Component{Kind: c.Kind, Config: l}}
 			}
-			var vars []presetVariable
+			var vars []rnnVar
 			var want [][]float64
 			names := []string{"x"}
 			for _, path := range slices.Sorted(func(yield func(string) bool) {
@@ -169,13 +199,13 @@ func testRNNMatchesPyTorch(t *testing.T) {
 				}
 			}) {
 				v := c.Variables[path]
-				vars = append(vars, presetVariable{path, v.Dims, toF32(v.Value)})
+				vars = append(vars, rnnVar{path, v.Dims, toF32(v.Value)})
 				want = append(want, v.Grad)
 				names = append(names, path)
 			}
 			want = append([][]float64{c.DX}, want...)
 			for _, training := range []bool{false, true} {
-				y, grads := runRecurrent(t, l.Build, training, toF32(c.X), c.Dims, toF32(c.R), vars)
+				y, grads := runRNN(t, l.Build, training, toF32(c.X), c.Dims, toF32(c.R), vars)
 				if len(y) != len(c.Y) {
 					t.Fatalf("training=%v: %d outputs, want %d", training, len(y), len(c.Y))
 				}
@@ -194,7 +224,8 @@ func testRNNMatchesPyTorch(t *testing.T) {
 
 // refRNN is a float64 reference of the recurrent cells with Keras'
 // layouts and options: kind gru (with resetAfter or not), simple_rnn or
-// lstm; mask is the recurrent dropout mask [B, U] (nil without).
+// lstm; mask is the recurrent dropout mask [B, U] (nil without), steps
+// the input's mask [B, T] (nil without): a masked step keeps the states.
 type refRNN struct {
 	kind                        string
 	resetAfter, backwards, seqs bool
@@ -202,6 +233,7 @@ type refRNN struct {
 	b, t, f, u                  int
 	kernel, recurrent, bias, rb []float64 // rb: the GRU's recurrent bias with reset_after
 	mask                        []float64
+	steps                       []bool
 }
 
 func refAct(name string, x float64) float64 {
@@ -243,6 +275,12 @@ func (w *refRNN) forward(x []float64) []float64 {
 			src := t
 			if w.backwards {
 				src = T - 1 - t
+			}
+			if w.steps != nil && !w.steps[b*T+src] {
+				if w.seqs {
+					copy(out[(b*T+t)*U:], h)
+				}
+				continue
 			}
 			xt := x[(b*T+src)*F : (b*T+src+1)*F]
 			hr := slices.Clone(h)
@@ -340,6 +378,15 @@ func testRNNGradient(t *testing.T) {
 			config{"lstm relu linear", "lstm", false, true, false, false, seq, "relu", "linear"},
 		)
 	}
+	// The same with a mask of the input's steps (padded at the front of
+	// the first example, holes in the second): the name says so.
+	for _, c := range slices.Clone(configs) {
+		if c.mask || c.name == "gru" || c.name == "lstm relu linear" {
+			c.name += " padded"
+			configs = append(configs, c)
+		}
+	}
+	steps := []bool{false, false, true, true, true, true, false, true, true, false}
 	for _, c := range configs {
 		name := c.name
 		if c.seq {
@@ -347,18 +394,22 @@ func testRNNGradient(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			ref := &refRNN{kind: c.kind, resetAfter: c.resetAfter, backwards: c.back, seqs: c.seq, act: c.act, rec: c.rec, b: B, t: T, f: F, u: U}
+			padded := strings.HasSuffix(c.name, " padded")
+			if padded {
+				ref.steps = steps
+			}
 			G := ref.gates()
 			ref.kernel = toF64(randomF32(r, F*G*U, 0.7))
 			ref.recurrent = toF64(randomF32(r, U*G*U, 0.7))
-			vars := []presetVariable{{"kernel", []int{F, G * U}, nil}, {"recurrent_kernel", []int{U, G * U}, nil}}
+			vars := []rnnVar{{"kernel", []int{F, G * U}, nil}, {"recurrent_kernel", []int{U, G * U}, nil}}
 			params := []*[]float64{&ref.kernel, &ref.recurrent}
 			if c.bias {
 				ref.bias = toF64(randomF32(r, G*U, 0.5))
 				if c.kind == "gru" && c.resetAfter {
 					ref.rb = toF64(randomF32(r, G*U, 0.5))
-					vars = append(vars, presetVariable{"bias", []int{2, G * U}, nil})
+					vars = append(vars, rnnVar{"bias", []int{2, G * U}, nil})
 				} else {
-					vars = append(vars, presetVariable{"bias", []int{G * U}, nil})
+					vars = append(vars, rnnVar{"bias", []int{G * U}, nil})
 				}
 			}
 			var mask *graph.Node
@@ -398,18 +449,21 @@ func testRNNGradient(t *testing.T) {
 					mask = graph.Const(b.Graph, tensors.FromFlatDataAndDimensions(maskData, B, U))
 				}
 				o := rnnOptions{returnSequences: c.seq, goBackwards: c.back}
-				xt, _ := rnnInput(b, xn, U, o)
+				if padded {
+					o.mask = graph.Const(b.Graph, tensors.FromFlatDataAndDimensions(steps, B, T))
+				}
+				xt, _, sm := rnnInput(b, xn, U, o)
 				var y *graph.Node
 				switch c.kind {
 				case "gru":
 					l := &GRU{Units: U, UseBias: c.bias, ResetAfter: c.resetAfter}
-					y = rnnRun(xt, l.weights(b, F), gruCell{rnnAct(c.act), rnnAct(c.rec), c.resetAfter}, mask, c.seq, true)
+					y = rnnRun(xt, l.weights(b, F), gruCell{rnnAct(c.act), rnnAct(c.rec), c.resetAfter}, mask, sm, c.seq, true)
 				case "simple_rnn":
 					l := &SimpleRNN{Units: U, UseBias: c.bias}
-					y = rnnRun(xt, l.weights(b, F), simpleCell{rnnAct(c.act)}, mask, c.seq, true)
+					y = rnnRun(xt, l.weights(b, F), simpleCell{rnnAct(c.act)}, mask, sm, c.seq, true)
 				case "lstm":
 					l := &LSTM{Units: U, UseBias: c.bias}
-					y = lstmTrain(xt, l.weights(b, F), lstmActs{rnnAct(c.act), rnnAct(c.rec)}, mask, c.seq)
+					y = lstmTrain(xt, l.weights(b, F), lstmActs{rnnAct(c.act), rnnAct(c.rec)}, mask, sm, c.seq)
 				}
 				return rnnOutput(y, c.seq)
 			}
@@ -418,7 +472,7 @@ func testRNNGradient(t *testing.T) {
 				ny *= T
 			}
 			rw := randomF32(r, ny, 1)
-			y, grads := runRecurrent(t, build, true, x, dims, rw, vars)
+			y, grads := runRNN(t, build, true, x, dims, rw, vars)
 			xf := toF64(x)
 			if d, i := maxDiff(y, ref.forward(xf)); d > 1e-5 {
 				t.Fatalf("output %d differs from the reference by %g", i, d)
@@ -430,25 +484,11 @@ func testRNNGradient(t *testing.T) {
 				}
 				return s
 			}
-			numeric := func(p []float64) []float64 {
-				const eps = 1e-6
-				out := make([]float64, len(p))
-				for i := range p {
-					old := p[i]
-					p[i] = old + eps
-					up := loss()
-					p[i] = old - eps
-					down := loss()
-					p[i] = old
-					out[i] = (up - down) / (2 * eps)
-				}
-				return out
-			}
-			want := [][]float64{numeric(xf)}
+			want := [][]float64{finiteDiff(xf, loss)}
 			for _, p := range params {
-				want = append(want, numeric(*p))
+				want = append(want, finiteDiff(*p, loss))
 			}
-			if c.kind == "gru" && ref.rb != nil { // one [2, 3U] presetVariable
+			if c.kind == "gru" && ref.rb != nil { // one [2, 3U] rnnVar
 				want = append(want[:3], append(want[3], want[4]...))
 			}
 			names := []string{"x", "kernel", "recurrent_kernel", "bias"}
@@ -477,16 +517,16 @@ func TestRNNDropoutAtInference(t *testing.T) {
 		{"simple_rnn", &SimpleRNN{Units: U, UseBias: true}, &SimpleRNN{Units: U, UseBias: true, Dropout: 0.5, RecurrentDropout: 0.5}},
 		{"lstm", &LSTM{Units: U, UseBias: true}, &LSTM{Units: U, UseBias: true, Dropout: 0.5, RecurrentDropout: 0.5}},
 	} {
-		want, _ := runRecurrent(t, c.plain.Build, false, x, dims, nil, nil)
-		got, _ := runRecurrent(t, c.dropped.Build, false, x, dims, nil, nil)
+		want, _ := runRNN(t, c.plain.Build, false, x, dims, nil, nil)
+		got, _ := runRNN(t, c.dropped.Build, false, x, dims, nil, nil)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: dropout changed the output at inference", c.name)
 		}
-		trained, _ := runRecurrent(t, c.dropped.Build, true, x, dims, rw, nil)
+		trained, _ := runRNN(t, c.dropped.Build, true, x, dims, rw, nil)
 		if slices.Equal(trained, want) {
 			t.Errorf("%s: dropout 0.5 left the training output unchanged", c.name)
 		}
-		plainTrained, _ := runRecurrent(t, c.plain.Build, true, x, dims, rw, nil)
+		plainTrained, _ := runRNN(t, c.plain.Build, true, x, dims, rw, nil)
 		if d, i := maxDiff(plainTrained, toF64(want)); d > 1e-6 {
 			t.Errorf("%s: training and inference outputs differ at %d by %g", c.name, i, d)
 		}

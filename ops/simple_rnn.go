@@ -2,6 +2,7 @@ package ops
 
 import (
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/pipe-ml/pipe/spec"
 )
 
 func init() {
@@ -21,6 +22,16 @@ type SimpleRNN struct {
 	GoBackwards      bool    `pipe:"go_backwards" doc:"process the sequence from its last step to its first; with return_sequences the output is in that reversed order"`
 	Dropout          float64 `pipe:"dropout,min=0,max=0.999" doc:"fraction of the inputs' features dropped in training, the same ones at every time step"`
 	RecurrentDropout float64 `pipe:"recurrent_dropout,min=0,max=0.999" doc:"fraction of the state's units dropped in training where the state enters the recurrent kernel, the same ones at every time step"`
+	// kernel_initializer (glorot_uniform), bias_initializer (zeros) and
+	// the regularizers of kernel and bias.
+	Weights
+	RecurrentInitializer spec.Component `pipe:"recurrent_initializer,registry=initializer" doc:"how the recurrent kernel starts, e.g. {identity: {gain: 1.0}} for an IRNN; default orthogonal"`
+	RecurrentRegularizer spec.Component `pipe:"recurrent_regularizer,registry=regularizer" doc:"penalty on the recurrent kernel added to the training loss; default none"`
+}
+
+// Validate checks the chosen initializers and regularizers.
+func (l *SimpleRNN) Validate() error {
+	return validateRecurrent(l.Weights, l.RecurrentInitializer, l.RecurrentRegularizer)
 }
 
 func (l *SimpleRNN) OutputShape(in []int) ([]int, error) {
@@ -41,20 +52,28 @@ func (l *SimpleRNN) returnsSequences() bool { return l.ReturnSequences }
 // weights creates the layer's variables.
 func (l *SimpleRNN) weights(b *Builder, features int) rnnWeights {
 	w := rnnWeights{
-		kernel:    b.GlorotUniform("kernel", features, l.Units, features, l.Units),
-		recurrent: b.Orthogonal("recurrent_kernel", l.Units, l.Units),
+		kernel:    b.Kernel(l.Weights, "kernel", features, l.Units),
+		recurrent: b.recurrentKernel(l.RecurrentInitializer, l.RecurrentRegularizer, l.Units, l.Units),
 	}
 	if l.UseBias {
-		w.bias = b.Zeros("bias", l.Units)
+		w.bias = b.Bias(l.Weights, "bias", l.Units)
 	}
 	return w
 }
 
 func (l *SimpleRNN) Build(b *Builder, x *graph.Node) *graph.Node {
-	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout}
-	xt, recMask := rnnInput(b, x, l.Units, o)
+	y, _ := l.BuildMasked(b, []*graph.Node{x}, nil)
+	return y
+}
+
+// BuildMasked runs the layer over the steps its input's mask keeps (see
+// stepMask).
+func (l *SimpleRNN) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.Node, *graph.Node) {
+	x := xs[0]
+	o := rnnOptions{l.ReturnSequences, l.GoBackwards, l.Dropout, l.RecurrentDropout, maskOf(masks)}
+	xt, recMask, sm := rnnInput(b, x, l.Units, o)
 	cell := simpleCell{act: rnnAct(l.Activation).or("tanh")}
-	return rnnOutput(rnnRun(xt, l.weights(b, x.Shape().Dimensions[2]), cell, recMask, l.ReturnSequences, b.Training), l.ReturnSequences)
+	return rnnOutput(rnnRun(xt, l.weights(b, x.Shape().Dimensions[2]), cell, recMask, sm, l.ReturnSequences, b.Training), l.ReturnSequences), rnnOutMask(o)
 }
 
 type simpleCell struct{ act rnnAct }

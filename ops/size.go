@@ -160,3 +160,26 @@ func edge(n *yaml.Node, want string) (int, error) {
 	}
 	return v, nil
 }
+
+// pairSchema is the JSON Schema of an integer of at least least, or a list
+// of two.
+func pairSchema(least int) map[string]any {
+	n := map[string]any{"type": "integer", "minimum": least}
+	return map[string]any{"anyOf": []any{n, map[string]any{"type": "array", "items": n, "minItems": 2, "maxItems": 2}}}
+}
+
+// JSONSchema describes the forms DecodeNode accepts (spec.SchemaDescriber).
+func (*Size2) JSONSchema() map[string]any { return pairSchema(1) }
+
+// JSONSchema describes the forms DecodeNode accepts.
+func (*Pad2) JSONSchema() map[string]any { return pairSchema(0) }
+
+// JSONSchema describes the forms DecodeNode accepts.
+func (*Edges1) JSONSchema() map[string]any { return pairSchema(0) }
+
+// JSONSchema describes the forms DecodeNode accepts: a pair of pairs too.
+func (*Edges2) JSONSchema() map[string]any {
+	s := pairSchema(0)
+	s["anyOf"] = append(s["anyOf"].([]any), map[string]any{"type": "array", "items": pairSchema(0), "minItems": 2, "maxItems": 2})
+	return s
+}

@@ -6,18 +6,12 @@ import (
 )
 
 func TestUpSamplingShapes(t *testing.T) {
-	if out, err := (&UpSampling2D{Size: Size2{2, 3}}).OutputShape([]int{2, 3, 4}); err != nil || !slices.Equal(out, []int{4, 9, 4}) {
-		t.Errorf("upsampling2d [2, 3] on (2, 3, 4) = %v, %v; want [4 9 4]", out, err)
-	}
-	if _, err := (&UpSampling2D{Size: Size2{2, 2}}).OutputShape([]int{6, 4}); err == nil {
-		t.Error("upsampling2d on (6, 4): want an error")
-	}
-	if out, err := (&UpSampling1D{Size: 3}).OutputShape([]int{5, 2}); err != nil || !slices.Equal(out, []int{15, 2}) {
-		t.Errorf("upsampling1d 3 on (5, 2) = %v, %v; want [15 2]", out, err)
-	}
-	if _, err := (&UpSampling1D{Size: 2}).OutputShape([]int{6}); err == nil {
-		t.Error("upsampling1d on (6): want an error")
-	}
+	checkShapes(t, []shapeCase{
+		{&UpSampling2D{Size: Size2{2, 3}}, []int{2, 3, 4}, []int{4, 9, 4}, ""},
+		{&UpSampling2D{Size: Size2{2, 2}}, []int{6, 4}, nil, "got 2 axes"},
+		{&UpSampling1D{Size: 3}, []int{5, 2}, []int{15, 2}, ""},
+		{&UpSampling1D{Size: 2}, []int{6}, nil, "got 1 axes"},
+	})
 }
 
 func TestUpSampling2DNearest(t *testing.T) {

@@ -7,45 +7,156 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/ops"
 )
 
-// BenchResult is the training throughput of one plan on random data.
-type BenchResult struct {
-	Batch, Steps int
-	FirstStep    time.Duration // building, compiling and running the first step
-	SamplesPerS  float64       // over Steps steps after the first
+// BenchOptions say how long to measure. Each phase (training, evaluation,
+// prediction) runs Steps batches when Steps > 0, or else at least MinSteps
+// and until MinTime has passed.
+type BenchOptions struct {
+	Batch    int // 0: the spec's batch size
+	Steps    int
+	MinSteps int
+	MinTime  time.Duration
 }
 
-// Bench trains the plan's model on one random batch of its shapes (as
-// ../shared/bench/torch_anchor.py does for PyTorch), timing the first step
-// and then steps more.
-func Bench(p *Plan, backend compute.Backend, batch, steps int) (*BenchResult, error) {
+// BenchResult is the throughput of one plan on random data.
+type BenchResult struct {
+	Batch, Steps int           // Steps: the timed training steps
+	FirstStep    time.Duration // creating the model, compiling and running the first step
+	SamplesPerS  float64       // training, over Steps steps after the first
+	EvalPerS     float64       // evaluation (loss and metrics), without dropout
+	PredictPerS  float64       // the model's outputs, without dropout
+}
+
+// Bench trains the plan's model on one random batch of its shapes (as the
+// PyTorch reference, bench/torch/reference.py, does), timing the first
+// step and then the steps after it; then evaluates and predicts the same
+// batch, each after one untimed call that compiles it.
+func Bench(p *Plan, backend compute.Backend, o BenchOptions) (*BenchResult, error) {
 	if p.Recommender != nil {
 		return nil, fmt.Errorf("bench measures layer stacks; %s is a rating model", p.ModelName)
 	}
-	split := randomSplit(p, batch)
-	m, err := NewModel(p, backend)
-	if err != nil {
-		return nil, err
+	batch := o.Batch
+	if batch <= 0 {
+		batch = p.Train.BatchSize
 	}
+	split := randomSplit(p, batch)
 	idx := make([]int, batch)
 	for i := range idx {
 		idx[i] = i
 	}
 	start := time.Now()
+	m, err := NewModel(p, backend)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := m.step(&split, idx); err != nil {
 		return nil, err
 	}
-	res := &BenchResult{Batch: batch, Steps: steps, FirstStep: time.Since(start)}
-	start = time.Now()
-	for range steps {
-		if _, err := m.step(&split, idx); err != nil {
+	res := &BenchResult{Batch: batch, FirstStep: time.Since(start)}
+	train := func() error { _, err := m.step(&split, idx); return err }
+	if res.Steps, res.SamplesPerS, err = o.throughput(batch, train); err != nil {
+		return nil, err
+	}
+	eval := func() error { _, err := run(m.evaluate, &split, idx); return err }
+	if err := eval(); err != nil {
+		return nil, err
+	}
+	if _, res.EvalPerS, err = o.throughput(batch, eval); err != nil {
+		return nil, err
+	}
+	predict, err := m.predictExec()
+	if err != nil {
+		return nil, err
+	}
+	x := batchTensor(&split.X, idx)
+	pred := func() error { _, err := predict.Call1(x); return err }
+	if err := pred(); err != nil {
+		return nil, err
+	}
+	if _, res.PredictPerS, err = o.throughput(batch, pred); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// throughput calls step as o says and returns the calls and samples/s.
+func (o BenchOptions) throughput(batch int, step func() error) (int, float64, error) {
+	start := time.Now()
+	n := 0
+	for {
+		if o.Steps > 0 && n == o.Steps || o.Steps <= 0 && n >= max(o.MinSteps, 1) && time.Since(start) >= o.MinTime {
+			break
+		}
+		if err := step(); err != nil {
+			return n, 0, err
+		}
+		n++
+	}
+	return n, float64(batch*n) / time.Since(start).Seconds(), nil
+}
+
+// BenchStart loads the plan's data (from cacheDir when it holds them),
+// creates the model and runs its first training step on the first batch
+// of the training split: what a run does before its first step.
+func BenchStart(p *Plan, backend compute.Backend, dataDir, cacheDir string) error {
+	if p.Recommender != nil {
+		return fmt.Errorf("bench measures layer stacks; %s is a rating model", p.ModelName)
+	}
+	ds, closer, err := p.Data(dataDir, cacheDir)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	m, err := NewModel(p, backend)
+	if err != nil {
+		return err
+	}
+	idx := make([]int, min(p.Train.BatchSize, ds.Train.Len()))
+	for i := range idx {
+		idx[i] = i
+	}
+	_, err = m.step(&ds.Train, idx)
+	return err
+}
+
+// MultiplyAdds is the forward pass's multiply-adds for one example, summed
+// over the stages whose layers count them (ops.Counted), and the kinds of
+// the layers that count none.
+func (p *Plan) MultiplyAdds() (int64, []string) {
+	var n int64
+	var uncounted []string
+	seen := map[string]bool{}
+	for _, st := range p.Stages {
+		c, ok := ops.MultiplyAdds(st)
+		n += c
+		if !ok && !seen[st.Kind] {
+			seen[st.Kind] = true
+			uncounted = append(uncounted, st.Kind)
+		}
+	}
+	return n, uncounted
+}
+
+// predictExec is the computation of the model's main output, without
+// dropout, built on first use.
+func (m *Model) predictExec() (*model.Exec, error) {
+	if m.predict == nil {
+		var err error
+		m.predict, err = model.NewExec(m.backend, m.store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+			outs, _ := m.forward(scope, x, false)
+			return outs[0]
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
-	res.SamplesPerS = float64(batch*steps) / time.Since(start).Seconds()
-	return res, nil
+	return m.predict, nil
 }
 
 // randomSplit makes batch examples of the plan's input and label shapes:

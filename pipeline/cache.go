@@ -48,7 +48,9 @@ type cacheMeta struct {
 	Classes []string          `json:"classes,omitempty"`
 	Ratings *data.RatingInfo  `json:"ratings,omitempty"`
 	CRC32C  map[string]uint32 `json:"crc32c"`
-	Created time.Time         `json:"created"`
+	// Fitted is the state of the transforms fitted on the training split.
+	Fitted  map[string]json.RawMessage `json:"fitted,omitempty"`
+	Created time.Time                  `json:"created"`
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -178,7 +180,7 @@ func crc32cFile(path string) (uint32, error) {
 // writeCache stores ds as the entry dir: written in full under a
 // temporary name, then renamed, so an interrupted write leaves no entry
 // that a later run would trust.
-func writeCache(dir string, key cacheKey, ds *data.Dataset) error {
+func writeCache(dir string, key cacheKey, ds *data.Dataset, fitted map[string]json.RawMessage) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
@@ -188,7 +190,7 @@ func writeCache(dir string, key cacheKey, ds *data.Dataset) error {
 		return err
 	}
 	defer os.RemoveAll(tmp) // a no-op once renamed
-	meta := cacheMeta{Key: key, Classes: ds.Classes, Ratings: ds.Ratings, CRC32C: map[string]uint32{}, Created: time.Now().UTC()}
+	meta := cacheMeta{Key: key, Classes: ds.Classes, Ratings: ds.Ratings, CRC32C: map[string]uint32{}, Created: time.Now().UTC(), Fitted: fitted}
 	for name, split := range map[string]*data.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
 		path := filepath.Join(tmp, name)
 		if err := arrowio.WriteSplit(path, split); err != nil {

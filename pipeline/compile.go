@@ -38,8 +38,10 @@ type Plan struct {
 	X, Y       data.Schema // of one example, after the transforms
 	DataKey    DataKey     // what the preprocessed data depends on, for the cache
 
-	// A layer stack: its input shape, layers, loss, optimizer and training.
+	// A layer stack: its input shape (of the whole example), its inputs,
+	// layers, loss, optimizer and training.
 	Input     []int
+	Inputs    []ModelInput // one (input) or model.inputs
 	Stages    []ops.Stage
 	Heads     []Head          // the model's outputs; the first is the main one
 	Loss      evaluators.Loss // the main output's, which metrics measure with
@@ -65,6 +67,9 @@ type Training struct {
 	EarlyStopping             *spec.EarlyStopping // nil: off
 	ClipNorm                  float64             // 0: off
 	CheckpointEvery           int                 // 0: only at the end
+
+	Augment []loaders.Augmentation // train.augment, in order; nil: none
+	image   loaders.Image          // the examples' image shape, with Augment
 }
 
 // Report is the plan's cell in pipe compare's table, its defaults filled
@@ -199,7 +204,10 @@ func (p *Plan) compileRecommender(s *spec.Spec) spec.ErrorList {
 		return append(errs, err)
 	}
 	p.Recommender, p.ModelName = r, s.Model.Name.Kind
-	if s.Model.Input != nil || len(s.Model.Layers) > 0 {
+	if len(s.Train.Augment) > 0 {
+		errs = append(errs, s.Errorf("train.augment", "a rating model (%s) trains on ratings, not image batches: augmentation does not apply", s.Model.Name.Kind))
+	}
+	if s.Model.Input != nil || len(s.Model.Inputs) > 0 || len(s.Model.Layers) > 0 {
 		errs = append(errs, s.Errorf("model.name", "a rating model (%s) takes no input or layers; leave out model.name for a layer stack", s.Model.Name.Kind))
 	}
 	if want, _ := data.RatingSchemas(); !slices.Equal(p.X.Shape, want.Shape) || p.X.DType != want.DType {
@@ -219,8 +227,8 @@ func (p *Plan) RatingData() bool {
 // compileStack checks a layer-stack model.
 func (p *Plan) compileStack(s *spec.Spec) spec.ErrorList {
 	var errs spec.ErrorList
-	if s.Model.Input == nil {
-		errs = append(errs, s.Errorf("model.input", "a layer stack needs input: {shape: [...]}, or name a rating model with model.name"))
+	if s.Model.Input == nil && len(s.Model.Inputs) == 0 {
+		errs = append(errs, s.Errorf("model.input", "a layer stack needs input: {shape: [...]} (or inputs: [...]), or name a rating model with model.name"))
 	}
 	if len(s.Model.Layers) == 0 {
 		errs = append(errs, s.Errorf("model.layers", "a layer stack needs at least one layer, or name a rating model with model.name"))
@@ -236,11 +244,9 @@ func (p *Plan) compileStack(s *spec.Spec) spec.ErrorList {
 	if len(errs) > 0 {
 		return errs
 	}
-	p.Input = s.Model.Input.Shape
-	if !sameShape(p.X.Shape, p.Input) {
-		errs = append(errs, s.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", p.X.Shape, p.Input))
-	}
-	stages, stackErrs := ops.Graph(p.Input, s.Model.Layers)
+	errs = append(errs, p.compileInputs(s)...)
+	errs = append(errs, p.compileAugment(s)...)
+	stages, stackErrs := ops.GraphOn(p.graphInputs(), s.Model.Layers)
 	p.Stages = stages
 	if errs = append(errs, stackErrs...); len(errs) > 0 {
 		return errs

@@ -60,7 +60,11 @@ func (p *Plan) compileHeads(s *spec.Spec) spec.ErrorList {
 			continue
 		}
 		if err := loss.Check(p.Stages[h.Stage].Out, target); err != nil {
-			errs = append(errs, s.Errorf(path, "%s on output %s against the %s: %v", c.Kind, o.Layer, h.Target, err))
+			what := c.Kind
+			if len(outputs) > 1 || h.Target != "label" {
+				what = fmt.Sprintf("%s on output %s against the %s", c.Kind, o.Layer, h.Target)
+			}
+			errs = append(errs, s.Errorf(path, "%s: %v", what, err))
 		}
 		p.Heads = append(p.Heads, h)
 	}

@@ -121,7 +121,8 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 		if shards > 1 {
 			part = graph.Slice(x, graph.AxisRange(k*n/shards, (k+1)*n/shards))
 		}
-		values := []*graph.Node{part} // the input, then each stage's output
+		values := m.plan.inputValues(part)        // the inputs, then each stage's output
+		masks := make([]*graph.Node, len(values)) // the values' masks (ops.MaskedLayer); nil for none
 		for i, st := range m.plan.Stages {
 			pen := &penalties
 			if k > 0 {
@@ -129,13 +130,15 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 			}
 			b := &ops.Builder{Graph: x.Graph(), Scope: layerScope(scope, st.Name, k), Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen, Updates: &updates}
 			xs := make([]*graph.Node, len(st.From))
+			ms := make([]*graph.Node, len(st.From))
 			for j, f := range st.From {
-				xs[j] = values[f]
+				xs[j], ms[j] = values[f], masks[f]
 			}
-			values = append(values, st.Build(b, xs))
+			y, mask := st.BuildMasked(b, xs, ms)
+			values, masks = append(values, y), append(masks, mask)
 		}
 		for h, head := range heads {
-			parts[h] = append(parts[h], values[head.Stage+1])
+			parts[h] = append(parts[h], values[len(m.plan.Inputs)+head.Stage])
 		}
 	}
 	updates.Apply()
@@ -293,15 +296,9 @@ func run(exec *model.Exec, split *data.Split, idx []int) ([]float64, error) {
 // Outputs returns the model's output for every example of split, without
 // dropout, flattened example after example.
 func (m *Model) Outputs(split *data.Split) ([]float32, error) {
-	if m.predict == nil {
-		var err error
-		m.predict, err = model.NewExec(m.backend, m.store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-			outs, _ := m.forward(scope, x, false)
-			return outs[0]
-		})
-		if err != nil {
-			return nil, err
-		}
+	predict, err := m.predictExec()
+	if err != nil {
+		return nil, err
 	}
 	var all []float32
 	n := split.Len()
@@ -311,7 +308,7 @@ func (m *Model) Outputs(split *data.Split) ([]float32, error) {
 		for i := from; i < min(from+batch, n); i++ {
 			idx = append(idx, i)
 		}
-		out, err := m.predict.Call1(batchTensor(&split.X, idx))
+		out, err := predict.Call1(batchTensor(&split.X, idx))
 		if err != nil {
 			return nil, err
 		}

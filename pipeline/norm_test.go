@@ -1,12 +1,7 @@
 package pipeline
 
 import (
-	"context"
-	"errors"
 	"math"
-	"os"
-	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -56,19 +51,6 @@ const (
 	movingVar  = "/batch_normalization/" + ops.StatePrefix + "moving_variance"
 )
 
-func normPlan(t *testing.T) *Plan {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "mnist_bn.yaml")
-	if err := os.WriteFile(path, []byte(normSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func varValues(t *testing.T, store *model.Store, path string) []float32 {
 	t.Helper()
 	v := store.GetVariable(path)
@@ -81,7 +63,7 @@ func varValues(t *testing.T, store *model.Store, path string) []float32 {
 // TestBatchNormSummary: Keras' summary counts the moving statistics as
 // non-trainable params, in the layer's row and in the totals.
 func TestBatchNormSummary(t *testing.T) {
-	p := normPlan(t)
+	p := loadSpec(t, "mnist_bn.yaml", normSpec)
 	var b strings.Builder
 	p.WriteSummary(&b)
 	// conv2d: 5·5·1·4 + 4 = 104; batch_normalization: 8 + 8; dense: 576·10 + 10.
@@ -106,7 +88,7 @@ func TestBatchNormSummary(t *testing.T) {
 // and resumed ends bit for bit as the uninterrupted one.
 func TestBatchNormRun(t *testing.T) {
 	dataDir := testdata.Dir(t, "mnist")
-	p := normPlan(t)
+	p := loadSpec(t, "mnist_bn.yaml", normSpec)
 	backend, err := NewBackend("go")
 	if err != nil {
 		t.Fatal(err)
@@ -199,49 +181,13 @@ func TestBatchNormRun(t *testing.T) {
 	}
 
 	// Interrupted in epoch 2 and resumed: the same history and statistics.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	m1, err := NewModel(p, backend)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := m1.Fit(&ds.Train, &ds.Test, epochs, FitOptions{Context: ctx, Step: func(r StepReport) {
-		if r.Epoch == 2 && r.Done == 3*p.Train.BatchSize {
-			cancel()
+	m2 := checkResume(t, p, backend, ds, want, 3, 1, func(m2 *Model) {
+		for _, path := range []string{movingMean, movingVar} {
+			if v := m2.store.GetVariable(path); v == nil || v.Trainable {
+				t.Errorf("%s after loading the checkpoint to resume: %v", path, v)
+			}
 		}
-	}})
-	if !errors.Is(err, ErrInterrupted) || len(h.Series("loss")) != 1 {
-		t.Fatalf("the first run should stop with epoch 1 done: %v, %v", err, h)
-	}
-	dir, err = p.writeRun(Options{RunsDir: runs}, &Result{History: h, model: m1, Interrupted: true, Stopped: err}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if run, err = rundir.Open(dir); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := NewModel(p, backend)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resumed, err := resume(p, m2, run)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range []string{movingMean, movingVar} {
-		if v := m2.store.GetVariable(path); v == nil || v.Trainable {
-			t.Errorf("%s after loading the checkpoint to resume: %v", path, v)
-		}
-	}
-	h, err = m2.Fit(&ds.Train, &ds.Test, epochs, FitOptions{Resume: resumed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, name := range want.Names {
-		if !reflect.DeepEqual(h.Values[i], want.Values[i]) {
-			t.Errorf("%s per epoch: resumed %v, uninterrupted %v", name, h.Values[i], want.Values[i])
-		}
-	}
+	})
 	for _, path := range []string{movingMean, movingVar, "/batch_normalization/gamma", "/conv2d/kernel"} {
 		if g, w := varValues(t, m2.store, path), varValues(t, m.store, path); !slices.Equal(g, w) {
 			t.Errorf("%s: resumed %v, uninterrupted %v", path, g, w)

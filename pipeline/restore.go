@@ -23,6 +23,9 @@ func OpenRun(dir string) (*rundir.Run, *Plan, error) {
 		return nil, nil, err
 	}
 	p, err := Load(run.SpecPath())
+	if err == nil {
+		err = p.loadFitted(run)
+	}
 	return run, p, err
 }
 

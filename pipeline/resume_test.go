@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 
 	"github.com/pipe-ml/pipe/data"
@@ -106,21 +107,39 @@ func TestResumeInterruptedMidEpoch(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// fit trains a new model, from dir's checkpoint when dir is not "",
-	// and cancels its context at step 3 of epoch stopAt (never for 0).
+	checkResume(t, p, backend, ds, want, 3, 2, nil)
+}
+
+// checkResume checks that interrupting and resuming training gives the
+// uninterrupted run's history want: it trains a new model of p on ds,
+// cancels it in epoch 2 after step steps (epoch 1 done), writes the
+// interrupted run, and resumes from it in a new model; times times in
+// all, each resumed run cancelled the same way and written over the
+// run's directory, its epoch 1 trained before the resume. The last
+// resumed model trains to want's end; its history must equal want series
+// by series, bit for bit. loaded, when not nil, sees each model after it
+// loaded the checkpoint to resume. checkResume returns the last model.
+func checkResume(t *testing.T, p *Plan, backend compute.Backend, ds *data.Dataset, want *data.History, step, times int, loaded func(*Model)) *Model {
+	t.Helper()
+	epochs := len(want.Series(want.Names[0]))
 	runs := t.TempDir()
-	fit := func(dir string, stopAt int) (*data.History, *Model, error) {
-		m, err := NewModel(p, backend)
-		if err != nil {
+	var m *Model
+	var dir string
+	for k := 0; k <= times; k++ {
+		var err error
+		if m, err = NewModel(p, backend); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		o := FitOptions{Context: ctx, Step: func(r StepReport) {
-			if r.Epoch == stopAt && r.Done == 3*p.Train.BatchSize {
-				cancel()
-			}
-		}}
+		o := FitOptions{}
+		if k < times {
+			o = FitOptions{Context: ctx, Step: func(r StepReport) {
+				if r.Epoch == 2 && r.Done == step*p.Train.BatchSize {
+					cancel()
+				}
+			}}
+		}
 		if dir != "" {
 			run, err := rundir.Open(dir)
 			if err != nil {
@@ -129,41 +148,34 @@ func TestResumeInterruptedMidEpoch(t *testing.T) {
 			if o.Resume, err = resume(p, m, run); err != nil {
 				t.Fatal(err)
 			}
+			if loaded != nil {
+				loaded(m)
+			}
 		}
 		h, err := m.Fit(&ds.Train, &ds.Test, epochs, o)
-		return h, m, err
-	}
-	save := func(h *data.History, m *Model, stopped error, dir string) string {
-		dir, err := p.writeRun(Options{RunsDir: runs}, &Result{History: h, model: m, Interrupted: true, Stopped: stopped}, dir)
-		if err != nil {
+		if k == times {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(h.Names, want.Names) {
+				t.Fatalf("series %v, uninterrupted %v", h.Names, want.Names)
+			}
+			for i, name := range want.Names {
+				// DeepEqual compares the float64s with ==: bit for bit, NaN aside.
+				if !reflect.DeepEqual(h.Values[i], want.Values[i]) {
+					t.Errorf("%s per epoch: resumed %d times %v, uninterrupted %v", name, times, h.Values[i], want.Values[i])
+				}
+			}
+			break
+		}
+		if !errors.Is(err, ErrInterrupted) || len(h.Series("loss")) != 1 {
+			t.Fatalf("run %d should stop in epoch 2, with epoch 1 done: %v, %v", k+1, err, h)
+		}
+		if dir, err = p.writeRun(Options{RunsDir: runs}, &Result{History: h, model: m, Interrupted: true, Stopped: err}, dir); err != nil {
 			t.Fatal(err)
 		}
-		return dir
 	}
-
-	h, m1, err := fit("", 2)
-	if !errors.Is(err, ErrInterrupted) || len(h.Series("loss")) != 1 {
-		t.Fatalf("the first run should stop with epoch 1 done: %v, %v", err, h)
-	}
-	dir := save(h, m1, err, "")
-	h, m2, err := fit(dir, 2)
-	if !errors.Is(err, ErrInterrupted) || len(h.Series("loss")) != 1 {
-		t.Fatalf("the resumed run should stop within its first epoch, with epoch 1 done: %v, %v", err, h)
-	}
-	save(h, m2, err, dir)
-	got, _, err := fit(dir, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got.Names, want.Names) {
-		t.Fatalf("series %v, uninterrupted %v", got.Names, want.Names)
-	}
-	for i, name := range want.Names {
-		// DeepEqual compares the float64s with ==: bit for bit, NaN aside.
-		if !reflect.DeepEqual(got.Values[i], want.Values[i]) {
-			t.Errorf("%s per epoch: resumed twice %v, uninterrupted %v", name, got.Values[i], want.Values[i])
-		}
-	}
+	return m
 }
 
 // TestResumeEarlyStoppingCount checks that a resumed run's early stopping

@@ -72,6 +72,11 @@ type Result struct {
 	// outputs have no per-example prediction (whole rating vectors).
 	Predictions  *arrowio.PredictionRows
 	TestExamples int
+	// augment is augment.png's images; nil without train.augment.
+	augment *rundir.ImageGrid
+	// Grid is reconstructions.png: test inputs beside their
+	// reconstructions, for a model that reconstructs images; else nil.
+	Grid *rundir.ImageGrid
 }
 
 // Data loads the plan's dataset, preprocessed, and keeps the spec's
@@ -108,7 +113,11 @@ func (p *Plan) preprocessed(dataDir, cacheDir string) (*data.Dataset, io.Closer,
 		if err == nil && ok {
 			key, entry = k, filepath.Join(cacheDir, id)
 			if ds, closer, err := readCache(entry, key); err == nil {
-				return ds, closer, nil
+				// A fitted transform's statistics come with the entry.
+				if p.setFitted(cacheFitted(entry)) == nil {
+					return ds, closer, nil
+				}
+				closer.Close()
 			}
 		}
 	}
@@ -126,7 +135,7 @@ func (p *Plan) preprocessed(dataDir, cacheDir string) (*data.Dataset, io.Closer,
 		return nil, nil, &data.DataError{Path: p.SpecFile(), Err: err}
 	}
 	if entry != "" {
-		writeCache(entry, key, ds)
+		writeCache(entry, key, ds, p.fittedState())
 	}
 	return ds, closeAll(nil), nil
 }
@@ -206,6 +215,10 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	samples, err := p.augmentSamples(&train)
+	if err != nil {
+		return nil, err
+	}
 	fo := FitOptions{Context: opt.Context, Log: logf}
 	var before float64 // training seconds of the epochs before a resume
 	if opt.Resume != "" {
@@ -232,11 +245,12 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		}
 		logf("\n")
 		if every := p.Train.CheckpointEvery; every > 0 && r.Epoch%every == 0 && r.Epoch < r.Epochs && opt.checkpoint != nil && checkpointErr == nil {
-			checkpointErr = opt.checkpoint(&Result{History: r.History.Clone(), Seconds: seconds(), model: m, Interrupted: true,
+			checkpointErr = opt.checkpoint(&Result{History: r.History.Clone(), Seconds: seconds(), model: m, Interrupted: true, augment: samples,
 				Stopped: fmt.Errorf("checkpoint after epoch %d", r.Epoch)})
 		}
 	}
 	hist, err := m.Fit(&train, val, p.Train.Epochs, fo)
+	withSamples := func(r *Result) *Result { r.augment = samples; return r }
 	if checkpointErr != nil {
 		return nil, fmt.Errorf("checkpoint: %w", checkpointErr)
 	}
@@ -244,12 +258,12 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		// Keep what the whole epochs learned: the run directory is written,
 		// marked interrupted, and `pipe run --resume` continues it.
 		keep = true
-		return &Result{History: hist, Seconds: seconds(), model: m, backend: backend, Interrupted: true, Stopped: err}, nil
+		return withSamples(&Result{History: hist, Seconds: seconds(), model: m, backend: backend, Interrupted: true, Stopped: err}), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{History: hist, Seconds: seconds(), model: m, backend: backend}
+	res := withSamples(&Result{History: hist, Seconds: seconds(), model: m, backend: backend})
 	if res.Test, err = m.Evaluate(&ds.Test); err != nil {
 		return nil, fmt.Errorf("test evaluation: %w", err)
 	}
@@ -258,7 +272,11 @@ func Train(p *Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("test predictions: %w", err)
 	}
-	if rows, ok := predictionRows(outputs, &ds.Test.Y, ds.Classes); ok {
+	if p.reconstructs() {
+		// An autoencoder's outputs are no class or value per example:
+		// drawn beside its inputs rather than put in predictions.arrow.
+		res.Grid = p.reconstructionGrid(&ds.Test, outputs)
+	} else if rows, ok := predictionRows(outputs, &ds.Test.Y, ds.Classes); ok {
 		res.Predictions = &rows
 	}
 	keep = true
@@ -303,7 +321,8 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 		// For predict, which names classes without loading the dataset.
 		metrics["classes"] = rows.ClassNames
 	}
-	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions}
+	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions,
+		Fitted: p.fittedState(), Augment: res.augment, Grid: res.Grid}
 	if c.Report, err = classificationReport(res.Predictions); err != nil {
 		// The trained model is worth more than its report: the run is
 		// written without one, and metrics.json says why.

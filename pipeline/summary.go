@@ -76,7 +76,7 @@ func (p *Plan) writeSummary(w io.Writer, n int) {
 		fmt.Fprintf(w, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n%s\n", total, total, rule)
 		return
 	}
-	if ops.Sequential(p.Stages) {
+	if len(p.Inputs) == 1 && ops.Sequential(p.Stages) {
 		fmt.Fprintf(w, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
 		fmt.Fprintln(w, strings.Repeat("=", 65))
 		for _, s := range p.Stages {
@@ -98,15 +98,17 @@ func stageParams(s ops.Stage) int { return s.NParams + ops.NonTrainableParams(s.
 // with what it is connected to, the input layer first. Columns are as wide
 // as their longest entry. It returns the table's closing rule.
 func (p *Plan) writeGraphTable(w io.Writer) string {
-	rows := [][4]string{{"Layer (type)", "Output Shape", "Param #", "Connected to"},
-		{"input (input_layer)", ops.FormatShape(p.Input), "0", "-"}}
+	rows := [][4]string{{"Layer (type)", "Output Shape", "Param #", "Connected to"}}
+	for _, in := range p.Inputs {
+		rows = append(rows, [4]string{in.Name + " (input_layer)", ops.FormatShape(in.Shape), "0", "-"})
+	}
 	for _, s := range p.Stages {
 		var from []string
 		for _, f := range s.From {
-			if f == 0 {
-				from = append(from, "input")
+			if f < len(p.Inputs) {
+				from = append(from, p.Inputs[f].Name)
 			} else {
-				from = append(from, p.Stages[f-1].Name)
+				from = append(from, p.Stages[f-len(p.Inputs)].Name)
 			}
 		}
 		rows = append(rows, [4]string{fmt.Sprintf("%s (%s)", s.Name, s.Kind), ops.FormatShape(s.Out), Thousands(stageParams(s)), strings.Join(from, ", ")})

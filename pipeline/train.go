@@ -116,7 +116,7 @@ func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.His
 				return h, errors.Join(ErrInterrupted, m.restoreVars(lastEpoch))
 			}
 			idx := order[from:min(from+batch, len(order))]
-			s, err := m.step(train, idx)
+			s, err := m.trainOn(train, idx, epoch, from/batch+1)
 			if err != nil {
 				return h, fmt.Errorf("epoch %d, step %d: %w", epoch, from/batch+1, err)
 			}

@@ -32,18 +32,26 @@ const (
 	ReportFile      = "report.json"       // a classifier's classification report
 	ReportText      = "report.txt"        // the same as Markdown tables
 	ConfusionPlot   = "confusion.png"     // its confusion matrix, drawn
+	FittedFile      = "fitted.json"       // transforms' statistics fitted on the training split, by spec path
+	AugmentPlot     = "augment.png"       // training images beside their augmented copies
+	// A model trained towards its image input: test inputs beside their
+	// reconstructions (and, under noise, the clean targets).
+	ReconstructionsPlot = "reconstructions.png"
 )
 
 // Contents is what a run writes.
 type Contents struct {
-	Spec        []byte                  // SpecFile
-	Summary     []byte                  // SummaryFile
-	Metrics     map[string]any          // MetricsFile
-	History     *data.History           // HistoryFile, HistoryArrow, HistoryPlot
-	Predictions *arrowio.PredictionRows // PredictionsFile; nil for none
-	Checkpoint  *model.Store            // CheckpointDir; nil for none
-	Key         *Key                    // KeyFile, Created set when written; nil for none
-	Report      *Report                 // ReportFile, ReportText, ConfusionPlot; nil for none
+	Spec        []byte                     // SpecFile
+	Summary     []byte                     // SummaryFile
+	Metrics     map[string]any             // MetricsFile
+	History     *data.History              // HistoryFile, HistoryArrow, HistoryPlot
+	Predictions *arrowio.PredictionRows    // PredictionsFile; nil for none
+	Checkpoint  *model.Store               // CheckpointDir; nil for none
+	Key         *Key                       // KeyFile, Created set when written; nil for none
+	Report      *Report                    // ReportFile, ReportText, ConfusionPlot; nil for none
+	Fitted      map[string]json.RawMessage // FittedFile; nil for none
+	Augment     *ImageGrid                 // AugmentPlot; nil for none
+	Grid        *ImageGrid                 // ReconstructionsPlot; nil for none
 }
 
 // Write writes a run of the spec called name as a new directory
@@ -110,6 +118,9 @@ func Write(runsDir, name string, c Contents, replace string) (string, error) {
 // write puts every file of c into dir.
 func (c Contents) write(dir, name string) error {
 	files := map[string]any{HistoryFile: c.History, MetricsFile: c.Metrics}
+	if c.Fitted != nil {
+		files[FittedFile] = c.Fitted
+	}
 	if c.Key != nil {
 		k := *c.Key
 		k.Created = time.Now().Truncate(time.Millisecond) // orders runs of the same second
@@ -149,6 +160,16 @@ func (c Contents) write(dir, name string) error {
 	if c.Report != nil {
 		if err := c.Report.write(dir, name); err != nil {
 			return err
+		}
+	}
+	if c.Augment != nil {
+		if err := writeImageGrid(filepath.Join(dir, AugmentPlot), name, *c.Augment); err != nil {
+			return fmt.Errorf("%s: %w", AugmentPlot, err)
+		}
+	}
+	if c.Grid != nil {
+		if err := writeImageGrid(filepath.Join(dir, ReconstructionsPlot), name, *c.Grid); err != nil {
+			return fmt.Errorf("%s: %w", ReconstructionsPlot, err)
 		}
 	}
 	return nil

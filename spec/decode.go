@@ -21,6 +21,7 @@ type NodeDecoder interface {
 //
 //	pipe:"units,required,min=1"          an int that must be given, at least 1
 //	pipe:"padding,oneof=valid|same"      one of the listed strings
+//	pipe:"activation,oneof=@activation"  one of the strings of a named list (RegisterChoices)
 //	pipe:"layers,registry=layer"         components of the layer registry
 //	pipe:"loader,registry=loader,inline" the loader's params sit beside it
 type FieldTag struct {
@@ -56,7 +57,15 @@ func ParseTag(f reflect.StructField) (t FieldTag, ok bool) {
 				t.Max = &v
 			}
 		case "oneof":
-			t.OneOf = strings.Split(val, "|")
+			if name, ok := strings.CutPrefix(val, "@"); ok {
+				list, known := choices[name]
+				if !known {
+					panic(fmt.Sprintf("spec: no choices named %q (tag of %s); RegisterChoices declares them", name, f.Name))
+				}
+				t.OneOf = append([]string(nil), list...)
+			} else {
+				t.OneOf = strings.Split(val, "|")
+			}
 		case "registry":
 			t.Registry = val
 		case "inline":
@@ -66,6 +75,22 @@ func ParseTag(f reflect.StructField) (t FieldTag, ok bool) {
 		}
 	}
 	return t, true
+}
+
+var choices = map[string][]string{}
+
+// RegisterChoices names a list of strings that params declare with
+// `oneof=@name`, so that a list shared by many params (the activations of
+// every layer) is written once; decoding, `pipe doc` and the JSON Schema
+// read it as they read an inline oneof. Call it from a package-level
+// variable's initialiser, so that the list exists before any tag is read;
+// it returns values. A duplicate name is a programming error.
+func RegisterChoices(name string, values ...string) []string {
+	if _, dup := choices[name]; dup {
+		panic("spec: duplicate choices " + name)
+	}
+	choices[name] = values
+	return values
 }
 
 // decoder walks a yaml.Node tree into Go values, checking each param against
@@ -81,6 +106,8 @@ type decoder struct {
 	// blocks and aliases of the model being decoded (blocks.go).
 	blocks  map[string]*block
 	aliases map[string]string
+	// inputs are the names of the model's inputs: input, or model.inputs'.
+	inputs []string
 }
 
 func (d *decoder) at(n *yaml.Node) Pos {
@@ -369,14 +396,24 @@ func indexOf(keys []*yaml.Node, name string) int {
 //	flatten                       the name alone: default params
 //	dense: {units: 10}            the name as the only key, params inside
 //	{name: adam, learning_rate: 0.01}   the name under "name", params beside it
+//	dropout: 0.5                  shorthand: the value of the one param (see shorthand)
 func (d *decoder) component(n *yaml.Node, c *Component, path, kind string) {
 	switch {
 	case n.Kind == yaml.ScalarNode:
 		d.inlineComponent(n, &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}, c, path, path, kind, nil)
 	case n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value != "name":
 		params := n.Content[1]
-		if params.ShortTag() == "!!null" {
+		for params.Kind == yaml.AliasNode {
+			params = params.Alias
+		}
+		switch {
+		case params.ShortTag() == "!!null":
 			params = &yaml.Node{Kind: yaml.MappingNode, Line: params.Line, Column: params.Column}
+		case params.Kind != yaml.MappingNode:
+			var ok bool
+			if params, ok = d.shorthand(n.Content[0], params, path, kind); !ok {
+				return
+			}
 		}
 		d.inlineComponent(n.Content[0], params, c, path, path, kind, nil)
 	case n.Kind == yaml.MappingNode && indexOfPair(n, "name") >= 0:
@@ -391,6 +428,72 @@ func (d *decoder) component(n *yaml.Node, c *Component, path, kind string) {
 	default:
 		d.fail(n, path, "want a %s name, or a mapping with one key (the %s name) whose value holds its params; got %s", kind, kind, describe(n))
 	}
+}
+
+// shorthand turns `kind: value` (a scalar or a list in place of the params
+// mapping) into the mapping {param: value}, where param is the component's
+// only declared param or, failing that, its only required one: `dropout:
+// 0.5`, `activation: relu`, `kernel_regularizer: {l2: 0.0001}`. A component
+// with no such param gets a positioned error that shows the mapping form.
+// An unknown kind is left to inlineComponent, which reports it.
+func (d *decoder) shorthand(kindNode, value *yaml.Node, path, kind string) (*yaml.Node, bool) {
+	empty := &yaml.Node{Kind: yaml.MappingNode, Line: value.Line, Column: value.Column}
+	reg := RegistryFor(kind)
+	if reg == nil || kindNode.Kind != yaml.ScalarNode {
+		return empty, true
+	}
+	entry, ok := reg.Lookup(kindNode.Value)
+	if !ok {
+		return empty, true
+	}
+	cfg := reflect.ValueOf(entry.New()).Elem()
+	fields := Fields(cfg.Type())
+	target, ok := shorthandParam(cfg.Type())
+	if !ok {
+		d.fail(value, path, "%s takes its params as a mapping, e.g. %s: %s; got %s", entry.Name, entry.Name, exampleParams(cfg, fields), describe(value))
+		return nil, false
+	}
+	key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: target.Tag.Name, Line: value.Line, Column: value.Column}
+	return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{key, value}, Line: value.Line, Column: value.Column}, true
+}
+
+// shorthandParam is the param that `kind: value` sets in a config of type
+// t: its only param, or else its only required one.
+func shorthandParam(t reflect.Type) (Field, bool) {
+	fields := Fields(t)
+	if len(fields) == 1 {
+		return fields[0], !fields[0].Tag.Inline
+	}
+	var required []Field
+	for _, f := range fields {
+		if f.Tag.Required {
+			required = append(required, f)
+		}
+	}
+	if len(required) == 1 && !required[0].Tag.Inline {
+		return required[0], true
+	}
+	return Field{}, false
+}
+
+// exampleParams writes the params of a config in flow style with their
+// defaults, or "..." for params without one: {mean: 0, stddev: 0.05}.
+func exampleParams(cfg reflect.Value, fields []Field) string {
+	if len(fields) == 0 {
+		return "{}"
+	}
+	var parts []string
+	for _, f := range fields {
+		v := "..."
+		fv := cfg.FieldByIndex(f.Index)
+		if !f.Tag.Required && fv.Kind() != reflect.Struct && (!fv.IsZero() || fv.Kind() != reflect.String && fv.Kind() != reflect.Slice && fv.Kind() != reflect.Pointer) {
+			if b, err := yaml.Marshal(encodeValue(fv)); err == nil {
+				v = strings.TrimSpace(string(b))
+			}
+		}
+		parts = append(parts, f.Tag.Name+": "+v)
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 func indexOfPair(n *yaml.Node, key string) int {

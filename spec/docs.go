@@ -325,11 +325,25 @@ var (
 	expanding = map[string]bool{}
 )
 
+// SchemaDescriber is a param type with YAML forms of its own (a
+// NodeDecoder) that describes them in JSON Schema.
+type SchemaDescriber interface {
+	JSONSchema() map[string]any
+}
+
 func schemaOf(t reflect.Type, tag FieldTag) obj {
-	if t == reflect.TypeFor[Component]() {
+	switch t {
+	case reflect.TypeFor[Component]():
 		return componentSchema(tag)
+	case reflect.TypeFor[ModelLayer]():
+		return layerEntrySchema(tag)
+	}
+	if d, ok := reflect.New(t).Interface().(SchemaDescriber); ok {
+		return d.JSONSchema()
 	}
 	switch t.Kind() {
+	case reflect.Map:
+		return obj{"type": "object", "additionalProperties": schemaOf(t.Elem(), FieldTag{})}
 	case reflect.Pointer:
 		return schemaOf(t.Elem(), tag)
 	case reflect.Struct:
@@ -401,9 +415,10 @@ func hasInline(t reflect.Type) bool {
 	return false
 }
 
-// componentSchema accepts the three forms of a component: its name, a
-// mapping from its name to its params, or its name under "name" with the
-// params beside it.
+// componentSchema accepts the forms of a component: its name, a mapping
+// from its name to its params, a mapping from its name to the value of
+// its one param (the shorthand), or its name under "name" with the params
+// beside it.
 func componentSchema(tag FieldTag) obj {
 	r := RegistryFor(tag.Registry)
 	if r == nil || expanding[tag.Registry] {
@@ -419,11 +434,55 @@ func componentSchema(tag FieldTag) obj {
 		forms = append(forms,
 			obj{"const": name, "description": e.Doc},
 			obj{"type": "object", "properties": obj{name: params}, "required": []string{name}, "additionalProperties": false})
+		if f, ok := shorthandParam(reflect.TypeOf(e.New()).Elem()); ok { // dropout: 0.5
+			value := schemaOf(f.Type, f.Tag)
+			value["description"] = f.Doc
+			forms = append(forms, obj{"type": "object", "properties": obj{name: value}, "required": []string{name}, "additionalProperties": false})
+		}
 		named := structSchema(reflect.TypeOf(e.New()).Elem(), obj{"name": obj{"const": name}})
 		named["required"] = append(anyStrings(named["required"]), "name")
 		forms = append(forms, named)
 	}
 	return obj{"anyOf": forms}
+}
+
+// layerEntrySchema accepts an entry of model.layers: a layer in any of its
+// component forms with name, inputs and repeat beside it, or the use of a
+// block (any key that is not a layer's name).
+func layerEntrySchema(tag FieldTag) obj {
+	beside := obj{
+		"name":   obj{"type": "string", "description": "the layer's name, for inputs of later layers"},
+		"inputs": obj{"type": "array", "items": obj{"type": "string"}, "description": "the layers (or input) whose outputs it reads; default the entry before it"},
+		"repeat": obj{"type": "integer", "minimum": 1, "description": "uses of a block in a row"},
+	}
+	var forms []any
+	for _, f := range anySlice(componentSchema(tag)["anyOf"]) {
+		form := f.(obj)
+		if props, ok := form["properties"].(obj); ok && form["additionalProperties"] == false {
+			if _, named := props["name"]; !named { // the {name: kind} form is not a layer's
+				for k, v := range props { // `- add:` leaves the params null
+					props[k] = obj{"anyOf": []any{v, obj{"type": "null"}}}
+				}
+				for k, v := range beside {
+					props[k] = v
+				}
+				forms = append(forms, form)
+			}
+			continue
+		}
+		forms = append(forms, form)
+	}
+	r := RegistryFor(tag.Registry)
+	if r != nil {
+		forms = append(forms, obj{"type": "object", "description": "the use of a block of model.blocks", "properties": beside,
+			"propertyNames": obj{"not": obj{"enum": r.Names()}}, "minProperties": 1})
+	}
+	return obj{"anyOf": forms}
+}
+
+func anySlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }
 
 func anyStrings(v any) []string {

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -168,10 +169,38 @@ func componentParams(n *yaml.Node, key string, fromList bool) *yaml.Node {
 		return n.Content[1]
 	}
 	if fromList && n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value != key && n.Content[0].Value != "name" {
-		if n.Content[1].Kind != yaml.MappingNode { // `- dense:` with no params
+		switch v := n.Content[1]; {
+		case v.Kind == yaml.MappingNode:
+		case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null": // `- dense:` with no params
 			n.Content[1] = &yaml.Node{Kind: yaml.MappingNode}
+		default: // the shorthand `- dropout: 0.5` becomes {rate: 0.5}
+			m := &yaml.Node{Kind: yaml.MappingNode}
+			if name, ok := shorthandName(n.Content[0].Value); ok {
+				m.Content = []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: name}, v}
+			}
+			n.Content[1] = m
 		}
 		return n.Content[1]
 	}
 	return n
+}
+
+// shorthandName is the param that the shorthand `kind: value` sets, when
+// the registries that have a component called kind agree on it. The
+// overrides work on YAML before decoding, where the registry of a listed
+// component (layer, transform, metric) is not known.
+func shorthandName(kind string) (string, bool) {
+	var name string
+	for _, k := range Kinds() {
+		e, ok := RegistryFor(k).Lookup(kind)
+		if !ok {
+			continue
+		}
+		f, ok := shorthandParam(reflect.TypeOf(e.New()).Elem())
+		if !ok || name != "" && name != f.Tag.Name {
+			return "", false
+		}
+		name = f.Tag.Name
+	}
+	return name, name != ""
 }

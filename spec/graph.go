@@ -13,7 +13,8 @@ import (
 // written, since the layers use them; then the rest, and the checks of the
 // graph that the layers and outputs make.
 func (d *decoder) model(n *yaml.Node, v reflect.Value, path string) {
-	d.blocks, d.aliases = nil, map[string]string{}
+	d.blocks, d.aliases, d.inputs = nil, map[string]string{}, []string{InputName}
+	m := v.Addr().Interface().(*Model)
 	if n.Kind == yaml.MappingNode {
 		if i := indexOfPair(n, "blocks"); i >= 0 {
 			d.blocks = d.blockDefs(n.Content[i+1], join(path, "blocks"))
@@ -21,11 +22,63 @@ func (d *decoder) model(n *yaml.Node, v reflect.Value, path string) {
 			rest.Content = slices.Concat(n.Content[:i], n.Content[i+2:])
 			n = &rest
 		}
+		// The inputs too, since the layers read them by name.
+		if i := indexOfPair(n, "inputs"); i >= 0 {
+			d.modelInputs(n, i, m, path)
+			rest := *n
+			rest.Content = slices.Concat(n.Content[:i], n.Content[i+2:])
+			n = &rest
+		}
 	}
 	d.structure(n, v, path, nil)
-	m := v.Addr().Interface().(*Model)
 	if len(m.Layers) > 0 {
 		d.checkGraph(m, path)
+	}
+}
+
+// modelInputs decodes model.inputs, the pair at i of n, and makes their
+// names what layers read instead of input.
+func (d *decoder) modelInputs(n *yaml.Node, i int, m *Model, path string) {
+	p := join(path, "inputs")
+	d.value(n.Content[i+1], reflect.ValueOf(&m.Inputs).Elem(), p, FieldTag{Name: "inputs"})
+	if indexOfPair(n, "input") >= 0 {
+		d.fail(n.Content[i], p, "give either input (one input, named input) or inputs (several named ones), not both")
+	}
+	if n.Content[i+1].Kind == yaml.SequenceNode && len(m.Inputs) == 0 {
+		d.fail(n.Content[i+1], p, "list at least one input")
+	}
+	d.inputs = nil
+	seen := map[string]bool{}
+	for k, in := range m.Inputs {
+		q := fmt.Sprintf("%s[%d]", p, k)
+		switch {
+		case in.Name == "": // required: reported
+		case !validLayerName(in.Name):
+			d.errs.Add(d.pos[q+".name"], q+".name", "%q is not an input name: use letters, digits, _, - and /, starting with a letter", in.Name)
+		case seen[in.Name]:
+			d.errs.Add(d.pos[q+".name"], q+".name", "input name %q is used twice", in.Name)
+		}
+		seen[in.Name] = true
+		d.inputs = append(d.inputs, in.Name)
+		if c := in.Columns; c != nil && (len(c) != 2 || c[0] >= c[1]) {
+			d.errs.Add(d.pos[q+".columns"], q+".columns", "want [from, to] with from < to: the columns from, ..., to-1 of the examples' last axis; got %v", c)
+		}
+	}
+}
+
+// unusedInputs reports the model's named inputs that no layer reads.
+func (d *decoder) unusedInputs(m *Model, path string) {
+	read := map[string]bool{}
+	for _, l := range m.Layers {
+		for _, in := range l.Inputs {
+			read[in] = true
+		}
+	}
+	for k, in := range m.Inputs {
+		if in.Name != "" && !read[in.Name] {
+			q := fmt.Sprintf("%s.inputs[%d]", path, k)
+			d.errs.Add(d.pos[q], q, "no layer reads input %s: read it (inputs: [%s]) or remove it", in.Name, in.Name)
+		}
 	}
 }
 
@@ -55,6 +108,7 @@ func (d *decoder) checkGraph(m *Model, path string) {
 	if len(d.errs) > 0 {
 		return // unknown names make the rest meaningless
 	}
+	d.unusedInputs(m, path)
 	outputs := []string{m.Layers[len(m.Layers)-1].Name}
 	if len(m.Outputs) > 0 {
 		outputs = outputs[:0]

@@ -99,6 +99,7 @@ func numbered(base string, n int) string {
 // rawLayer splits an entry into its kind, params and the keys beside them.
 func (d *decoder) rawLayer(n *yaml.Node, path string) (r rawLayer, repeat int, ok bool) {
 	r.path = path
+	d.pos[path] = d.at(n)
 	if n.Kind == yaml.ScalarNode {
 		r.kind = n
 		return r, 0, true
@@ -162,21 +163,31 @@ func validLayerName(s string) bool {
 // names (kind, kind_1, ... skipping names taken) and reads an entry without
 // inputs from the entry before it.
 func (d *decoder) resolve(raws []rawLayer) []ModelLayer {
-	taken := map[string]bool{InputName: true}
+	taken := map[string]bool{}
+	for _, in := range d.modelInputNames() {
+		taken[in] = true
+	}
 	for _, r := range raws {
 		if r.name == "" {
 			continue
 		}
 		if taken[r.name] {
 			d.via = r.via
-			d.fail(r.nameNode, join(r.path, "name"), "layer name %q is used twice", r.name)
+			what := "is used twice"
+			if slices.Contains(d.modelInputNames(), r.name) {
+				what = "names a model input"
+			}
+			d.fail(r.nameNode, join(r.path, "name"), "layer name %q %s", r.name, what)
 			d.via = ""
 		}
 		taken[r.name] = true
 	}
 	count := map[string]int{}
 	out := make([]ModelLayer, 0, len(raws))
-	prev := InputName
+	prev := d.modelInputNames()[0]
+	if len(d.modelInputNames()) > 1 {
+		prev = noInput
+	}
 	for _, r := range raws {
 		if r.startsUse != "" {
 			d.aliases[blockInput+r.startsUse] = prev
@@ -201,9 +212,11 @@ func (d *decoder) resolve(raws []rawLayer) []ModelLayer {
 			params = &yaml.Node{Kind: yaml.MappingNode, Line: r.kind.Line, Column: r.kind.Column}
 		}
 		d.via = r.via
-		if params.Kind == yaml.ScalarNode {
-			d.fail(params, r.path, "want the params of %s as a mapping, got %s", r.kind.Value, describe(params))
-		} else {
+		ok := true
+		if params.Kind != yaml.MappingNode {
+			params, ok = d.shorthand(r.kind, params, r.path, "layer")
+		}
+		if ok {
 			d.inlineComponent(r.kind, params, &l.Component, r.path, r.path, "layer", nil)
 		}
 		d.via = ""
@@ -216,13 +229,28 @@ func (d *decoder) resolve(raws []rawLayer) []ModelLayer {
 		l := &out[i]
 		for k, in := range l.Inputs {
 			if a, ok := d.aliases[in]; ok {
-				l.Inputs[k] = a
+				l.Inputs[k], in = a, a
+			}
+			if in == noInput {
+				d.errs = append(d.errs, &Error{Pos: l.inputsAt, Path: l.Path + ".inputs", Msg: l.ErrorVia(fmt.Sprintf("layer %s reads no input: the model has several (%s), so the first layer names what it reads (inputs: [...])", l.Name, strings.Join(d.modelInputNames(), ", ")))})
 			} else if !taken[in] && in != "" {
 				d.errs = append(d.errs, &Error{Pos: l.inputsAt, Path: l.Path + ".inputs", Msg: l.ErrorVia(fmt.Sprintf("no layer named %q%s", in, didYouMean(in, slices.Sorted(maps.Keys(taken)))))})
 			}
 		}
 	}
 	return out
+}
+
+// noInput is what the first layer reads when it names no input and the
+// model has several: an error.
+const noInput = "\x00"
+
+// modelInputNames are the names of the model's inputs.
+func (d *decoder) modelInputNames() []string {
+	if len(d.inputs) == 0 {
+		return []string{InputName}
+	}
+	return d.inputs
 }
 
 // ErrorVia returns msg with the use of the block the layer came through.

@@ -43,7 +43,8 @@ type Data struct {
 // or a registered rating model named by name, with its params beside it.
 type Model struct {
 	Name    Component    `pipe:"name,registry=model,inline" doc:"a registered rating model (user_knn, matrix_factorization, rbm_cf); its params sit beside it. Leave it out for a layer stack"`
-	Input   *Input       `pipe:"input" doc:"shape of one example, without the batch axis (layer stacks)"`
+	Input   *Input       `pipe:"input" doc:"shape of one example, without the batch axis (layer stacks): the model's one input, named input"`
+	Inputs  []NamedInput `pipe:"inputs" doc:"several named inputs instead of input, e.g. [{name: user, shape: [1]}, {name: item, shape: [1]}]: each takes columns of the examples' last axis, and layers read it by name (inputs: [user])"`
 	Layers  []ModelLayer `pipe:"layers,registry=layer" doc:"the layers, in order; each reads the one before it unless it names its inputs (inputs: [a, b], where input is the model's input) and may be named (name: a). An entry may also use a block of model.blocks, with repeat: N uses in a row"`
 	Outputs []Output     `pipe:"outputs" doc:"the model's outputs, each with its loss (default: the last layer, with train.loss)"`
 	// Blocks are decoded and expanded into Layers (blocks.go); they are
@@ -54,7 +55,16 @@ type Model struct {
 // Block documents a block's fields; decoding reads blocks from the YAML tree.
 type Block struct {
 	Params map[string]any `pipe:"params" doc:"the block's params and their defaults (null: the use must give it)"`
-	Layers []ModelLayer   `pipe:"layers,registry=layer" doc:"the block's layers; input names what the use reads, and the last layer is the block's output"`
+	Layers []BlockLayer   `pipe:"layers" doc:"the block's layers, as in model.layers; input names what the use reads, the last layer is the block's output, and $p stands for the use's value of param p"`
+}
+
+// BlockLayer documents an entry of a block's layers. Its params may be
+// $param references of any type, so the schema checks only its form.
+type BlockLayer struct{}
+
+// JSONSchema is a layer's name or a mapping (spec.SchemaDescriber).
+func (*BlockLayer) JSONSchema() map[string]any {
+	return map[string]any{"type": []string{"string", "object"}}
 }
 
 // Output is one output of a model: a layer, the loss it trains with and
@@ -69,6 +79,14 @@ type Output struct {
 // Input declares the shape of one example.
 type Input struct {
 	Shape []int `pipe:"shape,required,min=1" doc:"dimensions of one example, e.g. [28, 28, 1]"`
+}
+
+// NamedInput is one of several inputs of a model: a slice of the last
+// axis of the data's examples, which layers read by its name.
+type NamedInput struct {
+	Name    string `pipe:"name,required" doc:"the name layers read it by (inputs: [user])"`
+	Shape   []int  `pipe:"shape,required,min=1" doc:"dimensions of one example of this input, without the batch axis, e.g. [1] for one id"`
+	Columns []int  `pipe:"columns,min=0" doc:"[from, to): the columns of the examples' last axis it takes; default: the columns the loader gives this name (rating loaders: user is [0, 1], item [1, 2])"`
 }
 
 // Report labels a spec's cell in the comparison table.
@@ -94,6 +112,8 @@ type Train struct {
 	ClipNorm      float64        `pipe:"clip_norm,min=0" doc:"scale the gradients so that their global L2 norm is at most this (0: off)"`
 	// CheckpointEvery saves the run so far, resumable, every N epochs.
 	CheckpointEvery int `pipe:"checkpoint_every,min=0" doc:"every N epochs, write the run directory so far (checkpoint with optimizer and random state, history), marked unfinished; pipe run --resume continues it in place and ends as the uninterrupted run would; the finished run replaces it (0: only at the end)"`
+	// Augment changes the training batches only.
+	Augment []Component `pipe:"augment,registry=augmentation" doc:"random changes to the images of each training batch, applied in order (random_flip, random_crop, random_translation); seeded by the seed, the epoch and the step, so a run repeats and a resumed one draws what the uninterrupted run would. Never applied to validation, evaluation or prediction; the run directory gets augment.png, training images beside their augmented copies"`
 }
 
 // EarlyStopping is Keras' EarlyStopping callback.

@@ -54,7 +54,7 @@ func TestBadSpecs(t *testing.T) {
 		{"pool_too_large", []string{"pool_too_large.yaml:12:7: model.layers[1]: layer max_pool2d on input shape (None, 24, 24, 3): pool 64 is larger than the 24x24 input"}},
 		{"missing_train", []string{"missing_train.yaml:1:1: train.loss: a layer stack needs train.loss", "missing_train.yaml:1:1: train.optimizer: a layer stack needs train.optimizer"}},
 		{"input_mismatch", []string{"input_mismatch.yaml:9:18: model.input.shape: the data gives examples of shape [28 28 1] after the transforms, the model expects [32 32 3]"}},
-		{"bad_activation", []string{`bad_activation.yaml:11:51: model.layers[0].activation: "relux" is not supported (did you mean "relu"?)`}},
+		{"bad_activation", []string{`bad_activation.yaml:11:51: model.layers[0].activation: "relux" is not supported (did you mean "relu" or "relu6"?)`}},
 		{"unknown_top_key", []string{`unknown_top_key.yaml:20:1: epocs: unknown field "epocs"`}},
 		{"loss_needs_one_hot", []string{"loss_needs_one_hot.yaml:15:9: train.loss: categorical_crossentropy: needs one-hot float labels", "add a one_hot transform"}},
 		{"bad_validation", []string{"bad_validation.yaml:19:15: train.validation: want test, none or a fraction between 0 and 1, got 1.5"}},
@@ -247,6 +247,9 @@ func TestPredict(t *testing.T) {
 	f, _ = os.Create(small)
 	png.Encode(f, image.NewGray(image.Rect(0, 0, 8, 8)))
 	f.Close()
+	if code, _, stderr := pipeCmd(t, "predict", "-o", t.TempDir(), dir, digit); code != exitUsage || !strings.Contains(stderr, "-o is for runs that reconstruct images") {
+		t.Errorf("-o for a classifier: exit %d, %s", code, stderr)
+	}
 	if code, _, stderr := pipeCmd(t, "predict", dir, small); code != exitData || !strings.Contains(stderr, "image is 8x8, the model takes 28x28") {
 		t.Errorf("a wrong-size image: exit %d, %s", code, stderr)
 	}

@@ -14,6 +14,7 @@ import (
 
 func predictCmd(g *globalFlags) *cobra.Command {
 	var top int
+	var outDir string
 	cmd := &cobra.Command{
 		Use:   "predict RUN_DIR INPUT...",
 		Short: "Apply a finished run's model to new inputs (images for mnist and cifar10, text reviews for imdb, a user's ratings for rating data) and print the prediction",
@@ -24,15 +25,20 @@ func predictCmd(g *globalFlags) *cobra.Command {
 			"(an image for a text model, text for an image model) is refused with what the run takes. For a run on rating data (U-AutoRec, user_knn, matrix_factorization, " +
 			"rbm_cf by: user), each INPUT is one user's ratings, a CSV file of item,rating lines (an optional item,rating " +
 			"header; items by their ids in the dataset, quoted when they hold a comma); pipe prints the items the user did " +
-			"not rate with the highest predicted ratings, one item<TAB>rating line each.",
+			"not rate with the highest predicted ratings, one item<TAB>rating line each. For a run that reconstructs images " +
+			"(train.target: input, e.g. a denoising autoencoder), -o DIR is required: each input's reconstruction goes to DIR " +
+			"as a PNG named for the input, and all of them to DIR/" + pipeline.ReconstructionsArrow + "; pipe never overwrites a file there.",
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if top < 0 {
 				return usageError{fmt.Errorf("--top must be at least 0, got %d", top)}
 			}
-			_, preds, err := pipeline.PredictRun(args[0], args[1:], cmd.InOrStdin(), g.options())
+			plan, preds, err := pipeline.PredictRun(args[0], args[1:], cmd.InOrStdin(), g.options())
 			if err != nil {
 				return err
+			}
+			if _, _, _, ok := plan.ReconstructsImages(); ok || outDir != "" {
+				return writeReconstructions(cmd.OutOrStdout(), plan, preds, outDir)
 			}
 			var classes []string
 			if run, err := rundir.Open(args[0]); err == nil {
@@ -56,6 +62,7 @@ func predictCmd(g *globalFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&top, "top", 10, "how many to print, best first (0: all): a classifier's most probable classes, or the items a user did not rate")
+	cmd.Flags().StringVarP(&outDir, "output", "o", "", "folder for the reconstructions of a run that reconstructs images (made when missing; no file there is overwritten)")
 	// One flag, two defaults: help says both rather than cobra's one number.
 	cmd.Flags().Lookup("top").DefValue = "3 classes, 10 items"
 	return cmd
@@ -120,4 +127,24 @@ func printClassPrediction(w io.Writer, p pipeline.Prediction, classes []string, 
 		fmt.Fprintf(w, "; then %s", strings.Join(rest, ", "))
 	}
 	fmt.Fprintln(w)
+}
+
+// writeReconstructions writes an autoencoder's reconstructions into
+// outDir and says where they went.
+func writeReconstructions(w io.Writer, plan *pipeline.Plan, preds []pipeline.Prediction, outDir string) error {
+	if _, _, _, ok := plan.ReconstructsImages(); !ok {
+		return usageError{fmt.Errorf("-o is for runs that reconstruct images (train.target: input on image data); %s predicts classes or values, printed here", plan.Name)}
+	}
+	if outDir == "" {
+		return usageError{fmt.Errorf("%s reconstructs images: give -o DIR, the folder for them", plan.Name)}
+	}
+	paths, err := plan.WriteReconstructions(outDir, preds)
+	if err != nil {
+		return err
+	}
+	for i, p := range preds {
+		fmt.Fprintf(w, "%s: reconstruction in %s\n", p.Input, paths[i+1])
+	}
+	fmt.Fprintf(w, "%d reconstruction(s) as values in %s\n", len(preds), paths[0])
+	return nil
 }

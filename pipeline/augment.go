@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/rundir"
+	"github.com/pipe-ml/pipe/spec"
+)
+
+// Augmentation (train.augment) runs on the host, on the batch that each
+// training step copies out of the split anyway: a CIFAR-10 batch of 128 is
+// 393,216 floats, a millisecond of flips and shifts against a step of a
+// tenth of a second or more, and the dataset is never copied. In the graph
+// it would need gathers (slow on the Go backend) and random state of its
+// own in the checkpoint; on the host, a generator seeded by (seed, epoch,
+// step) makes every step's draws a function of where it is, so a resumed
+// run draws what the uninterrupted one would with nothing saved.
+
+// compileAugment builds train.augment and checks that the examples are
+// images, naming the spec position of each problem.
+func (p *Plan) compileAugment(s *spec.Spec) spec.ErrorList {
+	var errs spec.ErrorList
+	if len(s.Train.Augment) == 0 {
+		return nil
+	}
+	im, imErr := loaders.ImageOf(p.X)
+	for _, c := range s.Train.Augment {
+		a, err := loaders.Augmentations.Build(c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if imErr != nil {
+			errs = append(errs, &spec.Error{Pos: c.Pos, Path: c.Path, Msg: c.Kind + ": " + imErr.Error()})
+			continue
+		}
+		p.Train.Augment = append(p.Train.Augment, a)
+	}
+	if p.InputInY {
+		errs = append(errs, s.Errorf("train.augment", "augmentation would move the pixels of the input but not of its clean copy, the target of a model trained against its input with a noise transform"))
+	}
+	p.Train.image = im
+	return errs
+}
+
+// augmentRand is the generator of one training step's augmentations.
+func (p *Plan) augmentRand(epoch, step int) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(p.Seed)^0xa06e_a06e_a06e_a06e, uint64(epoch)<<32|uint64(uint32(step))))
+}
+
+// trainOn trains on examples idx of train, the step-th step of epoch,
+// augmented when train.augment says so.
+func (m *Model) trainOn(train *data.Split, idx []int, epoch, step int) ([]float64, error) {
+	augs := m.plan.Train.Augment
+	if len(augs) == 0 {
+		return m.step(train, idx)
+	}
+	batch, seq := augmentedBatch(train, idx, augs, m.plan.Train.image, m.plan.augmentRand(epoch, step))
+	return m.step(batch, seq)
+}
+
+// augmentedBatch copies examples idx of split into a split of their own,
+// the images augmented, and returns it with its indices 0..len(idx)-1.
+func augmentedBatch(split *data.Split, idx []int, augs []loaders.Augmentation, im loaders.Image, r *rand.Rand) (*data.Split, []int) {
+	size := split.X.Size()
+	x := make([]float32, 0, len(idx)*size)
+	for _, i := range idx {
+		x = append(x, split.X.Float[i*size:(i+1)*size]...)
+	}
+	loaders.Augment(augs, x, im, r)
+	b := &data.Split{X: data.Array{Schema: split.X.Schema, Float: x}}
+	ny := split.Y.Size()
+	if split.Y.DType == data.Int32 {
+		b.Y = data.Array{Schema: split.Y.Schema, Int: make([]int32, 0, len(idx)*ny)}
+		for _, i := range idx {
+			b.Y.Int = append(b.Y.Int, split.Y.Int[i*ny:(i+1)*ny]...)
+		}
+	} else {
+		b.Y = data.Array{Schema: split.Y.Schema, Float: make([]float32, 0, len(idx)*ny)}
+		for _, i := range idx {
+			b.Y.Float = append(b.Y.Float, split.Y.Float[i*ny:(i+1)*ny]...)
+		}
+	}
+	seq := make([]int, len(idx))
+	for i := range seq {
+		seq[i] = i
+	}
+	return b, seq
+}
+
+// augmentSamples is what augment.png shows: the first (up to) 8 training
+// images, one a row, beside their copies augmented as a training step
+// would, from a generator of their own (epoch 0); nil without
+// train.augment. Both are drawn as the model sees them (after the data
+// transforms), each channel stretched over the range of the images shown.
+func (p *Plan) augmentSamples(train *data.Split) (*rundir.ImageGrid, error) {
+	augs := p.Train.Augment
+	n := min(8, train.Len())
+	if len(augs) == 0 || n == 0 {
+		return nil, nil
+	}
+	im := p.Train.image
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	b, _ := augmentedBatch(train, idx, augs, im, p.augmentRand(0, 0))
+	size := train.X.Size()
+	var shown [][]float32 // the originals, then the augmented copies
+	for _, x := range [][]float32{train.X.Float, b.X.Float} {
+		for i := range n {
+			shown = append(shown, x[i*size:(i+1)*size])
+		}
+	}
+	// Stretched copies the values: the split may be a cache file's
+	// mapping, closed before the run directory is written.
+	images, err := rundir.Stretched(im.H, im.W, im.C, shown...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rundir.AugmentPlot, err)
+	}
+	g := &rundir.ImageGrid{Columns: []string{"original", "augmented"}}
+	for i := range n {
+		g.Rows = append(g.Rows, []rundir.Image{images[i], images[n+i]})
+	}
+	return g, nil
+}

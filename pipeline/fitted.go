@@ -1,0 +1,95 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pipe-ml/pipe/loaders"
+	"github.com/pipe-ml/pipe/rundir"
+)
+
+// Transforms fitted on the training split (loaders.Fitter: standardize)
+// keep their statistics in the plan's steps once the data is loaded. A
+// run stores them as fitted.json, keyed by each step's spec path, and
+// OpenRun puts them back, so that predict, serve, evaluate and export
+// apply the numbers the model was trained with; the cache keeps them in
+// its entry's meta.json, since a cached dataset is not fitted again.
+
+// fitters are the plan's fitted steps, by spec path.
+func (p *Plan) fitters() map[string]loaders.Fitter {
+	var out map[string]loaders.Fitter
+	for _, s := range p.Steps {
+		if f, ok := s.Transform.(loaders.Fitter); ok {
+			if out == nil {
+				out = map[string]loaders.Fitter{}
+			}
+			out[s.Path] = f
+		}
+	}
+	return out
+}
+
+// fittedState is every fitted step's state, by spec path; nil when the
+// plan has none.
+func (p *Plan) fittedState() map[string]json.RawMessage {
+	fs := p.fitters()
+	if fs == nil {
+		return nil
+	}
+	out := map[string]json.RawMessage{}
+	for path, f := range fs {
+		if st := f.Fitted(); st != nil {
+			out[path] = st
+		}
+	}
+	return out
+}
+
+// setFitted restores every fitted step from state; a step missing from it
+// is an error.
+func (p *Plan) setFitted(state map[string]json.RawMessage) error {
+	for path, f := range p.fitters() {
+		st, ok := state[path]
+		if !ok {
+			return fmt.Errorf("no fitted statistics for %s", path)
+		}
+		if err := f.Restore(st); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// loadFitted restores the fitted steps from run's fitted.json.
+func (p *Plan) loadFitted(run *rundir.Run) error {
+	if p.fitters() == nil {
+		return nil
+	}
+	path := filepath.Join(run.Dir, rundir.FittedFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s: the run has no %s, which holds the statistics its transforms fitted on the training split", run.Dir, rundir.FittedFile)
+	} else if err != nil {
+		return err
+	}
+	var state map[string]json.RawMessage
+	if err := json.Unmarshal(b, &state); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := p.setFitted(state); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// cacheFitted reads the fitted state of the cache entry in dir.
+func cacheFitted(dir string) map[string]json.RawMessage {
+	var meta cacheMeta
+	if b, err := os.ReadFile(filepath.Join(dir, "meta.json")); err == nil {
+		json.Unmarshal(b, &meta)
+	}
+	return meta.Fitted
+}
