@@ -26,6 +26,7 @@ type Spec struct {
 	Evaluate []Component `pipe:"evaluate,registry=metric" doc:"metrics reported per epoch on training and validation data"`
 	Report   Report      `pipe:"report" doc:"labels of this spec's cell in pipe compare's table"`
 	Golden   *Golden     `pipe:"golden" doc:"the short deterministic run that the golden file records"`
+	CV       *CV         `pipe:"cv" doc:"cross-validate over test folds: pipe run runs the spec once per fold of a k-fold test split and reports each fold's test metrics with their mean and std (rating loaders, which take split:)"`
 
 	File string         `pipe:"-"` // the file it was read from
 	pos  map[string]Pos // field path -> position
@@ -114,6 +115,16 @@ type Train struct {
 	CheckpointEvery int `pipe:"checkpoint_every,min=0" doc:"every N epochs, write the run directory so far (checkpoint with optimizer and random state, history), marked unfinished; pipe run --resume continues it in place and ends as the uninterrupted run would; the finished run replaces it (0: only at the end)"`
 	// Augment changes the training batches only.
 	Augment []Component `pipe:"augment,registry=augmentation" doc:"random changes to the images of each training batch, applied in order (random_flip, random_crop, random_translation); seeded by the seed, the epoch and the step, so a run repeats and a resumed one draws what the uninterrupted run would. Never applied to validation, evaluation or prediction; the run directory gets augment.png, training images beside their augmented copies"`
+}
+
+// CV declares k-fold cross-validation over the test split: pipe run (and
+// pipe cv) run fold i of folds for i in 0..folds-1, each with
+// data.split = {kind: kfold, k: folds, fold: i, seed: seed} and without
+// cv:, so each fold is an ordinary run; train.validation is then carved
+// from each fold's training part.
+type CV struct {
+	Folds int  `pipe:"folds,required,min=2,max=1000" doc:"number of test folds; every rating is in exactly one fold's test split"`
+	Seed  *int `pipe:"seed" doc:"seed of the folds' shuffle (default: the loader's split_seed)"`
 }
 
 // EarlyStopping is Keras' EarlyStopping callback.
