@@ -99,7 +99,7 @@ func CheckNested(specPath string, sets []string, m Metric) error {
 		return err
 	}
 	if strings.HasPrefix(m.Series, "val_") && s.Train.Validation.Split == "test" {
-		return fmt.Errorf("--metric %s: with cv:, train.validation: test is each test fold, so %s would choose by the test split; hold out a fraction of each fold's training part (--set train.validation=0.1)", m.Series, m.Series)
+		return fmt.Errorf("--metric %s: with cv:, train.validation: test is each test fold, so %s would choose by the test split; hold out a fraction of each fold's training part (train.validation: 0.1)", m.Series, m.Series)
 	}
 	return nil
 }

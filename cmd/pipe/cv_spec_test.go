@@ -107,6 +107,8 @@ func TestRunCVSpecErrors(t *testing.T) {
 	}{
 		{[]string{"../../specs/mnist_cnn.yaml", "--set", "cv={folds: 3}"}, "cv: loader mnist takes no split:"},
 		{[]string{knnSpec, "--set", "cv={folds: 1}"}, "cv.folds"},
+		{[]string{mfSpec, "--set", "cv={folds: 3}", "--set", "train={early_stopping: {monitor: val_rmse}}"},
+			"train.validation: with cv:, train.validation: test would be each test fold"},
 	} {
 		args := append([]string{"run", "--data-dir", data, "--runs-dir", runs, "--no-cache"}, c.args...)
 		code, out, errOut := sweepCLI(t, args...)
@@ -147,7 +149,7 @@ func TestSweepNestedInFolds(t *testing.T) {
 		t.Fatalf("a refused sweep ran %d runs", len(dirs))
 	}
 
-	code, out, errOut := sweepCLI(t, append(append([]string(nil), base...), "--set", "train.validation=0.1", "--metric", "val_rmse")...)
+	code, out, errOut := sweepCLI(t, append(append([]string(nil), base...), "--set", "train={validation: 0.1}", "--metric", "val_rmse")...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
