@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -26,8 +27,28 @@ func Folds(specPath string, sets []string, k int) ([]Trial, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k == 0 && s.CV != nil {
-		k = s.CV.Folds
+	var given []spec.GivenFold
+	if s.CV != nil {
+		switch {
+		case s.CV.Folds > 0 && len(s.CV.Given) > 0:
+			return nil, spec.ErrorList{s.Errorf("cv", "cv takes folds (k-fold) or given (files), not both")}
+		case s.CV.Folds == 0 && len(s.CV.Given) == 0:
+			return nil, spec.ErrorList{s.Errorf("cv", "cv needs folds: K (k-fold test folds) or given: [{train: FILE, test: FILE}, ...]")}
+		case len(s.CV.Given) == 1:
+			return nil, spec.ErrorList{s.Errorf("cv.given", "cross-validation needs at least 2 folds; one given fold is split: {kind: given, ...}")}
+		case len(s.CV.Given) > 0 && s.CV.Seed != nil:
+			return nil, spec.ErrorList{s.Errorf("cv.seed", "seed applies to folds: K, not to given files")}
+		}
+		given = s.CV.Given
+		if k == 0 {
+			k = s.CV.Folds
+		}
+	}
+	if len(given) > 0 {
+		if k != 0 {
+			return nil, fmt.Errorf("--folds %d: the spec's cv.given names its %d folds", k, len(given))
+		}
+		k = len(given)
 	}
 	if k < 2 {
 		return nil, fmt.Errorf("--folds %d: cross-validation needs at least 2 folds", k)
@@ -63,6 +84,14 @@ func Folds(specPath string, sets []string, k int) ([]Trial, error) {
 		pre = []Param{{"cv", "null"}}
 	}
 	split := func(i int) Param {
+		if len(given) > 0 {
+			g := given[i]
+			train := ""
+			if g.Train != "" {
+				train = fmt.Sprintf("train: %s, ", strconv.Quote(g.Train))
+			}
+			return Param{"data.split", fmt.Sprintf("{kind: given, %stest: %s}", train, strconv.Quote(g.Test))}
+		}
 		return Param{"data.split", fmt.Sprintf("{kind: kfold, k: %d, fold: %d, seed: %s}", k, i, seed)}
 	}
 	probe := append(append([]string(nil), sets...), Trial{append(pre, split(0))}.Sets()...)

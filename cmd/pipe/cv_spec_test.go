@@ -199,3 +199,101 @@ func TestSweepNestedInFolds(t *testing.T) {
 		t.Errorf("want %q in\n%s", line, out)
 	}
 }
+
+// TestRunCVGivenFolds: cv.given runs one fold per pair of files, each
+// fold's test ratings those of its test file.
+func TestRunCVGivenFolds(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "syn")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]*strings.Builder{}
+	for _, f := range []string{"all.csv", "a.base", "a.test", "b.base", "b.test"} {
+		files[f] = &strings.Builder{}
+		files[f].WriteString("user,item,rating\n")
+	}
+	for u := range 12 {
+		for i := range 10 {
+			line := fmt.Sprintf("u%d,i%d,%d\n", u, i, 1+(u*7+i*3)%5)
+			files["all.csv"].WriteString(line)
+			// Fold a tests a third of the ratings, fold b another third.
+			switch (u + 2*i) % 3 {
+			case 0:
+				files["a.test"].WriteString(line)
+				files["b.base"].WriteString(line)
+			case 1:
+				files["a.base"].WriteString(line)
+				files["b.test"].WriteString(line)
+			default:
+				files["a.base"].WriteString(line)
+				files["b.base"].WriteString(line)
+			}
+		}
+	}
+	for f, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	specPath := filepath.Join(t.TempDir(), "syn_knn.yaml")
+	src := `name: syn_knn
+data:
+  loader: ratings
+  path: syn/all.csv
+model:
+  name: user_knn
+  k: 5
+evaluate: [rmse]
+cv:
+  given:
+    - {train: a.base, test: a.test}
+    - {train: b.base, test: b.test}
+`
+	if err := os.WriteFile(specPath, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	code, out, errOut := sweepCLI(t, "run", "--data-dir", data, "--runs-dir", runs, "--no-cache", specPath)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	dirs := sweepDirs(t, runs, "syn_knn")
+	if len(dirs) != 2 {
+		t.Fatalf("%d run dirs, want 2 given folds\n%s", len(dirs), out)
+	}
+	rmse := make([]float64, 2)
+	for _, d := range dirs {
+		spec, err := os.ReadFile(filepath.Join(d, rundir.SpecFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		test, err := (&rundir.Run{Dir: d}).TestMetrics()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case strings.Contains(string(spec), "a.test"):
+			rmse[0] = test["rmse"]
+		case strings.Contains(string(spec), "b.test"):
+			rmse[1] = test["rmse"]
+		default:
+			t.Fatalf("%s is no given fold:\n%s", d, spec)
+		}
+	}
+	mean, std := sweep.MeanStd(rmse)
+	if line := fmt.Sprintf("rmse %.4f ± %.4f", mean, std); !strings.Contains(out, line) {
+		t.Errorf("want %q in\n%s", line, out)
+	}
+
+	// --folds cannot change the given folds; folds and given together
+	// are a spec error.
+	code, _, errOut = sweepCLI(t, "cv", "--data-dir", data, "--runs-dir", runs, "--no-cache", specPath, "--folds", "3")
+	if code != exitUsage || !strings.Contains(errOut, "cv.given names its 2 folds") {
+		t.Errorf("pipe cv --folds 3 on given folds: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = sweepCLI(t, "run", "--data-dir", data, "--runs-dir", runs, "--no-cache", specPath, "--set", "cv.folds=3")
+	if code == 0 || !strings.Contains(errOut, "cv: cv takes folds (k-fold) or given (files), not both") {
+		t.Errorf("cv with folds and given: exit %d, stderr %q", code, errOut)
+	}
+}
