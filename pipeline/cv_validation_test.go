@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pipe-ml/pipe/spec"
 )
 
 // TestCVValidationCarvedFromFoldTraining: with a kfold test split, as
@@ -90,4 +92,20 @@ func idIndex(t *testing.T, id string) int {
 		t.Fatalf("id %q: %v", id, err)
 	}
 	return n
+}
+
+// TestCVNeedsASplitLoader: cv: on a loader without split: is a spec
+// error at cv (pipe validate finds it); on a rating loader it compiles.
+func TestCVNeedsASplitLoader(t *testing.T) {
+	s, err := spec.Load("../specs/mnist_cnn.yaml", "cv={folds: 3}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compile(s); err == nil || !strings.Contains(err.Error(), "cv: loader mnist takes no split:") {
+		t.Errorf("cv: on mnist: %v, want a positioned error at cv", err)
+	}
+	p := dotPlan(t, dotSpec+"cv: {folds: 3}\n")
+	if p == nil {
+		t.Fatal("no plan")
+	}
 }
