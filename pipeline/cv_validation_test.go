@@ -14,6 +14,7 @@ import (
 // cv: runs each fold, train.validation: 0.1 is held out of the fold's
 // training part: it never shares a rating with the test fold, the three
 // parts hold every rating once, and the test folds partition the data.
+// For rating data it is a seeded sample, not the file's last ratings.
 func TestCVValidationCarvedFromFoldTraining(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
@@ -68,6 +69,15 @@ func TestCVValidationCarvedFromFoldTraining(t *testing.T) {
 		part := ds.Train.Len()
 		if want := int(float64(part) * 0.1); val.Len() != want || train.Len() != part-want {
 			t.Errorf("fold %d: %d validation and %d training ratings of the fold's %d, want %d held out", fold, val.Len(), train.Len(), part, want)
+		}
+		// The file is sorted by user: the held-out ratings are a sample,
+		// not the last users, whom training would never see.
+		valUsers := map[int32]bool{}
+		for j := range val.Len() {
+			valUsers[val.X.Int[2*j]] = true
+		}
+		if len(valUsers) < 3 {
+			t.Errorf("fold %d: the %d validation ratings are of %d users: the tail of the file, not a sample", fold, val.Len(), len(valUsers))
 		}
 		ids := ds.Ratings
 		for j := range ds.Test.Len() {
