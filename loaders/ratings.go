@@ -24,6 +24,16 @@ type RatingSplit struct {
 	Split *SplitSpec `pipe:"split" doc:"how the test ratings are chosen, one of (with each kind's params and their defaults) {kind: random, fraction: 0.3, seed: 1}: a fraction of all ratings; {kind: per_user, fraction: 0.3, seed: 1, min_ratings: 0}: a fraction of each user's; {kind: leave_last_out, n: 1, min_ratings: 0}: each user's latest n by timestamp; {kind: kfold, k: 5, fold: 0, seed: 1}: fold fold of k; {kind: given, train: FILE, test: FILE}: a published split's files, beside the loader's (train defaults to the loader's own file). Left out: random with test_fraction and split_seed"`
 }
 
+// Splitter is a loader whose test split its split: param chooses (the
+// rating loaders, which embed RatingSplit): the only loaders that a
+// spec's cv: can cross-validate.
+type Splitter interface {
+	SplitParams() *RatingSplit
+}
+
+// SplitParams are the loader's split params.
+func (p *RatingSplit) SplitParams() *RatingSplit { return p }
+
 // DefaultRatingSplit is the course's protocol: 30% of the ratings held out.
 func DefaultRatingSplit() RatingSplit { return RatingSplit{TestFraction: 0.3, SplitSeed: 1} }
 

@@ -157,6 +157,9 @@ func Compile(s *spec.Spec) (*Plan, error) {
 		return p, append(errs, err)
 	}
 	p.Loader = loader
+	if _, ok := loader.(loaders.Splitter); s.CV != nil && !ok {
+		errs = append(errs, s.Errorf("cv", "loader %s takes no split:, so it has no test folds; cv: needs a rating loader (jester5k, movielense, ml100k, ratings)", s.Data.Loader.Kind))
+	}
 	steps, stepErrs := loaders.BuildSteps(s.Data.Transforms)
 	if errs = append(errs, stepErrs...); len(errs) > 0 {
 		return p, errs

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"time"
@@ -291,11 +292,44 @@ func (p *Plan) fitSplits(ds *data.Dataset) (train data.Split, val *data.Split) {
 	case "none":
 		val = nil
 	case "fraction":
+		held := int(float64(train.Len()) * v.Fraction)
+		if ds.Ratings != nil && !ds.Train.X.Ragged() && !ds.Train.Y.Ragged() {
+			// Rating files are often sorted by user (MovieLense, Jester):
+			// their last fraction would be whole users that training
+			// never sees. A seeded sample of the ratings is held out.
+			rest, drawn := sampleOut(ds.Train, held, uint64(p.Seed))
+			return rest, &drawn
+		}
 		// Keras' validation_split: the last fraction of the training data, before shuffling.
-		cut := train.Len() - int(float64(train.Len())*v.Fraction)
+		cut := train.Len() - held
 		train, val = ds.Train.Slice(0, cut), new(ds.Train.Slice(cut, ds.Train.Len()))
 	}
 	return train, val
+}
+
+// sampleOut splits s into the examples not drawn and n examples drawn
+// at random with seed, each part in s's order.
+func sampleOut(s data.Split, n int, seed uint64) (rest, drawn data.Split) {
+	out := make([]bool, s.Len())
+	for _, i := range rand.New(rand.NewPCG(seed, 0x7a1)).Perm(s.Len())[:n] {
+		out[i] = true
+	}
+	pick := func(a data.Array, want bool) data.Array {
+		r := data.Array{Schema: a.Schema}
+		k := a.Size()
+		for i, o := range out {
+			if o != want {
+				continue
+			}
+			if a.DType == data.Int32 {
+				r.Int = append(r.Int, a.Int[i*k:(i+1)*k]...)
+			} else {
+				r.Float = append(r.Float, a.Float[i*k:(i+1)*k]...)
+			}
+		}
+		return r
+	}
+	return data.Split{X: pick(s.X, false), Y: pick(s.Y, false)}, data.Split{X: pick(s.X, true), Y: pick(s.Y, true)}
 }
 
 // writeRun writes the run directory under opt.RunsDir (or replaces

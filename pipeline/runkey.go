@@ -16,13 +16,13 @@ import (
 // earlier run only when its key is this one, so that a changed param, a
 // changed data file or another build of pipe runs the spec again.
 //
-// The spec is hashed without report: and golden:, which change no
-// result, and with the backend the run uses (opt.Backend when set), since
+// The spec is hashed without report:, golden: and cv:, which change no
+// result (cv: makes pipe run run folds, each a spec without cv:), and with the backend the run uses (opt.Backend when set), since
 // backends round differently.
 func (p *Plan) RunKey(opt Options) (rundir.Key, error) {
 	opt = opt.withDefaults()
 	s := *p.spec
-	s.Report, s.Golden = spec.Report{}, nil
+	s.Report, s.Golden, s.CV = spec.Report{}, nil, nil
 	s.Backend = cmp.Or(opt.Backend, p.Backend)
 	resolved, err := spec.Encode(&s)
 	if err != nil {

@@ -26,6 +26,7 @@ type Spec struct {
 	Evaluate []Component `pipe:"evaluate,registry=metric" doc:"metrics reported per epoch on training and validation data"`
 	Report   Report      `pipe:"report" doc:"labels of this spec's cell in pipe compare's table"`
 	Golden   *Golden     `pipe:"golden" doc:"the short deterministic run that the golden file records"`
+	CV       *CV         `pipe:"cv" doc:"cross-validate over test folds: pipe run runs the spec once per fold (of a k-fold test split, or given train and test files) and reports each fold's test metrics with their mean and std (rating loaders, which take split:)"`
 
 	File string         `pipe:"-"` // the file it was read from
 	pos  map[string]Pos // field path -> position
@@ -114,6 +115,24 @@ type Train struct {
 	CheckpointEvery int `pipe:"checkpoint_every,min=0" doc:"every N epochs, write the run directory so far (checkpoint with optimizer and random state, history), marked unfinished; pipe run --resume continues it in place and ends as the uninterrupted run would; the finished run replaces it (0: only at the end)"`
 	// Augment changes the training batches only.
 	Augment []Component `pipe:"augment,registry=augmentation" doc:"random changes to the images of each training batch, applied in order (random_flip, random_crop, random_translation); seeded by the seed, the epoch and the step, so a run repeats and a resumed one draws what the uninterrupted run would. Never applied to validation, evaluation or prediction; the run directory gets augment.png, training images beside their augmented copies"`
+}
+
+// CV declares cross-validation over the test split: pipe run (and pipe
+// cv) run fold i of folds for i in 0..folds-1, each with data.split =
+// {kind: kfold, k: folds, fold: i, seed: seed}, or one fold per entry of
+// given, with data.split = {kind: given, train: ..., test: ...}; each
+// without cv:, so each fold is an ordinary run. train.validation is then
+// carved from each fold's training part.
+type CV struct {
+	Folds int         `pipe:"folds,min=2,max=1000" doc:"number of k-fold test folds; every rating is in exactly one fold's test split"`
+	Seed  *int        `pipe:"seed" doc:"folds: seed of the folds' shuffle (default: the loader's split_seed)"`
+	Given []GivenFold `pipe:"given" doc:"instead of folds: one fold per entry, its train and test files as split given reads them (e.g. MovieLens 100K's u1.base and u1.test ... u5)"`
+}
+
+// GivenFold is one fold of cv.given: a split given's files.
+type GivenFold struct {
+	Train string `pipe:"train" doc:"the training file, relative to the folder of the loader's file, or absolute (default: the loader's own file)"`
+	Test  string `pipe:"test,required" doc:"the test file, relative to the folder of the loader's file, or absolute"`
 }
 
 // EarlyStopping is Keras' EarlyStopping callback.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -16,13 +17,41 @@ import (
 // seed, so that the folds partition the same shuffle. Only the rating
 // loaders (those with split:) take it; the spec is loaded with sets to
 // check that and to read its split_seed.
+//
+// A spec with a cv: section gives k (when k is 0) and the seed (when it
+// has one); each fold then also sets cv to null, so that a fold is an
+// ordinary run of one split, with the run key pipe cv gives the same
+// spec without cv:. k 0 on a spec without cv: is an error.
 func Folds(specPath string, sets []string, k int) ([]Trial, error) {
-	if k < 2 {
-		return nil, fmt.Errorf("--folds %d: cross-validation needs at least 2 folds", k)
-	}
 	s, err := spec.Load(specPath, sets...)
 	if err != nil {
 		return nil, err
+	}
+	var given []spec.GivenFold
+	if s.CV != nil {
+		switch {
+		case s.CV.Folds > 0 && len(s.CV.Given) > 0:
+			return nil, spec.ErrorList{s.Errorf("cv", "cv takes folds (k-fold) or given (files), not both")}
+		case s.CV.Folds == 0 && len(s.CV.Given) == 0:
+			return nil, spec.ErrorList{s.Errorf("cv", "cv needs folds: K (k-fold test folds) or given: [{train: FILE, test: FILE}, ...]")}
+		case len(s.CV.Given) == 1:
+			return nil, spec.ErrorList{s.Errorf("cv.given", "cross-validation needs at least 2 folds; one given fold is split: {kind: given, ...}")}
+		case len(s.CV.Given) > 0 && s.CV.Seed != nil:
+			return nil, spec.ErrorList{s.Errorf("cv.seed", "seed applies to folds: K, not to given files")}
+		}
+		given = s.CV.Given
+		if k == 0 {
+			k = s.CV.Folds
+		}
+	}
+	if len(given) > 0 {
+		if k != 0 {
+			return nil, fmt.Errorf("--folds %d: the spec's cv.given names its %d folds", k, len(given))
+		}
+		k = len(given)
+	}
+	if k < 2 {
+		return nil, fmt.Errorf("--folds %d: cross-validation needs at least 2 folds", k)
 	}
 	src, err := spec.Encode(s)
 	if err != nil {
@@ -38,15 +67,117 @@ func Folds(specPath string, sets []string, k int) ([]Trial, error) {
 			seed = l.Value
 		}
 	}
-	probe := fmt.Sprintf("data.split={kind: kfold, k: %d, fold: 0, seed: %s}", k, seed)
-	if _, err := spec.Load(specPath, append(append([]string(nil), sets...), probe)...); seed == "" || err != nil {
+	if s.CV != nil && s.Train.Validation.Split == "test" {
+		// In a fold, validation: test is the test fold: what watches a
+		// validation series would choose by it.
+		for _, l := range leaves {
+			if (l.Path == "train.early_stopping.monitor" || l.Path == "train.lr_schedule.monitor") && strings.HasPrefix(l.Value, "val_") {
+				return nil, spec.ErrorList{s.Errorf("train.validation", "with cv:, train.validation: test would be each test fold, and %s watches %s on it; hold out a fraction of each fold's training part instead (train.validation: 0.1)", l.Path, l.Value)}
+			}
+		}
+	}
+	if s.CV != nil && s.CV.Seed != nil {
+		seed = fmt.Sprint(*s.CV.Seed)
+	}
+	var pre []Param
+	if s.CV != nil {
+		pre = []Param{{"cv", "null"}}
+	}
+	split := func(i int) Param {
+		if len(given) > 0 {
+			g := given[i]
+			train := ""
+			if g.Train != "" {
+				train = fmt.Sprintf("train: %s, ", strconv.Quote(g.Train))
+			}
+			return Param{"data.split", fmt.Sprintf("{kind: given, %stest: %s}", train, strconv.Quote(g.Test))}
+		}
+		return Param{"data.split", fmt.Sprintf("{kind: kfold, k: %d, fold: %d, seed: %s}", k, i, seed)}
+	}
+	probe := append(append([]string(nil), sets...), Trial{append(pre, split(0))}.Sets()...)
+	if _, err := spec.Load(specPath, probe...); seed == "" || err != nil {
+		if s.CV != nil {
+			// The spec asked for folds its loader cannot make: the spec
+			// is wrong, and the error points at its cv:.
+			return nil, spec.ErrorList{s.Errorf("cv", "loader %s takes no split:, so it has no test folds; cv: needs a rating loader (jester5k, movielense, ml100k, ratings)", s.Data.Loader.Kind)}
+		}
 		return nil, &NoSplitError{Spec: specPath, Loader: s.Data.Loader.Kind}
 	}
 	trials := make([]Trial, k)
 	for i := range trials {
-		trials[i] = Trial{[]Param{{"data.split", fmt.Sprintf("{kind: kfold, k: %d, fold: %d, seed: %s}", k, i, seed)}}}
+		trials[i] = Trial{append(append([]Param(nil), pre...), split(i))}
 	}
 	return trials, nil
+}
+
+// HasCV says whether the spec, with sets, declares cv:.
+func HasCV(specPath string, sets []string) (bool, error) {
+	s, err := spec.Load(specPath, sets...)
+	if err != nil {
+		return false, err
+	}
+	return s.CV != nil, nil
+}
+
+// CheckNested refuses a nested sweep (a spec with cv:) that would choose
+// by the test fold: a validation series with train.validation: test is
+// measured on it. ParseMetric has already refused test metrics.
+func CheckNested(specPath string, sets []string, m Metric) error {
+	s, err := spec.Load(specPath, sets...)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(m.Series, "val_") && s.Train.Validation.Split == "test" {
+		return fmt.Errorf("--metric %s: with cv:, train.validation: test is each test fold, so %s would choose by the test split; hold out a fraction of each fold's training part (train.validation: 0.1)", m.Series, m.Series)
+	}
+	return nil
+}
+
+// Nested is a sweep inside each test fold: every trial once per fold,
+// fold by fold (fold f's trials are [f*len(trials), (f+1)*len(trials))),
+// the fold's overrides first.
+func Nested(folds, trials []Trial) []Trial {
+	out := make([]Trial, 0, len(folds)*len(trials))
+	for _, f := range folds {
+		for _, t := range trials {
+			out = append(out, Trial{append(append([]Param(nil), f.Params...), t.Params...)})
+		}
+	}
+	return out
+}
+
+// Choice is the trial a nested sweep chose in one test fold.
+type Choice struct {
+	Trial int     // index among the sweep's trials (not the nested ones)
+	Value float64 // its value of the metric
+}
+
+// ChooseInFolds ranks each fold's trials by m, a validation or training
+// series (ParseMetric refuses test metrics), and returns the best trial's
+// outcome per fold with the choice. outs are the outcomes of Nested's
+// trials for nFolds folds. A fold whose trials all failed or lack the
+// series is an error: its test metrics would be no nested estimate.
+func ChooseInFolds(outs []Outcome, nFolds int, m Metric) ([]Outcome, []Choice, error) {
+	if nFolds < 1 || len(outs)%nFolds != 0 {
+		return nil, nil, fmt.Errorf("%d outcomes are not %d folds of the same trials", len(outs), nFolds)
+	}
+	n := len(outs) / nFolds
+	chosen := make([]Outcome, nFolds)
+	choices := make([]Choice, nFolds)
+	for f := range nFolds {
+		fold := outs[f*n : (f+1)*n]
+		order, err := Ranked(fold, m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("fold %d: %w", f, err)
+		}
+		best := order[0]
+		if v := m.value(fold[best]); math.IsNaN(v) {
+			return nil, nil, fmt.Errorf("fold %d: no trial has %s", f, m.Series)
+		}
+		chosen[f] = fold[best]
+		choices[f] = Choice{Trial: best, Value: m.value(fold[best])}
+	}
+	return chosen, choices, nil
 }
 
 // NoSplitError says that a spec's loader takes no split: (pipe cv on

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pipe-ml/pipe/pipeline"
 	"github.com/pipe-ml/pipe/rundir"
+	"github.com/pipe-ml/pipe/sweep"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -30,7 +31,8 @@ func runCmd(g *globalFlags) *cobra.Command {
 		Short: "Train and evaluate each spec, writing a run directory per spec",
 		Long: "Train and evaluate each spec, writing a run directory per spec. Ctrl-C (or SIGTERM) stops after the " +
 			"current step and saves the run with its finished epochs; --resume continues such a run (or a finished " +
-			"one, with more epochs given by --set train.epochs=N) in its own directory, which it replaces when done.",
+			"one, with more epochs given by --set train.epochs=N) in its own directory, which it replaces when done. " +
+			"A spec with cv: runs once per test fold, as pipe cv does, and prints each fold's test metrics with their mean and std.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if resumeDir != "" {
 				if len(args) > 0 {
@@ -49,6 +51,19 @@ func runCmd(g *globalFlags) *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			for _, path := range args {
+				if resumeDir == "" {
+					// A spec with cv: runs once per test fold, as pipe cv.
+					hasCV, err := sweep.HasCV(path, g.sets)
+					if err != nil {
+						return err
+					}
+					if hasCV {
+						if err := g.crossValidate(cmd, path, 0, 1); err != nil {
+							return err
+						}
+						continue
+					}
+				}
 				plan, err := g.load(path)
 				if err != nil {
 					return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -54,6 +55,13 @@ func sweepCmd(g *globalFlags) *cobra.Command {
 				return usageError{fmt.Errorf("--jobs %d: at least 1", jobs)}
 			}
 			ts := sweep.Trials(gs, rs, trials, seed)
+			hasCV, err := sweep.HasCV(args[0], g.sets)
+			if err != nil {
+				return err
+			}
+			if hasCV {
+				return g.nestedSweep(cmd, args[0], ts, jobs, m)
+			}
 			outs, err := g.runTrials(cmd, args[0], ts, jobs, nil)
 			if err != nil {
 				return err
@@ -87,31 +95,100 @@ func cvCmd(g *globalFlags) *cobra.Command {
 			if jobs < 1 {
 				return usageError{fmt.Errorf("--jobs %d: at least 1", jobs)}
 			}
-			ts, err := sweep.Folds(args[0], g.sets, folds)
-			var noSplit *sweep.NoSplitError
-			switch {
-			case errors.As(err, &noSplit):
-				return usageError{err}
-			case err != nil && isSpecError(err):
-				return err
-			case err != nil:
-				return usageError{err}
+			k := folds
+			if !cmd.Flags().Changed("folds") {
+				// The spec's cv.folds when it has a cv: section, else 5.
+				hasCV, err := sweep.HasCV(args[0], g.sets)
+				if err != nil {
+					return err
+				}
+				if hasCV {
+					k = 0
+				}
 			}
-			label := func(i int) string { return fmt.Sprintf("fold %d of %d", i, folds) }
-			outs, err := g.runTrials(cmd, args[0], ts, jobs, label)
-			if err != nil {
-				return err
-			}
-			s, err := sweep.Summarize(outs)
-			if err != nil {
-				return err
-			}
-			return s.Write(cmd.OutOrStdout(), outs)
+			return g.crossValidate(cmd, args[0], k, jobs)
 		},
 	}
-	cmd.Flags().IntVar(&folds, "folds", 5, "number of test folds")
+	cmd.Flags().IntVar(&folds, "folds", 5, "number of test folds (default: the spec's cv.folds, else 5)")
 	cmd.Flags().IntVar(&jobs, "jobs", 1, "folds run at once, each a pipe run process with its share of the cores")
 	return cmd
+}
+
+// crossValidate is pipe cv, and pipe run of a spec with cv:: one run per
+// test fold (k folds; 0: the spec's cv.folds), then each fold's test
+// metrics with their mean and std.
+func (g *globalFlags) crossValidate(cmd *cobra.Command, specPath string, k, jobs int) error {
+	ts, err := cvFolds(specPath, g.sets, k)
+	if err != nil {
+		return err
+	}
+	label := func(i int) string { return fmt.Sprintf("fold %d of %d", i, len(ts)) }
+	outs, err := g.runTrials(cmd, specPath, ts, jobs, label)
+	if err != nil {
+		return err
+	}
+	s, err := sweep.Summarize(outs)
+	if err != nil {
+		return err
+	}
+	return s.Write(cmd.OutOrStdout(), outs)
+}
+
+// cvFolds are sweep.Folds with their errors sorted: a spec error (cv: on
+// a loader without split:) stays one; a spec without split: or a bad
+// --folds is a usage error.
+func cvFolds(specPath string, sets []string, k int) ([]sweep.Trial, error) {
+	ts, err := sweep.Folds(specPath, sets, k)
+	var noSplit *sweep.NoSplitError
+	switch {
+	case errors.As(err, &noSplit):
+		return nil, usageError{err}
+	case err != nil && isSpecError(err):
+		return nil, err
+	case err != nil:
+		return nil, usageError{err}
+	}
+	return ts, nil
+}
+
+// nestedSweep is pipe sweep on a spec with cv:: the trials run inside
+// each test fold, each fold chooses its best trial by m (a validation or
+// training series, never a test metric), and the chosen trials' test
+// metrics are reported per fold with their mean and std.
+func (g *globalFlags) nestedSweep(cmd *cobra.Command, specPath string, ts []sweep.Trial, jobs int, m sweep.Metric) error {
+	if err := sweep.CheckNested(specPath, g.sets, m); err != nil {
+		return usageError{err}
+	}
+	folds, err := cvFolds(specPath, g.sets, 0)
+	if err != nil {
+		return err
+	}
+	all := sweep.Nested(folds, ts)
+	label := func(i int) string {
+		return fmt.Sprintf("fold %d of %d, trial %d/%d", i/len(ts), len(folds), i%len(ts)+1, len(ts))
+	}
+	outs, err := g.runTrials(cmd, specPath, all, jobs, label)
+	if err != nil {
+		return err
+	}
+	chosen, choices, err := sweep.ChooseInFolds(outs, len(folds), m)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	for f, c := range choices {
+		fmt.Fprintf(w, "fold %d: chose trial %d (%s) by %s: %s %.4f\n", f, c.Trial+1,
+			strings.Join(ts[c.Trial].Sets(), " "), m, m.Series, c.Value)
+	}
+	fmt.Fprintln(w)
+	s, err := sweep.Summarize(chosen)
+	if err != nil {
+		return err
+	}
+	if err := s.Write(w, chosen); err != nil {
+		return err
+	}
+	return failed(outs)
 }
 
 // runTrials runs the trials as child pipe run processes of this same
