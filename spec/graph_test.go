@@ -68,6 +68,23 @@ func TestGraphLayers(t *testing.T) {
 	}
 }
 
+// TestNamedBlockRepeated: a named use of a block, repeated, names its uses
+// name, name_1, ...
+func TestNamedBlockRepeated(t *testing.T) {
+	src := strings.Replace(graphSpec, "    - res: {kernel: 5}\n      repeat: 2\n", "    - res: {kernel: 5}\n      name: stage\n      repeat: 2\n", 1)
+	s, err := spec.Parse("g.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range s.Model.Layers {
+		names = append(names, l.Name)
+	}
+	if got := strings.Join(names, " "); got != "stem stage/conv2d stage/second stage/add stage_1/conv2d stage_1/second stage_1/add flatten dense" {
+		t.Errorf("layers %s", got)
+	}
+}
+
 func encode(t *testing.T, config any) string {
 	t.Helper()
 	b, err := spec.EncodeComponent(spec.Component{Kind: "conv2d", Config: config})

@@ -69,15 +69,14 @@ func (d *decoder) layerList(n *yaml.Node, v reflect.Value, path string, blocks m
 			continue
 		}
 		for k := range max(repeat, 1) {
-			use := r.name
-			if use == "" || k > 0 {
-				base := r.kind.Value
-				if r.name != "" {
-					base = r.name
-				}
-				use = numbered(base, uses[base])
-				uses[base]++
+			// Uses are named like layers: residual, residual_1, ...; a
+			// named use repeated: stage, stage_1, ...
+			base := r.kind.Value
+			if r.name != "" {
+				base = r.name
 			}
+			use := numbered(base, uses[base])
+			uses[base]++
 			in := r.inputs
 			if k > 0 {
 				in = nil // each repetition reads the one before
