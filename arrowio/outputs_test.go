@@ -1,13 +1,11 @@
 package arrowio
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/pipe-ml/pipe/data"
 )
 
@@ -19,20 +17,7 @@ func TestWriteOutputs(t *testing.T) {
 	if err := WriteOutputs(path, []string{"a.png", "stdin"}, "reconstruction", &out); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := ipc.NewFileReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	rec, err := r.Record(0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rec := readArrowFile(t, path)
 	names := rec.Column(0).(*array.String)
 	values := rec.Column(1).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
 	shape, _ := rec.Schema().Field(1).Metadata.GetValue(arrowKeyShape)

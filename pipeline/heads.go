@@ -74,11 +74,6 @@ func (p *Plan) compileHeads(s *spec.Spec) spec.ErrorList {
 	return errs
 }
 
-// targetsInput reports whether some output is compared with the input.
-func (p *Plan) targetsInput() bool {
-	return slices.ContainsFunc(p.Heads, func(h Head) bool { return h.Target == "input" })
-}
-
 // objective is what training minimises on a batch: with one output its
 // loss's measure, with several the weighted sum of their per-example
 // means. It also returns each output's own measure.
