@@ -151,16 +151,7 @@ func TestAugmentResume(t *testing.T) {
 	dataDir := testdata.Dir(t, "cifar10")
 	p := augmentPlan(t, cifarAugment)
 	plain := augmentPlan(t, "[]")
-	backend, err := NewBackend("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Finalize()
-	ds, closer, err := p.Data(dataDir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
+	backend, ds := goBackendData(t, p, dataDir)
 	const epochs = 3
 
 	// Untrained, the two models measure the same on the test split.

@@ -49,16 +49,7 @@ func TestDivergedLossKeepsLastEpoch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backend, err := NewBackend("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Finalize()
-	ds, closer, err := p.Data(data, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
+	backend, ds := goBackendData(t, p, data)
 	m, err := NewModel(p, backend)
 	if err != nil {
 		t.Fatal(err)

@@ -89,16 +89,7 @@ func TestBatchNormSummary(t *testing.T) {
 func TestBatchNormRun(t *testing.T) {
 	dataDir := testdata.Dir(t, "mnist")
 	p := loadSpec(t, "mnist_bn.yaml", normSpec)
-	backend, err := NewBackend("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Finalize()
-	ds, closer, err := p.Data(dataDir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
+	backend, ds := goBackendData(t, p, dataDir)
 	epochs := p.Train.Epochs
 
 	m, err := NewModel(p, backend)

@@ -86,16 +86,7 @@ func TestResumeRestoresRNGState(t *testing.T) {
 func TestResumeInterruptedMidEpoch(t *testing.T) {
 	dataDir := testdata.Dir(t, "mnist")
 	p := resumePlan(t)
-	backend, err := NewBackend("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Finalize()
-	ds, closer, err := p.Data(dataDir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
+	backend, ds := goBackendData(t, p, dataDir)
 	const epochs = 4
 
 	m, err := NewModel(p, backend)
@@ -195,4 +186,21 @@ func TestResumeEarlyStoppingCount(t *testing.T) {
 	if epoch != 2 || s.best != data.Minimised("val_accuracy", 0.7) || s.wait != 3 {
 		t.Errorf("after replay: best epoch %d (%v), wait %d; want 2 (%v), 3", epoch, s.best, s.wait, data.Minimised("val_accuracy", 0.7))
 	}
+}
+
+// goBackendData opens the Go backend and p's preprocessed data (without a
+// cache), both released when the test ends.
+func goBackendData(t *testing.T, p *Plan, dataDir string) (compute.Backend, *data.Dataset) {
+	t.Helper()
+	backend, err := NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(backend.Finalize)
+	ds, closer, err := p.Data(dataDir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closer.Close() })
+	return backend, ds
 }
