@@ -13,9 +13,22 @@ type Counted interface {
 	MultiplyAdds(in, out []int) int64
 }
 
+// MergeCounted is Counted for a layer of several inputs, such as
+// attention's query and value.
+type MergeCounted interface {
+	MergeMultiplyAdds(ins [][]int, out []int) int64
+}
+
 // MultiplyAdds is the forward multiply-adds of stage st for one example,
 // and whether its layer counts them (false: counted as 0).
 func MultiplyAdds(st Stage) (int64, bool) {
+	if m, ok := st.Layer.(MergeCounted); ok {
+		ins := st.Ins
+		if len(ins) == 0 {
+			ins = [][]int{st.In}
+		}
+		return m.MergeMultiplyAdds(ins, st.Out), true
+	}
 	c, ok := st.Layer.(Counted)
 	if !ok {
 		return 0, false
@@ -32,8 +45,9 @@ func elements(dims ...int) int64 {
 	return n
 }
 
-// MultiplyAdds: one product of the input with the kernel.
-func (l *Dense) MultiplyAdds(in, _ []int) int64 { return elements(in[0], l.Units) }
+// MultiplyAdds: one product of the input with the kernel (on a sequence,
+// one per step: dense acts on the last axis).
+func (l *Dense) MultiplyAdds(in, _ []int) int64 { return elements(in...) * int64(l.Units) }
 
 // MultiplyAdds: each output value is a window of kh*kw*channels products.
 func (l *Conv2D) MultiplyAdds(in, out []int) int64 {
@@ -100,4 +114,23 @@ func (l *Bidirectional) MultiplyAdds(in, _ []int) int64 {
 		return 0
 	}
 	return 2 * c.MultiplyAdds(in, out)
+}
+
+// MergeMultiplyAdds: the query, key and value projections, the scores
+// (query times key) and their weighted sum of the values per head, and
+// the output projection.
+func (l *MultiHeadAttention) MergeMultiplyAdds(ins [][]int, out []int) int64 {
+	q, v := ins[0], ins[0]
+	if len(ins) > 1 {
+		v = ins[1]
+	}
+	k := v
+	if len(ins) > 2 {
+		k = ins[2]
+	}
+	h, kd, vd := int64(l.NumHeads), int64(l.KeyDim), int64(l.valueDim())
+	tq, tv := int64(q[0]), int64(v[0])
+	proj := tq*int64(q[1])*h*kd + tv*int64(k[1])*h*kd + tv*int64(v[1])*h*vd
+	attend := tq*tv*h*kd + tq*tv*h*vd
+	return proj + attend + tq*h*vd*int64(out[1])
 }

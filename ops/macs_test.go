@@ -16,6 +16,11 @@ func TestMultiplyAdds(t *testing.T) {
 		want int64
 	}{
 		{"dense", &Dense{Units: 128}, []int{432}, 432 * 128},
+		{"dense on a sequence", &Dense{Units: 20}, []int{200, 32}, 200 * 32 * 20},
+		// The transformer spec's attention: 200 steps of 32 features,
+		// two heads of 32: three projections, scores, weighted values,
+		// output projection.
+		{"multi_head_attention", &MultiHeadAttention{NumHeads: 2, KeyDim: 32}, []int{200, 32}, 3*200*32*64 + 2*200*200*64 + 200*64*32},
 		{"conv2d valid", &Conv2D{Filters: 3, Kernel: Size2{5, 5}, Strides: Size2{1, 1}, Padding: "valid"}, []int{28, 28, 1}, 24 * 24 * 3 * 25},
 		{"conv2d strided 1x1", &Conv2D{Filters: 32, Kernel: Size2{1, 1}, Strides: Size2{2, 2}, Padding: "same"}, []int{32, 32, 16}, 16 * 16 * 32 * 16},
 		{"conv1d", &Conv1D{Filters: 8, Kernel: 3, Strides: 1, Padding: "valid"}, []int{10, 4}, 8 * 8 * 3 * 4},

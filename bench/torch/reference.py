@@ -122,6 +122,45 @@ class Recurrent(nn.Module):
         return self.out(self.drop_out(h)).squeeze(1)
 
 
+class Attention(nn.Module):
+    # Keras' MultiHeadAttention: every head projects to key_dim (not
+    # features / heads, as nn.MultiheadAttention does), then one output
+    # projection back to the features.
+    def __init__(self, dim, heads, key_dim):
+        super().__init__()
+        self.heads, self.key_dim = heads, key_dim
+        self.q, self.k, self.v = (nn.Linear(dim, heads * key_dim) for _ in range(3))
+        self.out = nn.Linear(heads * key_dim, dim)
+
+    def forward(self, x):
+        b, t, _ = x.shape
+        split = lambda y: y.view(b, t, self.heads, self.key_dim).transpose(1, 2)
+        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        w = torch.softmax(q @ k.transpose(2, 3) / self.key_dim ** 0.5, -1)
+        return self.out((w @ v).transpose(1, 2).reshape(b, t, -1))
+
+
+class Transformer(nn.Module):
+    # specs/imdb_transformer.yaml (the keras.io example): token and
+    # position embeddings (20000, 200, 32), one block (2 heads of 32,
+    # dropout .1, residual, layer norm; feed-forward 32 relu, 32), average
+    # pooling, dropout, dense 20 relu, dropout, dense 2.
+    def __init__(self, vocab=20000, tokens=200, dim=32, heads=2, ff=32, rate=0.1):
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(vocab, dim), nn.Embedding(tokens, dim)
+        self.att = Attention(dim, heads, dim)
+        self.norm1, self.norm2 = nn.LayerNorm(dim, eps=1e-6), nn.LayerNorm(dim, eps=1e-6)
+        self.ffn = nn.Sequential(nn.Linear(dim, ff), nn.ReLU(), nn.Linear(ff, dim))
+        self.drop = nn.Dropout(rate)
+        self.head = nn.Sequential(nn.Dropout(rate), nn.Linear(dim, 20), nn.ReLU(), nn.Dropout(rate), nn.Linear(20, 2))
+
+    def forward(self, x):
+        h = self.tok(x) + self.pos(torch.arange(x.shape[1]))
+        h = self.norm1(h + self.drop(self.att(h)))
+        h = self.norm2(h + self.drop(self.ffn(h)))
+        return self.head(h.mean(1))
+
+
 def autorec(n):
     # specs/cf/movielense_[iu]_autorec.yaml: n -> 500 sigmoid -> n identity,
     # L2 0.001 on both kernels, squared error on the observed ratings.
@@ -156,6 +195,8 @@ MODELS = {
     "imdb_lstm": lambda b: text(Recurrent(nn.LSTM, 100, drop_in=0.2, drop_out=0.2), b),
     "imdb_gru": lambda b: text(Recurrent(nn.GRU, 100), b),
     "imdb_bidirectional_lstm": lambda b: text(Recurrent(nn.LSTM, 64, bidirectional=True, drop_out=0.5, vocab=20000, dim=128), b, 20000, 100),
+    "imdb_transformer": lambda b: (Transformer(), torch.randint(0, 20000, (b, 200)),
+                                   torch.randint(0, 2, (b,)), nn.CrossEntropyLoss()),
     "movielense_i_autorec": lambda b: ratings(943, b),
     "movielense_u_autorec": lambda b: ratings(1664, b),
 }
@@ -189,8 +230,11 @@ def multiply_adds(model, x):
             total[0] += out.numel() // n * k
         elif isinstance(m, nn.Linear):
             total[0] += out.numel() // n * m.in_features
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, (nn.BatchNorm2d, nn.LayerNorm)):
             total[0] += 2 * out.numel() // n
+        elif isinstance(m, Attention):
+            steps = inp[0].shape[1]   # the scores and the weighted values
+            total[0] += 2 * steps * steps * m.heads * m.key_dim
         elif isinstance(m, (nn.LSTM, nn.GRU)):
             gates = 4 if isinstance(m, nn.LSTM) else 3
             steps = inp[0].shape[1]
