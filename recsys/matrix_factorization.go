@@ -129,11 +129,13 @@ func (m *mfModel) fit(ctx *FitContext, train *data.Split) (*data.History, error)
 			vals[k] = v.NodeValue(g)
 		}
 		ui, ii := graph.InsertAxes(u, -1), graph.InsertAxes(i, -1)
-		pu, qi := graph.Gather(vals[0], ui), graph.Gather(vals[1], ii)
-		pred := graph.AddScalar(graph.ReduceSum(graph.Mul(pu, qi), -1), m.mu)
-		penalty := graph.Add(graph.ReduceAllSum(graph.Square(pu)), graph.ReduceAllSum(graph.Square(qi)))
+		index := []*graph.Node{ui, ii, ui, ii} // the rows of p, q, bu, bi
+		rows := []*graph.Node{graph.Gather(vals[0], ui), graph.Gather(vals[1], ii)}
+		pred := graph.AddScalar(graph.ReduceSum(graph.Mul(rows[0], rows[1]), -1), m.mu)
+		penalty := graph.Add(graph.ReduceAllSum(graph.Square(rows[0])), graph.ReduceAllSum(graph.Square(rows[1])))
 		if m.Biases {
 			bu, bi := graph.Gather(vals[2], ui), graph.Gather(vals[3], ii)
+			rows = append(rows, bu, bi)
 			pred = graph.Add(pred, graph.Add(bu, bi))
 			penalty = graph.Add(penalty, graph.Add(graph.ReduceAllSum(graph.Square(bu)), graph.ReduceAllSum(graph.Square(bi))))
 		}
@@ -142,12 +144,13 @@ func (m *mfModel) fit(ctx *FitContext, train *data.Split) (*data.History, error)
 		// Half the squared error and half the penalty: its gradient is
 		// Surprise's update direction, e*q_i + reg*p_u.
 		loss := graph.MulScalar(graph.Add(sq, graph.MulScalar(penalty, m.Regularization)), 0.5)
-		grads := graph.Gradient(loss, vals...)
-		for k, v := range vars {
-			if k >= 2 && !m.Biases {
-				continue
-			}
-			v.SetNodeValue(graph.Sub(vals[k], graph.MulScalar(grads[k], m.LearningRate)))
+		// The gradient with respect to the gathered rows, added into the
+		// batch's rows of the tables: a step costs the batch, not the
+		// tables' size (the gradient of the whole tables would be dense
+		// zeros but for those rows, and an epoch quadratic in the ratings).
+		grads := graph.Gradient(loss, rows...)
+		for k, g := range grads {
+			vars[k].SetNodeValue(graph.ScatterSum(vals[k], index[k], graph.MulScalar(g, -m.LearningRate), false, false))
 		}
 		return sq
 	})
