@@ -16,7 +16,7 @@ type Table struct {
 	// spread is a cell's sample standard deviation over its folds or
 	// seeds, for the cells that have one (pipe compare of a cv: spec).
 	spread map[[2]string]float64
-	rank              map[string]int // report.row of a method; 0 sorts last
+	rank   map[string]int // report.row of a method; 0 sorts last
 	// from says where a cell's value was read rather than computed now:
 	// an earlier run, and when it was made.
 	from map[[2]string]string
