@@ -5,7 +5,7 @@ import (
 )
 
 func init() {
-	Loaders.Register("ml100k", "MovieLens 100K (GroupLens) from DATA/ml-100k/u.data (tab separated user_id, item_id, rating, timestamp; no header): 100,000 ratings by 943 users of 1,682 movies, integers 1..5. Users and items are named by their numeric ids. X is the (user, item) index pair, Y the rating; test_fraction of the ratings is held out at random unless split says otherwise (e.g. {kind: given, train: u1.base, test: u1.test} for GroupLens' own folds, read from the same folder).",
+	Loaders.Register("ml100k", "MovieLens 100K (GroupLens) from DATA/ml-100k/u.data (tab separated user_id, item_id, rating, timestamp; no header): 100,000 ratings by 943 users of 1,682 movies, integers 1..5. Users and items are named by their numeric ids. X is the (user, item) index pair, Y the rating; test_fraction of the ratings is held out at random unless split says otherwise (e.g. {kind: blocks, k: 5, fold: 0} for GroupLens' u1 split, cut from u.data as its mku.sh does (folds 0..4 are u1..u5), or {kind: given, train: u1.base, test: u1.test} to read those files from the same folder).",
 		func() Loader { return &ML100k{RatingSplit: DefaultRatingSplit()} })
 }
 

@@ -21,7 +21,7 @@ type RatingSplit struct {
 	SampleUsers  int     `pipe:"sample_users,min=0" doc:"keep a random sample of this many users (0: all), as the course did with 1,000 Jester users"`
 	// Split left out is the course's random hold-out of test_fraction, and
 	// the cache key stays what it was.
-	Split *SplitSpec `pipe:"split" doc:"how the test ratings are chosen, one of (with each kind's params and their defaults) {kind: random, fraction: 0.3, seed: 1}: a fraction of all ratings; {kind: per_user, fraction: 0.3, seed: 1, min_ratings: 0}: a fraction of each user's; {kind: leave_last_out, n: 1, min_ratings: 0}: each user's latest n by timestamp; {kind: kfold, k: 5, fold: 0, seed: 1}: fold fold of k; {kind: given, train: FILE, test: FILE}: a published split's files, beside the loader's (train defaults to the loader's own file). Left out: random with test_fraction and split_seed"`
+	Split *SplitSpec `pipe:"split" doc:"how the test ratings are chosen, one of (with each kind's params and their defaults) {kind: random, fraction: 0.3, seed: 1}: a fraction of all ratings; {kind: per_user, fraction: 0.3, seed: 1, min_ratings: 0}: a fraction of each user's; {kind: leave_last_out, n: 1, min_ratings: 0}: each user's latest n by timestamp; {kind: kfold, k: 5, fold: 0, seed: 1}: fold fold of k; {kind: blocks, k: 5, fold: 0}: fold fold of k consecutive blocks in file order (ml-100k's u1..u5 as mku.sh cuts them: fold 0 is u1); {kind: given, train: FILE, test: FILE}: a published split's files, beside the loader's (train defaults to the loader's own file). Left out: random with test_fraction and split_seed"`
 }
 
 // Splitter is a loader whose test split its split: param chooses (the

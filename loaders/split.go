@@ -22,13 +22,13 @@ import (
 // kind does not take, and keeps the left-out ones out of the cache key and
 // the resolved spec.
 type SplitSpec struct {
-	Kind       string   `pipe:"kind,required,oneof=random|per_user|leave_last_out|kfold|given" doc:"random: a seeded fraction of all ratings; per_user: a seeded fraction of each user's ratings; leave_last_out: each user's latest n ratings by timestamp; kfold: fold fold of k seeded folds; given: the ratings of a test file (and a train file)"`
+	Kind       string   `pipe:"kind,required,oneof=random|per_user|leave_last_out|kfold|blocks|given" doc:"random: a seeded fraction of all ratings; per_user: a seeded fraction of each user's ratings; leave_last_out: each user's latest n ratings by timestamp; kfold: fold fold of k seeded folds; blocks: fold fold of k consecutive blocks in file order (ml-100k's u1..u5 are folds 0..4); given: the ratings of a test file (and a train file)"`
 	Fraction   *float64 `pipe:"fraction,min=0,max=1" doc:"random, per_user: fraction held out, strictly between 0 and 1 (default 0.3)"`
 	Seed       *int     `pipe:"seed" doc:"random, per_user, kfold: seed of the draw (default 1; a seed equal to split_seed continues the user sample's stream, as the default split does)"`
 	MinRatings *int     `pipe:"min_ratings,min=0" doc:"per_user, leave_last_out: users with fewer ratings keep all of them in train (default 0)"`
 	N          *int     `pipe:"n,min=1" doc:"leave_last_out: ratings held out per user (default 1); a user always keeps one training rating"`
-	K          *int     `pipe:"k,min=2" doc:"kfold: number of folds (default 5)"`
-	Fold       *int     `pipe:"fold,min=0" doc:"kfold: the fold held out as the test split, 0..k-1 (default 0)"`
+	K          *int     `pipe:"k,min=2" doc:"kfold, blocks: number of folds (default 5)"`
+	Fold       *int     `pipe:"fold,min=0" doc:"kfold, blocks: the fold held out as the test split, 0..k-1 (default 0)"`
 	Train      *string  `pipe:"train" doc:"given: the training file, relative to the folder of the loader's file, or absolute (default: the loader's own file)"`
 	Test       *string  `pipe:"test" doc:"given: the test file, relative to the folder of the loader's file, or absolute"`
 }
@@ -40,6 +40,7 @@ var splitParams = map[string][]string{
 	"per_user":       {"fraction", "seed", "min_ratings"},
 	"leave_last_out": {"n", "min_ratings"},
 	"kfold":          {"k", "fold", "seed"},
+	"blocks":         {"k", "fold"},
 	"given":          {"train", "test"},
 }
 
@@ -49,7 +50,7 @@ var splitParams = map[string][]string{
 func (s *SplitSpec) Validate() error {
 	takes, ok := splitParams[s.Kind]
 	if !ok {
-		return fmt.Errorf("split kind %q is not one of random, per_user, leave_last_out, kfold, given", s.Kind)
+		return fmt.Errorf("split kind %q is not one of random, per_user, leave_last_out, kfold, blocks, given", s.Kind)
 	}
 	given := map[string]bool{
 		"fraction": s.Fraction != nil, "seed": s.Seed != nil, "min_ratings": s.MinRatings != nil, "n": s.N != nil,
@@ -64,7 +65,7 @@ func (s *SplitSpec) Validate() error {
 		return fmt.Errorf("split %s: fraction must be strictly between 0 and 1, got %g", s.Kind, *f)
 	}
 	if k, fold := or(s.K, 5), or(s.Fold, 0); fold >= k {
-		return fmt.Errorf("split kfold: fold %d is out of range: with k = %d, fold is 0..%d", fold, k, k-1)
+		return fmt.Errorf("split %s: fold %d is out of range: with k = %d, fold is 0..%d", s.Kind, fold, k, k-1)
 	}
 	if s.Kind == "given" && (s.Test == nil || strings.TrimSpace(*s.Test) == "") {
 		return errors.New("split given needs its test file (test: u1.test)")
@@ -98,6 +99,8 @@ func (s *SplitSpec) splitter() splitter {
 		return &leaveLastOutSplit{n: or(s.N, 1), minRatings: or(s.MinRatings, 0)}
 	case "kfold":
 		return &kFoldSplit{k: or(s.K, 5), fold: or(s.Fold, 0), seed: or(s.Seed, 1)}
+	case "blocks":
+		return &blocksSplit{k: or(s.K, 5), fold: or(s.Fold, 0)}
 	case "given":
 		return &givenSplit{train: or(s.Train, ""), test: or(s.Test, "")}
 	}

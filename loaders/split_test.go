@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -323,5 +324,75 @@ func TestSplitCheckedWithoutSpec(t *testing.T) {
 	_, err := (&loaders.ML100k{RatingSplit: split}).Load(t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "split kfold: fold 7 is out of range: with k = 5, fold is 0..4") {
 		t.Errorf("kfold with fold 7 of 5: %v", err)
+	}
+}
+
+// ml-100k's u1..u5 as its mku.sh makes them: u<i>.test is lines
+// (i-1)*20,000+1 .. i*20,000 of u.data and u<i>.base the rest. The test
+// reads u.data itself to know which ratings those lines are.
+func TestSplitBlocksAreML100kUFolds(t *testing.T) {
+	dir := testdata.Dir(t, "ml-100k")
+	raw, err := os.ReadFile(filepath.Join(dir, "ml-100k", "u.data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
+		f := strings.Split(l, "\t")
+		lines = append(lines, f[0]+"|"+f[1]+"|"+f[2])
+	}
+	if len(lines) != 100000 {
+		t.Fatalf("u.data has %d lines, want 100,000", len(lines))
+	}
+	seen := map[string]bool{}
+	for fold := range 5 {
+		ds := loadRatings(t, dir, "loader: ml100k", fmt.Sprintf("split: {kind: blocks, k: 5, fold: %d}", fold))
+		if ds.Train.Len() != 80000 || ds.Test.Len() != 20000 {
+			t.Errorf("u%d: %d base, %d test ratings; want 80,000 and 20,000", fold+1, ds.Train.Len(), ds.Test.Len())
+		}
+		want := slices.Clone(lines[fold*20000 : (fold+1)*20000])
+		slices.Sort(want)
+		if got := testSet(ds); !slices.Equal(got, want) {
+			t.Errorf("u%d.test is not lines %d..%d of u.data", fold+1, fold*20000+1, (fold+1)*20000)
+		}
+		for _, tr := range triples(ds, &ds.Test) {
+			if seen[tr] {
+				t.Errorf("u%d.test holds %s, already in an earlier fold's test", fold+1, tr)
+			}
+			seen[tr] = true
+		}
+	}
+	if len(seen) != 100000 {
+		t.Errorf("u1..u5.test hold %d distinct ratings, want all 100,000", len(seen))
+	}
+}
+
+// On a file whose length k does not divide, the blocks still partition
+// it, their sizes differing by at most one, and a seed is refused.
+func TestSplitBlocksPartition(t *testing.T) {
+	dir := t.TempDir()
+	rs := synthRatings(t, dir)
+	sizes := map[int]bool{}
+	total := 0
+	for fold := range 4 {
+		ds := loadSynth(t, dir, fmt.Sprintf("split: {kind: blocks, k: 4, fold: %d}", fold))
+		checkPartition(t, ds, rs)
+		sizes[ds.Test.Len()] = true
+		total += ds.Test.Len()
+		var want []string
+		for _, r := range rs[fold*len(rs)/4 : (fold+1)*len(rs)/4] {
+			want = append(want, r.triple())
+		}
+		slices.Sort(want)
+		if got := testSet(ds); !slices.Equal(got, want) {
+			t.Errorf("fold %d holds out %d ratings that are not the file's block %d", fold, len(got), fold)
+		}
+	}
+	if total != len(rs) || len(sizes) > 2 {
+		t.Errorf("4 blocks of %d ratings held out %d in all, sizes %v", len(rs), total, sizes)
+	}
+	_, err := buildLoader(dataSection("loader: ratings", "path: s/r.csv", "split: {kind: blocks, k: 4, seed: 2}"))
+	if err == nil || !strings.Contains(err.Error(), "split blocks takes k, fold; seed does not apply") {
+		t.Errorf("blocks with a seed: %v", err)
 	}
 }

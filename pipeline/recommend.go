@@ -32,6 +32,9 @@ func (p *Plan) fitRecommender(backend compute.Backend, ds *data.Dataset, train, 
 		hist = &data.History{}
 	}
 	res := &Result{History: hist, Seconds: time.Since(start).Seconds(), fitted: fitted}
+	if err := p.measureValidation(backend, fitted, hist, val); err != nil {
+		return nil, err
+	}
 	pred, fallbacks, err := fitted.Predict(&ds.Test.X)
 	if err != nil {
 		return nil, fmt.Errorf("predicting the test ratings: %w", err)
@@ -49,6 +52,37 @@ func (p *Plan) fitRecommender(backend compute.Backend, ds *data.Dataset, train, 
 	}
 	logf("%d of %d test predictions used the fallback\n", fallbacks, len(pred))
 	return res, nil
+}
+
+// measureValidation gives a model without epochs (k-NN, Slope One,
+// the baselines...), whose fit reports nothing, its validation metrics
+// as a history of one epoch, val_NAME for each of the plan's metrics, so
+// that a sweep chooses its params by a val_ series as it does an
+// iterative model's. Only ratings held out of training count
+// (train.validation: a fraction): with validation: test the series would
+// repeat the test metrics, and the history stays empty as before. A
+// history that has a val_ series already is left as the model wrote it.
+func (p *Plan) measureValidation(backend compute.Backend, fitted recsys.Fitted, hist *data.History, val *data.Split) error {
+	if p.Train.Validation.Split != "fraction" || val == nil || val.Len() == 0 {
+		return nil
+	}
+	for _, m := range p.Metrics {
+		if hist.Series("val_"+m.Name) != nil {
+			return nil
+		}
+	}
+	pred, _, err := fitted.Predict(&val.X)
+	if err != nil {
+		return fmt.Errorf("predicting the validation ratings: %w", err)
+	}
+	vals, err := MeasurePredictions(backend, p.Metrics, pred, val.Y.Float)
+	if err != nil {
+		return err
+	}
+	for _, m := range p.Metrics {
+		hist.Add("val_"+m.Name, vals[m.Name])
+	}
+	return nil
 }
 
 // MeasurePredictions computes metrics of predictions against labels with

@@ -26,7 +26,7 @@ type Spec struct {
 	Evaluate []Component `pipe:"evaluate,registry=metric" doc:"metrics reported per epoch on training and validation data"`
 	Report   Report      `pipe:"report" doc:"labels of this spec's cell in pipe compare's table"`
 	Golden   *Golden     `pipe:"golden" doc:"the short deterministic run that the golden file records"`
-	CV       *CV         `pipe:"cv" doc:"cross-validate over test folds: pipe run runs the spec once per fold (of a k-fold test split, or given train and test files) and reports each fold's test metrics with their mean and std (rating loaders, which take split:)"`
+	CV       *CV         `pipe:"cv" doc:"cross-validate over test folds: pipe run runs the spec once per fold (of a k-fold test split, consecutive blocks, given train and test files, or the spec's split under several seeds) and reports each fold's test metrics with their mean and std; pipe compare reports mean ± std (rating loaders, which take split:)"`
 
 	File string         `pipe:"-"` // the file it was read from
 	pos  map[string]Pos // field path -> position
@@ -119,14 +119,20 @@ type Train struct {
 
 // CV declares cross-validation over the test split: pipe run (and pipe
 // cv) run fold i of folds for i in 0..folds-1, each with data.split =
-// {kind: kfold, k: folds, fold: i, seed: seed}, or one fold per entry of
-// given, with data.split = {kind: given, train: ..., test: ...}; each
-// without cv:, so each fold is an ordinary run. train.validation is then
-// carved from each fold's training part.
+// {kind: kfold, k: folds, fold: i, seed: seed}; or fold i of blocks with
+// data.split = {kind: blocks, k: blocks, fold: i} (ml-100k's u1..u5); or
+// one fold per entry of given, with data.split = {kind: given, train:
+// ..., test: ...}; or, for repeated samples rather than folds, the spec's
+// own split once per seed (data.split_seed, and a split's own seed, set
+// to seed, seed+1, ...). Each trial runs without cv:, so each is an
+// ordinary run. train.validation is then carved from each trial's
+// training part.
 type CV struct {
-	Folds int         `pipe:"folds,min=2,max=1000" doc:"number of k-fold test folds; every rating is in exactly one fold's test split"`
-	Seed  *int        `pipe:"seed" doc:"folds: seed of the folds' shuffle (default: the loader's split_seed)"`
-	Given []GivenFold `pipe:"given" doc:"instead of folds: one fold per entry, its train and test files as split given reads them (e.g. MovieLens 100K's u1.base and u1.test ... u5)"`
+	Folds  int         `pipe:"folds,min=2,max=1000" doc:"number of k-fold test folds; every rating is in exactly one fold's test split"`
+	Blocks int         `pipe:"blocks,min=2,max=1000" doc:"instead of folds: this many folds of consecutive blocks of the file, unshuffled (blocks: 5 on ml100k is GroupLens' u1..u5 as its mku.sh cuts them)"`
+	Seeds  int         `pipe:"seeds,min=2,max=1000" doc:"instead of folds: repeat the spec's own split (and user sample) with this many seeds, seed, seed+1, ...: data.split_seed, and data.split.seed when the split takes one (the course's protocol over 5 samples: seeds: 5)"`
+	Seed   *int        `pipe:"seed" doc:"folds: seed of the folds' shuffle; seeds: the first seed (default: the loader's split_seed)"`
+	Given  []GivenFold `pipe:"given" doc:"instead of folds: one fold per entry, its train and test files as split given reads them (e.g. MovieLens 100K's u1.base and u1.test ... u5)"`
 }
 
 // GivenFold is one fold of cv.given: a split given's files.

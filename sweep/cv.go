@@ -12,36 +12,54 @@ import (
 	"github.com/pipe-ml/pipe/spec"
 )
 
-// Folds are the trials of a k-fold cross-validation over the test split:
-// fold i of k for i in 0..k-1, with the spec's split_seed as the folds'
-// seed, so that the folds partition the same shuffle. Only the rating
-// loaders (those with split:) take it; the spec is loaded with sets to
-// check that and to read its split_seed.
+// Folds are the trials of a cross-validation over the test split: fold i
+// of k for i in 0..k-1, with the spec's split_seed as the folds' seed, so
+// that the folds partition the same shuffle. Only the rating loaders
+// (those with split:) take it; the spec is loaded with sets to check that
+// and to read its split_seed.
 //
-// A spec with a cv: section gives k (when k is 0) and the seed (when it
-// has one); each fold then also sets cv to null, so that a fold is an
-// ordinary run of one split, with the run key pipe cv gives the same
-// spec without cv:. k 0 on a spec without cv: is an error.
+// A spec with a cv: section says which folds: folds: K (k-fold, seeded
+// by cv.seed when it has one), blocks: K (consecutive blocks, unseeded),
+// given: files, or seeds: N (the spec's own split under N seeds, a
+// repeated sample rather than folds); k, when not 0, replaces K or N.
+// Each trial also sets cv to null, so that it is an ordinary run of one
+// split, with the run key pipe cv gives the same spec without cv:. k 0 on
+// a spec without cv: is an error.
 func Folds(specPath string, sets []string, k int) ([]Trial, error) {
 	s, err := spec.Load(specPath, sets...)
 	if err != nil {
 		return nil, err
 	}
+	mode := "folds"
 	var given []spec.GivenFold
 	if s.CV != nil {
+		n := 0
+		for _, m := range []bool{s.CV.Folds > 0, s.CV.Blocks > 0, s.CV.Seeds > 0, len(s.CV.Given) > 0} {
+			if m {
+				n++
+			}
+		}
 		switch {
-		case s.CV.Folds > 0 && len(s.CV.Given) > 0:
-			return nil, spec.ErrorList{s.Errorf("cv", "cv takes folds (k-fold) or given (files), not both")}
-		case s.CV.Folds == 0 && len(s.CV.Given) == 0:
-			return nil, spec.ErrorList{s.Errorf("cv", "cv needs folds: K (k-fold test folds) or given: [{train: FILE, test: FILE}, ...]")}
+		case n > 1:
+			return nil, spec.ErrorList{s.Errorf("cv", "cv takes one of folds (k-fold), blocks (consecutive blocks), seeds (repeated splits) or given (files)")}
+		case n == 0:
+			return nil, spec.ErrorList{s.Errorf("cv", "cv needs folds: K (k-fold test folds), blocks: K, seeds: N or given: [{train: FILE, test: FILE}, ...]")}
 		case len(s.CV.Given) == 1:
 			return nil, spec.ErrorList{s.Errorf("cv.given", "cross-validation needs at least 2 folds; one given fold is split: {kind: given, ...}")}
-		case len(s.CV.Given) > 0 && s.CV.Seed != nil:
-			return nil, spec.ErrorList{s.Errorf("cv.seed", "seed applies to folds: K, not to given files")}
+		case (len(s.CV.Given) > 0 || s.CV.Blocks > 0) && s.CV.Seed != nil:
+			return nil, spec.ErrorList{s.Errorf("cv.seed", "seed applies to folds: K and seeds: N, not to blocks or given files")}
 		}
 		given = s.CV.Given
+		switch {
+		case s.CV.Blocks > 0:
+			mode = "blocks"
+		case s.CV.Seeds > 0:
+			mode = "seeds"
+		case len(given) > 0:
+			mode = "given"
+		}
 		if k == 0 {
-			k = s.CV.Folds
+			k = max(s.CV.Folds, s.CV.Blocks, s.CV.Seeds)
 		}
 	}
 	if len(given) > 0 {
@@ -61,12 +79,11 @@ func Folds(specPath string, sets []string, k int) ([]Trial, error) {
 	if err != nil {
 		return nil, err
 	}
-	seed := ""
+	leaf := map[string]string{}
 	for _, l := range leaves {
-		if l.Path == "data.split_seed" {
-			seed = l.Value
-		}
+		leaf[l.Path] = l.Value
 	}
+	seed := leaf["data.split_seed"]
 	if s.CV != nil && s.Train.Validation.Split == "test" {
 		// In a fold, validation: test is the test fold: what watches a
 		// validation series would choose by it.
@@ -83,18 +100,23 @@ func Folds(specPath string, sets []string, k int) ([]Trial, error) {
 	if s.CV != nil {
 		pre = []Param{{"cv", "null"}}
 	}
-	split := func(i int) Param {
-		if len(given) > 0 {
+	split := func(i int) []Param {
+		switch mode {
+		case "given":
 			g := given[i]
 			train := ""
 			if g.Train != "" {
 				train = fmt.Sprintf("train: %s, ", strconv.Quote(g.Train))
 			}
-			return Param{"data.split", fmt.Sprintf("{kind: given, %stest: %s}", train, strconv.Quote(g.Test))}
+			return []Param{{"data.split", fmt.Sprintf("{kind: given, %stest: %s}", train, strconv.Quote(g.Test))}}
+		case "blocks":
+			return []Param{{"data.split", fmt.Sprintf("{kind: blocks, k: %d, fold: %d}", k, i)}}
+		case "seeds":
+			return seedParams(leaf, seed, i)
 		}
-		return Param{"data.split", fmt.Sprintf("{kind: kfold, k: %d, fold: %d, seed: %s}", k, i, seed)}
+		return []Param{{"data.split", fmt.Sprintf("{kind: kfold, k: %d, fold: %d, seed: %s}", k, i, seed)}}
 	}
-	probe := append(append([]string(nil), sets...), Trial{append(pre, split(0))}.Sets()...)
+	probe := append(append([]string(nil), sets...), Trial{append(pre, split(0)...)}.Sets()...)
 	if _, err := spec.Load(specPath, probe...); seed == "" || err != nil {
 		if s.CV != nil {
 			// The spec asked for folds its loader cannot make: the spec
@@ -103,11 +125,41 @@ func Folds(specPath string, sets []string, k int) ([]Trial, error) {
 		}
 		return nil, &NoSplitError{Spec: specPath, Loader: s.Data.Loader.Kind}
 	}
+	if mode == "seeds" && !splitSeeded(leaf) {
+		return nil, spec.ErrorList{s.Errorf("cv.seeds", "split %s takes no seed and the loader samples no users (sample_users), so every seed would make the same split", leaf["data.split.kind"])}
+	}
 	trials := make([]Trial, k)
 	for i := range trials {
-		trials[i] = Trial{append(append([]Param(nil), pre...), split(i))}
+		trials[i] = Trial{append(append([]Param(nil), pre...), split(i)...)}
 	}
 	return trials, nil
+}
+
+// seedParams are repeated sample i of cv: {seeds: N}: split_seed (the
+// user sample's seed, and the split's when the spec gives no split:) is
+// first+i, and so is the seed of a split that takes one.
+func seedParams(leaf map[string]string, first string, i int) []Param {
+	s, err := strconv.Atoi(first)
+	if err != nil {
+		s = 1
+	}
+	ps := []Param{{"data.split_seed", strconv.Itoa(s + i)}}
+	switch leaf["data.split.kind"] {
+	case "random", "per_user", "kfold":
+		ps = append(ps, Param{"data.split.seed", strconv.Itoa(s + i)})
+	}
+	return ps
+}
+
+// splitSeeded says whether split_seed or the split's own seed changes the
+// test split: the default and the random splits are drawn, a user sample
+// is too; leave_last_out, blocks and given are fixed.
+func splitSeeded(leaf map[string]string) bool {
+	switch leaf["data.split.kind"] {
+	case "leave_last_out", "blocks", "given":
+		return leaf["data.sample_users"] != "" && leaf["data.sample_users"] != "0"
+	}
+	return true
 }
 
 // HasCV says whether the spec, with sets, declares cv:.

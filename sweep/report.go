@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/pipe-ml/pipe/evaluators"
 )
 
 // Metric is the series a sweep's trials are ranked by: a validation
@@ -43,19 +45,9 @@ func ParseMetric(s string) (Metric, error) {
 	case '-':
 		m.Higher = false
 	default:
-		m.Higher = higherIsBetter(m.Series)
+		m.Higher = evaluators.HigherIsBetter(m.Series)
 	}
 	return m, nil
-}
-
-func higherIsBetter(series string) bool {
-	base := strings.TrimPrefix(series, "val_")
-	for _, h := range []string{"accuracy", "auc", "f1", "precision", "recall"} {
-		if strings.Contains(base, h) {
-			return true
-		}
-	}
-	return false
 }
 
 func (m Metric) String() string {

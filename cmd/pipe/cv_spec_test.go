@@ -293,7 +293,7 @@ cv:
 		t.Errorf("pipe cv --folds 3 on given folds: exit %d, stderr %q", code, errOut)
 	}
 	code, _, errOut = sweepCLI(t, "run", "--data-dir", data, "--runs-dir", runs, "--no-cache", specPath, "--set", "cv.folds=3")
-	if code == 0 || !strings.Contains(errOut, "cv: cv takes folds (k-fold) or given (files), not both") {
+	if code == 0 || !strings.Contains(errOut, "cv: cv takes one of folds (k-fold), blocks (consecutive blocks), seeds (repeated splits) or given (files)") {
 		t.Errorf("cv with folds and given: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -186,7 +186,7 @@ func TestCompareTable(t *testing.T) {
 | method | MovieLense | Jester5k |
 |---|---|---|
 | user-based neighbourhood | 1.0200 [1] | 4.4700 [2] |
-| matrix factorisation | 0.9200 [3] | n/a |
+| matrix factorisation | **0.9200** [3] | n/a |
 
 [1] user-based neighbourhood (MovieLense): RUNS/movielense_knn/20260101-100000, made 2026-01-01 10:00:00
 [2] user-based neighbourhood (Jester5k): RUNS/jester5k_knn/20260101-100000, made 2026-01-01 10:00:00
@@ -200,8 +200,8 @@ Values marked [n] come from earlier runs of the same spec, data and pipe version
 	if !strings.Contains(stderr, "movielense_mf: reusing "+runs+"/movielense_mf/20260102-100000") {
 		t.Errorf("stderr does not say which run was reused: %s", stderr)
 	}
-	code, out, _ = pipeCmd(t, "compare", "--no-cache", "--data-dir", data, "--runs-dir", runs, "--format", "csv", mf)
-	if want := "method,MovieLense,MovieLense from\nmatrix factorisation,0.9200,\"RUNS/movielense_mf/20260102-100000, made 2026-01-02 10:00:00\"\n"; code != 0 || strings.ReplaceAll(out, runs, "RUNS") != want {
+	code, out, _ = pipeCmd(t, "compare", "--no-cache", "--data-dir", data, "--runs-dir", runs, "--format", "csv", mf, knn)
+	if want := "method,MovieLense,MovieLense best,MovieLense from\nuser-based neighbourhood,1.0200,,\"RUNS/movielense_knn/20260101-100000, made 2026-01-01 10:00:00\"\nmatrix factorisation,0.9200,*,\"RUNS/movielense_mf/20260102-100000, made 2026-01-02 10:00:00\"\n"; code != 0 || strings.ReplaceAll(out, runs, "RUNS") != want {
 		t.Errorf("csv: %q, want %q", out, want)
 	}
 	if code, _, stderr := pipeCmd(t, "compare", "--runs-dir", runs, "--format", "xml", mf); code != exitUsage || !strings.Contains(stderr, `unknown format "xml"`) {
