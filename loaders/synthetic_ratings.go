@@ -149,12 +149,13 @@ func (l *SyntheticRatings) userCounts() []int {
 		}
 		dealt := 0
 		for u, c := range counts {
-			if c < most {
+			if c < most && total > 0 {
 				add := min(int(float64(left)*w[u]/total), most-c)
 				counts[u] += add
 				dealt += add
 			}
 		}
+		left -= dealt
 		if dealt == 0 {
 			for u := 0; u < len(counts) && left > 0; u++ {
 				if counts[u] < most {
@@ -163,7 +164,6 @@ func (l *SyntheticRatings) userCounts() []int {
 				}
 			}
 		}
-		left -= dealt
 	}
 	return counts
 }

@@ -81,6 +81,15 @@ func TestSyntheticRatingsValidate(t *testing.T) {
 	if n := ds.Train.Len() + ds.Test.Len(); n != 1000 {
 		t.Errorf("%d ratings, want 1000", n)
 	}
+	// At the cap with the default exponents, whose least active user has
+	// no weight beyond the least: every rating is dealt all the same.
+	capped := &SyntheticRatings{Ratings: 2000, Users: 50, Items: 80, UserExponent: 0.05, ItemExponent: 0.82}
+	if ds, err = capped.Load(""); err != nil {
+		t.Fatal(err)
+	}
+	if n := ds.Train.Len() + ds.Test.Len(); n != 2000 {
+		t.Errorf("%d ratings, want 2000", n)
+	}
 	// Fewer ratings than 20 a user: each user gets an equal share.
 	small := &SyntheticRatings{Ratings: 50, Users: 10, Items: 40, UserExponent: 1, ItemExponent: 1}
 	ds, err = small.Load("")
