@@ -25,7 +25,10 @@ func TestSyntheticRatingsShape(t *testing.T) {
 	perUser, perItem := make([]int, 943), make([]int, 1682)
 	pairs := map[[2]int32]bool{}
 	stars := map[float32]int{}
-	for _, s := range []*struct{ x []int32; y []float32 }{{ds.Train.X.Int, ds.Train.Y.Float}, {ds.Test.X.Int, ds.Test.Y.Float}} {
+	for _, s := range []*struct {
+		x []int32
+		y []float32
+	}{{ds.Train.X.Int, ds.Train.Y.Float}, {ds.Test.X.Int, ds.Test.Y.Float}} {
 		for k, r := range s.y {
 			u, i := s.x[2*k], s.x[2*k+1]
 			if pairs[[2]int32{u, i}] {

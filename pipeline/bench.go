@@ -128,7 +128,7 @@ func BenchStart(p *Plan, backend compute.Backend, dataDir, cacheDir string) erro
 
 // FitCost is what fitting a plan on its whole data took.
 type FitCost struct {
-	Train, Test int // examples: ratings, or rating vectors for a layer stack
+	Train, Test  int // examples: ratings, or rating vectors for a layer stack
 	Users, Items int
 	Load         time.Duration // loading (or generating) and preprocessing the data
 	Fit          time.Duration // the model's fit on the training split, every epoch
