@@ -79,6 +79,7 @@ type Line struct {
 	EvalPerS    float64 `json:"eval_samples_per_s"`
 	PredictPerS float64 `json:"predict_samples_per_s"`
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
+	BaseRSSMB   float64 `json:"base_rss_mb"` // the peak RSS before the model and its data
 }
 
 // StartLine is what a start-up measurement prints: the seconds from the
@@ -89,12 +90,13 @@ type StartLine struct {
 
 // One measures a plan in this process and returns its line.
 func One(plan *pipeline.Plan, backend compute.Backend, o pipeline.BenchOptions) (Line, error) {
+	base := PeakRSSMB()
 	res, err := pipeline.Bench(plan, backend, o)
 	if err != nil {
 		return Line{}, err
 	}
 	return Line{Spec: plan.Name, Batch: res.Batch, Steps: res.Steps, FirstStepS: res.FirstStep.Seconds(),
-		SamplesPerS: res.SamplesPerS, EvalPerS: res.EvalPerS, PredictPerS: res.PredictPerS, PeakRSSMB: PeakRSSMB()}, nil
+		SamplesPerS: res.SamplesPerS, EvalPerS: res.EvalPerS, PredictPerS: res.PredictPerS, PeakRSSMB: PeakRSSMB(), BaseRSSMB: base}, nil
 }
 
 // PeakRSSMB is this process's peak resident set size in MB.
@@ -209,11 +211,11 @@ func (o Options) child(v any, args ...string) error {
 	return json.Unmarshal(out, v)
 }
 
-// pipe measures t in a child process.
-func (o Options) pipe(t Target) (Line, error) {
+// pipe measures t in a child process, with extra arguments (--set).
+func (o Options) pipe(t Target, extra ...string) (Line, error) {
 	var line Line
-	err := o.child(&line, "--one", t.Spec, "--batch", strconv.Itoa(t.Batch),
-		"--steps", strconv.Itoa(o.Steps), "--min-steps", strconv.Itoa(o.MinSteps), "--min-time", o.MinTime.String())
+	err := o.child(&line, append([]string{"--one", t.Spec, "--batch", strconv.Itoa(t.Batch),
+		"--steps", strconv.Itoa(o.Steps), "--min-steps", strconv.Itoa(o.MinSteps), "--min-time", o.MinTime.String()}, extra...)...)
 	if err == nil && line.Batch == 0 {
 		err = fmt.Errorf("%s bench --one %s printed no measurement", o.Self[0], t.Spec)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/ops"
+	"github.com/pipe-ml/pipe/recsys"
 )
 
 // BenchOptions say how long to measure. Each phase (training, evaluation,
@@ -123,6 +124,61 @@ func BenchStart(p *Plan, backend compute.Backend, dataDir, cacheDir string) erro
 	}
 	_, err = m.step(&ds.Train, idx)
 	return err
+}
+
+// FitCost is what fitting a plan on its whole data took.
+type FitCost struct {
+	Train, Test  int // examples: ratings, or rating vectors for a layer stack
+	Users, Items int
+	Load         time.Duration // loading (or generating) and preprocessing the data
+	Fit          time.Duration // the model's fit on the training split, every epoch
+	Predict      time.Duration // predicting the test split
+}
+
+// BenchFit loads the plan's data, fits its model as a run does (a rating
+// model's Fit, or a layer stack's epochs; without validation, whose
+// per-epoch metrics are no part of the fit) and predicts the test split,
+// timing each: one point of the cost curves over the number of ratings.
+func BenchFit(p *Plan, backend compute.Backend, dataDir string) (*FitCost, error) {
+	start := time.Now()
+	ds, closer, err := p.Data(data.UserDir(dataDir, "PIPE_DATA", "data"), "")
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+	c := &FitCost{Train: ds.Train.Len(), Test: ds.Test.Len(), Load: time.Since(start)}
+	if ds.Ratings != nil {
+		c.Users, c.Items = len(ds.Ratings.Users), len(ds.Ratings.Items)
+	}
+	start = time.Now()
+	if p.Recommender != nil {
+		if ds.Ratings == nil {
+			return nil, fmt.Errorf("model %s needs rating data; loader %s gives none", p.ModelName, p.LoaderName)
+		}
+		fitted, _, err := p.Recommender.Fit(&recsys.FitContext{Info: ds.Ratings, Backend: backend, Seed: uint64(p.Seed)}, &ds.Train)
+		if err != nil {
+			return nil, err
+		}
+		c.Fit, start = time.Since(start), time.Now()
+		if _, _, err := fitted.Predict(&ds.Test.X); err != nil {
+			return nil, err
+		}
+		c.Predict = time.Since(start)
+		return c, nil
+	}
+	m, err := NewModel(p, backend)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.Fit(&ds.Train, nil, p.Train.Epochs, FitOptions{}); err != nil {
+		return nil, err
+	}
+	c.Fit, start = time.Since(start), time.Now()
+	if _, err := m.Outputs(&ds.Test); err != nil {
+		return nil, err
+	}
+	c.Predict = time.Since(start)
+	return c, nil
 }
 
 // MultiplyAdds is the forward pass's multiply-adds for one example, summed

@@ -50,3 +50,35 @@ func TestBench(t *testing.T) {
 		t.Errorf("%+v", res)
 	}
 }
+
+// TestBenchFit fits a rating model and a layer stack on a few synthetic
+// ratings, as a point of pipe bench --curves does; no timing is checked.
+func TestBenchFit(t *testing.T) {
+	backend, err := pipeline.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	synthetic := []string{"data.loader=synthetic_ratings", "data.ratings=2000", "data.users=50", "data.items=80"}
+	for _, c := range []struct {
+		spec  string
+		sets  []string
+		train int
+	}{
+		{"../specs/cf/movielense_mf.yaml", []string{"model.epochs=2"}, 1400},
+		{"../specs/cf/movielense_knn.yaml", nil, 1400},
+		// One rating vector per item, over the 50 users.
+		{"../specs/cf/movielense_i_autorec.yaml", []string{"train.epochs=1", "model.input.shape=[50]", "model.layers[1].dense.units=50"}, 80},
+	} {
+		p, err := pipeline.Load(c.spec, append(synthetic, c.sets...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost, err := pipeline.BenchFit(p, backend, t.TempDir())
+		if err != nil {
+			t.Fatalf("%s: %v", c.spec, err)
+		}
+		if cost.Train != c.train || cost.Users != 50 || cost.Items != 80 || cost.Fit <= 0 || cost.Predict <= 0 || cost.Load <= 0 {
+			t.Errorf("%s: %+v, want %d training examples of 50 users and 80 items", c.spec, cost, c.train)
+		}
+	}
+}

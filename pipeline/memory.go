@@ -52,6 +52,10 @@ func (p *Plan) checkMemory() spec.ErrorList {
 // read (no check then).
 func machineMemory() int64 { return procBytes("/proc/meminfo", "MemTotal:") }
 
+// AvailableMemory is the memory the machine can give without swapping
+// (MemAvailable), or 0 where it cannot be read.
+func AvailableMemory() int64 { return procBytes("/proc/meminfo", "MemAvailable:") }
+
 // PeakRSS is this process's peak resident set size (VmHWM), or 0 where it
 // cannot be read.
 func PeakRSS() int64 { return procBytes("/proc/self/status", "VmHWM:") }

@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"rundir":            {"data", "arrowio", "spec"},
 	"pipeline":          {"data", "spec", "loaders", "ops", "recsys", "evaluators", "optim", "arrowio", "rundir"},
 	"golden":            {"data", "spec", "ops", "pipeline"},
-	"bench":             {"pipeline", "optim"}, // the optimizer the PyTorch reference must use
+	"bench":             {"pipeline", "optim", "rundir"}, // optim: the optimizer the PyTorch reference must use; rundir: the charts of --curves
 	"fetch":             {"data"},
 	"onnx":              {"data", "loaders", "ops", "recsys", "pipeline", "rundir", "onnx/onnxpb"},
 	"onnx/onnxpb":       {},
