@@ -168,6 +168,11 @@ func TestAugmentResume(t *testing.T) {
 	p := augmentPlan(t, cifarAugment)
 	plain := augmentPlan(t, "[]")
 	backend, ds := goBackendData(t, p, dataDir)
+	// The data is stored as bytes; plain's standardize, a batch step,
+	// takes the statistics p fitted on it.
+	if err := plain.setFitted(plain.Steps, p.fittedState(p.Steps)); err != nil {
+		t.Fatal(err)
+	}
 	const epochs = 3
 
 	// Untrained, the two models measure the same on the test split.
@@ -247,11 +252,11 @@ func TestAugmentRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sum, sq [3]float64
-	for i, v := range raw.Train.X.Float {
+	for i, v := range raw.Train.X.Bytes {
 		sum[i%3] += float64(float32(v) / 255)
 	}
 	count := float64(raw.Train.X.Len() * 32 * 32)
-	for i, v := range raw.Train.X.Float {
+	for i, v := range raw.Train.X.Bytes {
 		d := float64(float32(v)/255) - sum[i%3]/count
 		sq[i%3] += d * d
 	}
@@ -279,8 +284,8 @@ func TestAugmentRun(t *testing.T) {
 	rgba := image.NewRGBA(image.Rect(0, 0, 32, 32))
 	for y := range 32 {
 		for x := range 32 {
-			px := raw.Train.X.Float[(y*32+x)*3:]
-			rgba.SetRGBA(x, y, color.RGBA{uint8(px[0]), uint8(px[1]), uint8(px[2]), 255})
+			px := raw.Train.X.Bytes[(y*32+x)*3:]
+			rgba.SetRGBA(x, y, color.RGBA{px[0], px[1], px[2], 255})
 		}
 	}
 	var buf bytes.Buffer
