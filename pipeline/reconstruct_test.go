@@ -62,7 +62,7 @@ func TestDenoisingTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		name      string
+		name string
 		got  []float32 // the split's x and y
 		want []uint8   // the loader's pixels
 		n    int
