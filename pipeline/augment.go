@@ -11,10 +11,10 @@ import (
 )
 
 // Augmentation (train.augment) runs on the host, on the batch that each
-// training step copies out of the split anyway (batch.go), after the
-// batch transforms: a CIFAR-10 batch of 128 is
-// 393,216 floats, a millisecond of flips and shifts against a step of a
-// tenth of a second or more, and the dataset is never copied. In the graph
+// training step copies out of the split anyway, after its batch transforms
+// (batch.go): a CIFAR-10 batch of 128 is 393,216 floats, a millisecond of
+// flips and shifts against a step of a tenth of a second or more, and the
+// dataset is never copied. In the graph
 // it would need gathers (slow on the Go backend) and random state of its
 // own in the checkpoint; on the host, a generator seeded by (seed, epoch,
 // step) makes every step's draws a function of where it is, so a resumed
