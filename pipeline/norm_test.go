@@ -163,7 +163,11 @@ func TestBatchNormRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := train.Call1(tensorOf(batch.X.Take(seq(16))))
+	x, err := p.batchColumn(&batch.X, "x", seq(16)) // as the model takes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := train.Call1(tensorOf(x))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,9 +220,7 @@ func TestPredict(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := image.NewGray(image.Rect(0, 0, 28, 28))
-	for i, v := range ds.Test.X.Float[:784] {
-		img.Pix[i] = uint8(v)
-	}
+	copy(img.Pix, ds.Test.X.Bytes[:784])
 	digit := filepath.Join(t.TempDir(), "seven.png")
 	f, _ := os.Create(digit)
 	png.Encode(f, img)
