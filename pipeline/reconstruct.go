@@ -28,7 +28,8 @@ func (p *Plan) reconstructs() bool {
 
 // ReconstructsImages reports whether the model reconstructs images: its
 // main output is compared with the input, the loader's inputs are images
-// (float pixels of shape [height, width] or [height, width, 1 or 3]) and
+// (byte or float pixels of shape [height, width] or [height, width, 1 or
+// 3]) and
 // the output holds as many values as one image. It returns the image's
 // height, width and channels.
 func (p *Plan) ReconstructsImages() (h, w, c int, ok bool) {
@@ -41,7 +42,7 @@ func (p *Plan) ReconstructsImages() (h, w, c int, ok bool) {
 	}
 	raw, _ := p.Loader.Schemas()
 	switch s := raw.Shape; {
-	case raw.DType != data.Float32:
+	case raw.DType != data.Uint8 && raw.DType != data.Float32:
 		return 0, 0, 0, false
 	case len(s) == 2:
 		h, w, c = s[0], s[1], 1
