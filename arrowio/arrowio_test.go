@@ -55,6 +55,30 @@ func raggedSplit() data.Split {
 	}
 }
 
+// byteSplit: uint8 images of shape [2,2,3] (pixels as loaders keep them),
+// int32 labels of 10 classes.
+func byteSplit() data.Split {
+	const n = 3
+	x := make([]uint8, n*12)
+	for i := range x {
+		x[i] = uint8(i * 23) // wraps: every byte value class, 0 and 255 among them
+	}
+	x[5] = 255
+	return data.Split{
+		X: data.Array{Schema: data.Schema{DType: data.Uint8, Shape: []int{2, 2, 3}}, Bytes: x},
+		Y: data.Array{Schema: data.Schema{DType: data.Int32, Classes: 10}, Int: []int32{6, 9, 0}},
+	}
+}
+
+// raggedBytes: byte sequences of varying length, 1-byte values whose
+// offsets the writer and reader must not scale by 4.
+func raggedBytes() data.Split {
+	return data.Split{
+		X: data.Array{Schema: data.Schema{DType: data.Uint8, Shape: []int{-1}}, Bytes: []uint8{1, 2, 3, 250, 5}, Offsets: []int{0, 1, 4, 4, 5}},
+		Y: data.Array{Schema: data.Schema{DType: data.Float32}, Float: []float32{1, 0, 0, 1}},
+	}
+}
+
 func writeTemp(t testing.TB, s *data.Split) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "split.arrow")
@@ -90,6 +114,13 @@ func TestArrowSplitRoundTrip(t *testing.T) {
 		"fixed float32 [2,3], int32 labels with classes": {fixedSplit(), fixedSplit()},
 		"ragged int32 sequences":                         {raggedSplit(), raggedSplit()},
 		"ragged with leading values":                     {offset, raggedSplit()},
+		"uint8 images":                                   {byteSplit(), byteSplit()},
+		"ragged uint8":                                   {raggedBytes(), raggedBytes()},
+		"ragged uint8 with leading values": {
+			func() data.Split { s := raggedBytes(); s.X = s.X.Slice(1, 4); s.Y = s.Y.Slice(1, 4); return s }(),
+			data.Split{X: data.Array{Schema: data.Schema{DType: data.Uint8, Shape: []int{-1}}, Bytes: []uint8{2, 3, 250, 5}, Offsets: []int{0, 3, 3, 4}},
+				Y: data.Array{Schema: data.Schema{DType: data.Float32}, Float: []float32{0, 0, 1}}},
+		},
 		"empty": {
 			data.Split{X: data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{3}}},
 				Y: data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{-1}}, Offsets: []int{0}}},
@@ -208,7 +239,7 @@ func rewriteBatches(t *testing.T, path string, cuts ...int64) string {
 }
 
 func TestArrowSplitMultipleBatches(t *testing.T) {
-	for name, s := range map[string]data.Split{"fixed": fixedSplit(), "ragged": raggedSplit()} {
+	for name, s := range map[string]data.Split{"fixed": fixedSplit(), "ragged": raggedSplit(), "uint8": byteSplit(), "ragged uint8": raggedBytes()} {
 		t.Run(name, func(t *testing.T) {
 			path := rewriteBatches(t, writeTemp(t, &s), 1, 3)
 			got, closer, err := ReadSplit(path)
@@ -231,6 +262,8 @@ func TestArrowSplitWriteRefusesMalformed(t *testing.T) {
 		"length mismatch":          func(s *data.Split) { s.Y.Int = s.Y.Int[:4] },
 		"partial example":          func(s *data.Split) { s.X.Float = s.X.Float[:29] },
 		"both dtypes":              func(s *data.Split) { s.X.Int = []int32{1} },
+		"bytes beside floats":      func(s *data.Split) { s.X.Bytes = []uint8{1} },
+		"uint8 dtype, floats held": func(s *data.Split) { s.X.DType = data.Uint8 },
 		"unknown dtype":            func(s *data.Split) { s.X.DType = "float64" },
 		"zero dimension":           func(s *data.Split) { s.X.Shape = []int{0, 3} },
 		"ragged with a shape":      func(s *data.Split) { s.Y.Offsets = []int{0, 1, 2, 3, 4, 5} },

@@ -179,6 +179,8 @@ func columnSpec(f arrow.Field) (arrowColumnSpec, error) {
 		elem = arrow.PrimitiveTypes.Float32
 	case data.Int32:
 		elem = arrow.PrimitiveTypes.Int32
+	case data.Uint8:
+		elem = arrow.PrimitiveTypes.Uint8
 	default:
 		return c, fmt.Errorf("bad %s %q", arrowKeyDType, dtype)
 	}
@@ -258,9 +260,12 @@ func columnFromArrow(arr arrow.Array, n int64, c arrowColumnSpec) (data.Array, e
 		return out, fmt.Errorf("%d null values", values.NullN())
 	}
 	var err error
-	if c.DType == data.Int32 {
+	switch c.DType {
+	case data.Int32:
 		out.Int, err = valuesOf[int32](values, from, count)
-	} else {
+	case data.Uint8:
+		out.Bytes, err = valuesOf[uint8](values, from, count)
+	default:
 		out.Float, err = valuesOf[float32](values, from, count)
 	}
 	return out, err
@@ -303,7 +308,7 @@ func listOffsets(data arrow.ArrayData, n, childLen int64) ([]int64, error) {
 
 // valuesOf returns values [from, from+count) of a primitive array as a
 // slice over its buffer, without copying when the buffer is aligned.
-func valuesOf[T int32 | float32](a arrow.Array, from, count int64) ([]T, error) {
+func valuesOf[T int32 | float32 | uint8](a arrow.Array, from, count int64) ([]T, error) {
 	data := a.Data()
 	if len(data.Buffers()) < 2 {
 		return nil, errors.New("malformed primitive array")
@@ -333,15 +338,19 @@ func valuesOf[T int32 | float32](a arrow.Array, from, count int64) ([]T, error) 
 // concatArrays joins column c of several batches into fresh slices.
 func concatArrays(parts [][2]data.Array, c int) data.Array {
 	out := data.Array{Schema: parts[0][c].Schema}
-	var nFloat, nInt, nOff int
+	var nFloat, nInt, nBytes, nOff int
 	for _, p := range parts {
 		nFloat += len(p[c].Float)
 		nInt += len(p[c].Int)
+		nBytes += len(p[c].Bytes)
 		nOff += len(p[c].Offsets)
 	}
-	if out.DType == data.Int32 {
+	switch out.DType {
+	case data.Int32:
 		out.Int = make([]int32, 0, nInt)
-	} else {
+	case data.Uint8:
+		out.Bytes = make([]uint8, 0, nBytes)
+	default:
 		out.Float = make([]float32, 0, nFloat)
 	}
 	if parts[0][c].Ragged() {
@@ -349,9 +358,10 @@ func concatArrays(parts [][2]data.Array, c int) data.Array {
 	}
 	for _, p := range parts {
 		a := p[c]
-		base := len(out.Int) + len(out.Float)
+		base := out.Values()
 		out.Int = append(out.Int, a.Int...)
 		out.Float = append(out.Float, a.Float...)
+		out.Bytes = append(out.Bytes, a.Bytes...)
 		if a.Ragged() {
 			for _, o := range a.Offsets[1:] {
 				out.Offsets = append(out.Offsets, base+o)

@@ -14,9 +14,9 @@ package arrowio
 //
 //	schema metadata  pipe.kind = "split", pipe.version = "1", pipe.rows = N
 //	column x, y      one row per example:
-//	  shape []        float32 / int32
-//	  shape [d1,...]  FixedSizeList<float32 / int32>[d1*...]
-//	  shape [-1]      List<float32 / int32> (ragged; LargeList past 2^31-1 elements)
+//	  shape []        float32 / int32 / uint8
+//	  shape [d1,...]  FixedSizeList<float32 / int32 / uint8>[d1*...]
+//	  shape [-1]      List<float32 / int32 / uint8> (ragged; LargeList past 2^31-1 elements)
 //	field metadata   pipe.dtype, pipe.shape (JSON), pipe.classes
 //	schema metadata  pipe.meta_crc32: CRC-32 of the above (see splitDigest)
 //
@@ -136,16 +136,12 @@ func checkSplit(s *data.Split) (int, error) {
 func checkArray(a *data.Array) (int, error) {
 	var values int
 	switch a.DType {
-	case data.Float32:
-		if len(a.Int) != 0 {
-			return 0, fmt.Errorf("dtype float32 but %d int32 values", len(a.Int))
+	case data.Float32, data.Int32, data.Uint8:
+		// Values in a slice that DType does not name would be dropped.
+		if held := len(a.Float) + len(a.Int) + len(a.Bytes); held != a.Values() {
+			return 0, fmt.Errorf("dtype %s but %d float32, %d int32 and %d uint8 values", a.DType, len(a.Float), len(a.Int), len(a.Bytes))
 		}
-		values = len(a.Float)
-	case data.Int32:
-		if len(a.Float) != 0 {
-			return 0, fmt.Errorf("dtype int32 but %d float32 values", len(a.Float))
-		}
-		values = len(a.Int)
+		values = a.Values()
 	default:
 		return 0, fmt.Errorf("unsupported dtype %q", a.DType)
 	}
@@ -219,15 +215,18 @@ func shapeOrEmpty(s []int) []int {
 func arrowColumn(a *data.Array) (arrow.Array, arrow.DataType, error) {
 	var elem arrow.DataType
 	var raw []byte
-	var values int
-	if a.DType == data.Int32 {
-		elem, raw, values = arrow.PrimitiveTypes.Int32, bytesOf(a.Int), len(a.Int)
-	} else {
-		elem, raw, values = arrow.PrimitiveTypes.Float32, bytesOf(a.Float), len(a.Float)
+	values, width := a.Values(), 4
+	switch a.DType {
+	case data.Int32:
+		elem, raw = arrow.PrimitiveTypes.Int32, bytesOf(a.Int)
+	case data.Uint8:
+		elem, raw, width = arrow.PrimitiveTypes.Uint8, bytesOf(a.Bytes), 1
+	default:
+		elem, raw = arrow.PrimitiveTypes.Float32, bytesOf(a.Float)
 	}
 	if a.Ragged() {
 		lo, hi := a.Offsets[0], a.Offsets[len(a.Offsets)-1]
-		child := primitiveData(elem, raw[4*lo:4*hi], hi-lo)
+		child := primitiveData(elem, raw[width*lo:width*hi], hi-lo)
 		defer child.Release()
 		n := len(a.Offsets) - 1
 		var typ arrow.DataType
@@ -269,7 +268,7 @@ func primitiveData(typ arrow.DataType, raw []byte, n int) *array.Data {
 }
 
 // bytesOf views a slice of fixed-size numbers as its bytes, without copying.
-func bytesOf[T int32 | int64 | float32 | float64](s []T) []byte {
+func bytesOf[T uint8 | int32 | int64 | float32 | float64](s []T) []byte {
 	if len(s) == 0 {
 		return []byte{}
 	}

@@ -12,6 +12,10 @@ type DType string
 const (
 	Float32 DType = "float32"
 	Int32   DType = "int32"
+	// Uint8 is how image loaders keep pixels (0..255): a quarter of the
+	// memory of float32. A scale transform turns them into floats, batch by
+	// batch (pipeline/batch.go).
+	Uint8 DType = "uint8"
 )
 
 // Schema describes one column without its data: what validation and
@@ -25,7 +29,7 @@ type Schema struct {
 func (s Schema) String() string { return fmt.Sprintf("%s%v", s.DType, s.Shape) }
 
 // Array is a column of examples stored contiguously, example after example.
-// Exactly one of Float and Int holds data, as DType says.
+// Exactly one of Float, Int and Bytes holds data, as DType says.
 //
 // A ragged column (token sequences before padding) has Shape [-1] and
 // Offsets: example i is elements Offsets[i]:Offsets[i+1].
@@ -33,6 +37,7 @@ type Array struct {
 	Schema
 	Float   []float32
 	Int     []int32
+	Bytes   []uint8
 	Offsets []int
 }
 
@@ -57,10 +62,18 @@ func (a *Array) Len() int {
 	if a.Ragged() {
 		return len(a.Offsets) - 1
 	}
-	if a.DType == Int32 {
-		return len(a.Int) / max(a.Size(), 1)
+	return a.Values() / max(a.Size(), 1)
+}
+
+// Values is the number of elements held, in whichever slice DType names.
+func (a *Array) Values() int {
+	switch a.DType {
+	case Int32:
+		return len(a.Int)
+	case Uint8:
+		return len(a.Bytes)
 	}
-	return len(a.Float) / max(a.Size(), 1)
+	return len(a.Float)
 }
 
 // Slice returns examples [from, to) sharing a's storage.
@@ -74,10 +87,37 @@ func (a *Array) Slice(from, to int) Array {
 			out.Offsets[i] = a.Offsets[from+i] - lo
 		}
 	}
-	if a.DType == Int32 {
+	switch a.DType {
+	case Int32:
 		out.Int = a.Int[lo:hi]
-	} else {
+	case Uint8:
+		out.Bytes = a.Bytes[lo:hi]
+	default:
 		out.Float = a.Float[lo:hi]
+	}
+	return out
+}
+
+// Take copies examples idx of a fixed-shape array, in that order, into
+// an array of their own: a batch, or a sample of the examples.
+func (a *Array) Take(idx []int) Array {
+	n := a.Size()
+	out := Array{Schema: a.Schema}
+	switch a.DType {
+	case Int32:
+		out.Int = take(a.Int, idx, n)
+	case Uint8:
+		out.Bytes = take(a.Bytes, idx, n)
+	default:
+		out.Float = take(a.Float, idx, n)
+	}
+	return out
+}
+
+func take[T any](s []T, idx []int, n int) []T {
+	out := make([]T, 0, len(idx)*n)
+	for _, i := range idx {
+		out = append(out, s[i*n:(i+1)*n]...)
 	}
 	return out
 }

@@ -222,9 +222,19 @@ func TestStandardize(t *testing.T) {
 		t.Error("per-channel statistics restored into per: pixel")
 	}
 	// Per pixel: one mean per feature; a constant feature divides by 1.
+	// Fitted a chunk at a time, as a batch transform is: one example, then
+	// the other.
 	ds.Train.X.Float = []float32{1, 10, 3, 10, 5, 30, 7, 30}
 	p := &Standardize{Per: "pixel"}
-	if err := p.fitOn(&ds.Train.X); err != nil {
+	chunks := func(visit func(data.Array) error) error {
+		for i := range 2 {
+			if err := visit(ds.Train.X.Slice(i, i+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := p.Fit(chunks); err != nil {
 		t.Fatal(err)
 	}
 	if m, sd := p.Stats(); !slices.Equal(m, []float32{3, 20, 5, 20}) || !slices.Equal(sd, []float32{2, 10, 2, 10}) {

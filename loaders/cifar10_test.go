@@ -24,7 +24,7 @@ func TestCIFAR10Real(t *testing.T) {
 
 	wantX, wantY := (&CIFAR10{}).Schemas()
 	for name, s := range map[string]*data.Split{"train": &ds.Train, "test": &ds.Test} {
-		if !slices.Equal(s.X.Shape, wantX.Shape) || !slices.Equal(s.Y.Shape, wantY.Shape) || s.X.DType != data.Float32 || s.Y.DType != data.Int32 {
+		if !slices.Equal(s.X.Shape, wantX.Shape) || !slices.Equal(s.Y.Shape, wantY.Shape) || s.X.DType != data.Uint8 || s.Y.DType != data.Int32 || len(s.X.Bytes) != s.X.Len()*3072 {
 			t.Errorf("%s: schemas %s -> %s, declared %s -> %s", name, s.X.Schema, s.Y.Schema, wantX, wantY)
 		}
 	}
@@ -72,8 +72,8 @@ func TestCIFAR10Real(t *testing.T) {
 		rec := raw[c.record*3073:]
 		want := rec[1+c.channel*1024+c.row*32+c.col]
 		i := c.first + c.record
-		got := c.split.X.Float[i*3072+(c.row*32+c.col)*3+c.channel]
-		if got != float32(want) {
+		got := c.split.X.Bytes[i*3072+(c.row*32+c.col)*3+c.channel]
+		if got != want {
 			t.Errorf("%s record %d pixel (row %d, col %d, channel %d) = %v, raw byte %d", c.file, c.record, c.row, c.col, c.channel, got, want)
 		}
 		if c.split.Y.Int[i] != int32(rec[0]) {

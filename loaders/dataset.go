@@ -46,6 +46,33 @@ type ColumnTransform interface {
 	Apply(a data.Array) (data.Array, error)
 }
 
+// BatchTransform is a column transform that pipe may run on each batch
+// instead of on the whole dataset: each example's output depends on that
+// example alone (and on numbers fitted on the training split, for a
+// Fitter), and is no smaller than its input. A spec's trailing batch
+// transforms (scale, reshape, one_hot, standardize) leave the data in its
+// stored dtype in the cache and in memory, uint8 pixels and int32 labels,
+// and turn into floats only the examples of a batch (SplitSteps).
+type BatchTransform interface {
+	ColumnTransform
+	// PerBatch marks the transform; it does nothing.
+	PerBatch()
+}
+
+// SplitSteps is the index of the first of the steps' trailing batch
+// transforms: steps[:i] run on the whole dataset, before the cache, and
+// steps[i:] on each batch. len(steps) when the last step is none.
+func SplitSteps(steps []Step) int {
+	i := len(steps)
+	for i > 0 {
+		if _, ok := steps[i-1].Transform.(BatchTransform); !ok {
+			break
+		}
+		i--
+	}
+	return i
+}
+
 // columnSchemas is OutSchemas of a column transform.
 func columnSchemas(t ColumnTransform, x, y data.Schema) (data.Schema, data.Schema, error) {
 	var err error
@@ -121,6 +148,26 @@ func Schemas(x, y data.Schema, steps []Step) (data.Schema, data.Schema, spec.Err
 		x, y = nx, ny
 	}
 	return x, y, errs
+}
+
+// ApplyColumn runs the steps that rewrite column col ("x" or "y") over
+// a, examples of that column: a batch, or one input. Every step must be a
+// ColumnTransform (batch transforms are).
+func ApplyColumn(steps []Step, col string, a data.Array) (data.Array, error) {
+	for _, s := range steps {
+		t, ok := s.Transform.(ColumnTransform)
+		if !ok {
+			return a, fmt.Errorf("%s (%s) is no column transform", s.Path, s.Kind)
+		}
+		if t.Column() != col {
+			continue
+		}
+		var err error
+		if a, err = t.Apply(a); err != nil {
+			return a, fmt.Errorf("%s (%s): %w", s.Path, s.Kind, err)
+		}
+	}
+	return a, nil
 }
 
 // Apply runs the steps over both splits of ds, in place.

@@ -66,9 +66,7 @@ func TestDigitsFolderSpec(t *testing.T) {
 			continue
 		}
 		img := image.NewGray(image.Rect(0, 0, 28, 28))
-		for p, v := range ds.Train.X.Float[i*784 : (i+1)*784] {
-			img.Pix[p] = uint8(v)
-		}
+		copy(img.Pix, ds.Train.X.Bytes[i*784:(i+1)*784])
 		var buf bytes.Buffer
 		if err := png.Encode(&buf, img); err != nil {
 			t.Fatal(err)

@@ -42,7 +42,11 @@ func firstDigits(t testing.TB, perClass int) [10][][]float32 {
 		}
 		for i, y := range ds.Train.Y.Int {
 			if len(mnistDigits.digits[y]) < 100 {
-				mnistDigits.digits[y] = append(mnistDigits.digits[y], ds.Train.X.Float[i*784:(i+1)*784])
+				px := make([]float32, 784) // image_folder's pixels are float32
+				for k, v := range ds.Train.X.Bytes[i*784 : (i+1)*784] {
+					px[k] = float32(v)
+				}
+				mnistDigits.digits[y] = append(mnistDigits.digits[y], px)
 			}
 		}
 	})

@@ -84,7 +84,7 @@ func (*MNIST) InputKind() InputKind {
 // DecodeInput reads a 28x28 image as MNIST's raw pixels (grey levels 0..255).
 func (*MNIST) DecodeInput(_, name string, content []byte) (data.Array, error) {
 	px, err := readImage(name, content, 28, 28, 1)
-	return data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{28, 28}}, Float: px}, err
+	return data.Array{Schema: data.Schema{DType: data.Uint8, Shape: []int{28, 28}}, Bytes: px}, err
 }
 
 // InputKind: a 32x32 colour image.
@@ -95,12 +95,12 @@ func (*CIFAR10) InputKind() InputKind {
 // DecodeInput reads a 32x32 image as CIFAR-10's raw pixels (RGB 0..255, HWC).
 func (*CIFAR10) DecodeInput(_, name string, content []byte) (data.Array, error) {
 	px, err := readImage(name, content, cifarSide, cifarSide, 3)
-	return data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{cifarSide, cifarSide, 3}}, Float: px}, err
+	return data.Array{Schema: data.Schema{DType: data.Uint8, Shape: []int{cifarSide, cifarSide, 3}}, Bytes: px}, err
 }
 
 // readImage decodes a PNG or JPEG of exactly w x h pixels into channels
-// (1: grey, 3: RGB) per pixel, row by row, as float32 values 0..255.
-func readImage(name string, content []byte, w, h, channels int) ([]float32, error) {
+// (1: grey, 3: RGB) per pixel, row by row, as bytes 0..255.
+func readImage(name string, content []byte, w, h, channels int) ([]uint8, error) {
 	img, _, err := image.Decode(bytes.NewReader(content))
 	if err != nil {
 		return nil, dataErr(name, "not a PNG or JPEG image: %v", err)
@@ -109,15 +109,15 @@ func readImage(name string, content []byte, w, h, channels int) ([]float32, erro
 	if b.Dx() != w || b.Dy() != h {
 		return nil, dataErr(name, "image is %dx%d, the model takes %dx%d", b.Dx(), b.Dy(), w, h)
 	}
-	out := make([]float32, 0, w*h*channels)
+	out := make([]uint8, 0, w*h*channels)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			r, g, bl, _ := img.At(x, y).RGBA() // 16-bit channels
 			if channels == 1 {
 				// ITU-R 601 luma, as image/color's Gray model.
-				out = append(out, float32((19595*r+38470*g+7471*bl+1<<15)>>24))
+				out = append(out, uint8((19595*r+38470*g+7471*bl+1<<15)>>24))
 			} else {
-				out = append(out, float32(r>>8), float32(g>>8), float32(bl>>8))
+				out = append(out, uint8(r>>8), uint8(g>>8), uint8(bl>>8))
 			}
 		}
 	}

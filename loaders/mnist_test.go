@@ -26,8 +26,8 @@ func TestMNISTReal(t *testing.T) {
 	if ds.Train.Y.Int[0] != 5 || ds.Test.Y.Int[0] != 7 {
 		t.Errorf("first labels %d, %d; want 5, 7", ds.Train.Y.Int[0], ds.Test.Y.Int[0])
 	}
-	var maxPixel float32
-	for _, v := range ds.Train.X.Float[:784] {
+	var maxPixel uint8
+	for _, v := range ds.Train.X.Bytes[:784] {
 		maxPixel = max(maxPixel, v)
 	}
 	if maxPixel != 255 {

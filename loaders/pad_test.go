@@ -113,7 +113,7 @@ func TestPadSequencesSchema(t *testing.T) {
 		t.Errorf("imdb + pad_sequences: %s (classes %d) -> %s (classes %d), errors %v", x, x.Classes, y, y.Classes, errs)
 	}
 	mx, my := (&MNIST{}).Schemas()
-	if _, _, errs := Schemas(mx, my, steps); len(errs) != 1 || !strings.Contains(errs[0].Error(), "pad_sequences on x float32[28 28]") {
+	if _, _, errs := Schemas(mx, my, steps); len(errs) != 1 || !strings.Contains(errs[0].Error(), "pad_sequences on x uint8[28 28]") {
 		t.Errorf("mnist + pad_sequences: errors %v, want one naming the transform and the column", errs)
 	}
 }

@@ -20,6 +20,12 @@ func init() {
 // fitted, or restored from what Fitted gave when the run was trained.
 type Fitter interface {
 	ColumnTransform
+	// Fit fits the numbers on the training examples that each hands to
+	// visit, a chunk of whole examples at a time and in order; it may call
+	// each more than once (standardize makes two passes). A Fitter among a
+	// spec's batch transforms is fitted so, on the stored data through the
+	// transforms before it, a chunk at a time.
+	Fit(each func(visit func(data.Array) error) error) error
 	// Fitted is the fitted state as JSON; nil before fitting.
 	Fitted() json.RawMessage
 	// Restore sets the state that Fitted gave.
@@ -65,30 +71,51 @@ func (t *Standardize) width(shape []int) int {
 }
 
 func (t *Standardize) ApplyDataset(ds *data.Dataset) error {
-	if err := t.fitOn(&ds.Train.X); err != nil {
+	if err := t.Fit(func(visit func(data.Array) error) error { return visit(ds.Train.X) }); err != nil {
 		return err
 	}
 	return applyColumn(t, ds)
 }
 
-// fitOn takes the mean and population standard deviation of a, in float64.
-func (t *Standardize) fitOn(a *data.Array) error {
-	if a.Len() == 0 || len(a.Float) == 0 {
+func (*Standardize) PerBatch() {}
+
+// Fit takes the mean and population standard deviation of the examples,
+// in float64, in two passes. Chunks hold whole examples, so element i of
+// a chunk is statistic i%k, as in one array of them all.
+func (t *Standardize) Fit(each func(visit func(data.Array) error) error) error {
+	var k int
+	var sum, sq []float64
+	count := 0.0
+	err := each(func(a data.Array) error {
+		if sum == nil {
+			k = t.width(a.Shape)
+			sum, sq = make([]float64, k), make([]float64, k)
+		}
+		for i, v := range a.Float {
+			sum[i%k] += float64(v)
+		}
+		count += float64(len(a.Float) / k)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if count == 0 {
 		return fmt.Errorf("standardize: the training split has no examples to fit on")
 	}
-	k := t.width(a.Shape)
-	sum, sq := make([]float64, k), make([]float64, k)
-	for i, v := range a.Float {
-		sum[i%k] += float64(v)
-	}
-	count := float64(len(a.Float) / k)
 	mean := make([]float64, k)
 	for j := range mean {
 		mean[j] = sum[j] / count
 	}
-	for i, v := range a.Float {
-		d := float64(v) - mean[i%k]
-		sq[i%k] += d * d
+	err = each(func(a data.Array) error {
+		for i, v := range a.Float {
+			d := float64(v) - mean[i%k]
+			sq[i%k] += d * d
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	f := &standardFit{Per: t.Per, Mean: make([]float32, k), Std: make([]float32, k)}
 	for j := range k {

@@ -27,6 +27,7 @@ func (t *Scale) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, error) {
 	return columnSchemas(t, x, y)
 }
 func (t *Scale) ApplyDataset(ds *data.Dataset) error { return applyColumn(t, ds) }
+func (*Scale) PerBatch()                             {}
 
 func (t *Scale) OutSchema(in data.Schema) (data.Schema, error) {
 	if t.Divide == 0 {
@@ -36,12 +37,17 @@ func (t *Scale) OutSchema(in data.Schema) (data.Schema, error) {
 }
 
 func (t *Scale) Apply(a data.Array) (data.Array, error) {
-	out := data.Array{Schema: data.Schema{DType: data.Float32, Shape: a.Shape}, Float: make([]float32, 0, len(a.Float)+len(a.Int)), Offsets: a.Offsets}
+	out := data.Array{Schema: data.Schema{DType: data.Float32, Shape: a.Shape}, Float: make([]float32, 0, a.Values()), Offsets: a.Offsets}
 	sub, div := float32(t.Subtract), float32(t.Divide)
 	for _, v := range a.Float {
 		out.Float = append(out.Float, (v-sub)/div)
 	}
 	for _, v := range a.Int {
+		out.Float = append(out.Float, (float32(v)-sub)/div)
+	}
+	// A byte converts to float32 exactly, as it did when loaders stored
+	// pixels as floats: the result is the same to the bit.
+	for _, v := range a.Bytes {
 		out.Float = append(out.Float, (float32(v)-sub)/div)
 	}
 	return out, nil
@@ -58,6 +64,7 @@ func (t *Reshape) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, error)
 	return columnSchemas(t, x, y)
 }
 func (t *Reshape) ApplyDataset(ds *data.Dataset) error { return applyColumn(t, ds) }
+func (*Reshape) PerBatch()                             {}
 
 func (t *Reshape) OutSchema(in data.Schema) (data.Schema, error) {
 	size := 1
@@ -105,6 +112,7 @@ func (t *OneHot) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, error) 
 	return columnSchemas(t, x, y)
 }
 func (t *OneHot) ApplyDataset(ds *data.Dataset) error { return applyColumn(t, ds) }
+func (*OneHot) PerBatch()                             {}
 
 func (t *OneHot) OutSchema(in data.Schema) (data.Schema, error) {
 	if in.DType != data.Int32 {

@@ -22,6 +22,12 @@ import (
 func (b *stackBuilder) input() (*onnxpb.ValueInfoProto, tensor, string, error) {
 	p := b.plan
 	schema, _ := p.Loader.Schemas()
+	// Pixels that the loader keeps as bytes go in as float32 0..255, as
+	// they did before loaders kept bytes: the file's interface stays, and
+	// scale's Cast to float is then no step at all.
+	if schema.DType == data.Uint8 {
+		schema.DType = data.Float32
+	}
 	what := fmt.Sprintf("examples as the %s loader gives them", p.LoaderName)
 	steps := p.Steps
 	for i, s := range steps {

@@ -11,9 +11,10 @@ import (
 )
 
 // Augmentation (train.augment) runs on the host, on the batch that each
-// training step copies out of the split anyway: a CIFAR-10 batch of 128 is
-// 393,216 floats, a millisecond of flips and shifts against a step of a
-// tenth of a second or more, and the dataset is never copied. In the graph
+// training step copies out of the split anyway, after its batch transforms
+// (batch.go): a CIFAR-10 batch of 128 is 393,216 floats, a millisecond of
+// flips and shifts against a step of a tenth of a second or more, and the
+// dataset is never copied. In the graph
 // it would need gathers (slow on the Go backend) and random state of its
 // own in the checkpoint; on the host, a generator seeded by (seed, epoch,
 // step) makes every step's draws a function of where it is, so a resumed
@@ -54,41 +55,21 @@ func (p *Plan) augmentRand(epoch, step int) *rand.Rand {
 // trainOn trains on examples idx of train, the step-th step of epoch,
 // augmented when train.augment says so.
 func (m *Model) trainOn(train *data.Split, idx []int, epoch, step int) ([]float64, error) {
-	augs := m.plan.Train.Augment
-	if len(augs) == 0 {
-		return m.step(train, idx)
+	x, y, err := m.plan.augmentedBatch(train, idx, m.plan.augmentRand(epoch, step))
+	if err != nil {
+		return nil, err
 	}
-	batch, seq := augmentedBatch(train, idx, augs, m.plan.Train.image, m.plan.augmentRand(epoch, step))
-	return m.step(batch, seq)
+	return m.stepOn(x, y)
 }
 
-// augmentedBatch copies examples idx of split into a split of their own,
-// the images augmented, and returns it with its indices 0..len(idx)-1.
-func augmentedBatch(split *data.Split, idx []int, augs []loaders.Augmentation, im loaders.Image, r *rand.Rand) (*data.Split, []int) {
-	size := split.X.Size()
-	x := make([]float32, 0, len(idx)*size)
-	for _, i := range idx {
-		x = append(x, split.X.Float[i*size:(i+1)*size]...)
+// augmentedBatch is examples idx of split as the model takes them (batch),
+// the images augmented with r's draws: after the data's transforms, on the
+// batch's own copy, never the dataset.
+func (p *Plan) augmentedBatch(split *data.Split, idx []int, r *rand.Rand) (x, y data.Array, err error) {
+	if x, y, err = p.batch(split, idx); err == nil && len(p.Train.Augment) > 0 {
+		loaders.Augment(p.Train.Augment, x.Float, p.Train.image, r)
 	}
-	loaders.Augment(augs, x, im, r)
-	b := &data.Split{X: data.Array{Schema: split.X.Schema, Float: x}}
-	ny := split.Y.Size()
-	if split.Y.DType == data.Int32 {
-		b.Y = data.Array{Schema: split.Y.Schema, Int: make([]int32, 0, len(idx)*ny)}
-		for _, i := range idx {
-			b.Y.Int = append(b.Y.Int, split.Y.Int[i*ny:(i+1)*ny]...)
-		}
-	} else {
-		b.Y = data.Array{Schema: split.Y.Schema, Float: make([]float32, 0, len(idx)*ny)}
-		for _, i := range idx {
-			b.Y.Float = append(b.Y.Float, split.Y.Float[i*ny:(i+1)*ny]...)
-		}
-	}
-	seq := make([]int, len(idx))
-	for i := range seq {
-		seq[i] = i
-	}
-	return b, seq
+	return x, y, err
 }
 
 // augmentSamples is what augment.png shows: the first (up to) 8 training
@@ -107,16 +88,21 @@ func (p *Plan) augmentSamples(train *data.Split) (*rundir.ImageGrid, error) {
 	for i := range idx {
 		idx[i] = i
 	}
-	b, _ := augmentedBatch(train, idx, augs, im, p.augmentRand(0, 0))
-	size := train.X.Size()
+	original, _, err := p.batch(train, idx)
+	if err != nil {
+		return nil, err
+	}
+	augmented, _, err := p.augmentedBatch(train, idx, p.augmentRand(0, 0))
+	if err != nil {
+		return nil, err
+	}
+	size := im.H * im.W * im.C
 	var shown [][]float32 // the originals, then the augmented copies
-	for _, x := range [][]float32{train.X.Float, b.X.Float} {
+	for _, x := range [][]float32{original.Float, augmented.Float} {
 		for i := range n {
 			shown = append(shown, x[i*size:(i+1)*size])
 		}
 	}
-	// Stretched copies the values: the split may be a cache file's
-	// mapping, closed before the run directory is written.
 	images, err := rundir.Stretched(im.H, im.W, im.C, shown...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rundir.AugmentPlot, err)

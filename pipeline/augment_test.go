@@ -98,46 +98,62 @@ train:
 }
 
 // TestAugmentedBatch checks that a step's augmentation is a function of
-// the seed, the epoch and the step, and leaves the split as it was.
+// the seed, the epoch and the step, runs after the batch transforms (on
+// the floats the model takes) and leaves the split, its bytes as stored,
+// as it was.
 func TestAugmentedBatch(t *testing.T) {
 	p := augmentPlan(t, cifarAugment)
 	const n, size = 6, 32 * 32 * 3
 	split := data.Split{
-		X: data.Array{Schema: p.X, Float: make([]float32, n*size)},
-		Y: data.Array{Schema: p.Y, Float: make([]float32, n*10)},
+		X: data.Array{Schema: p.StoredX, Bytes: make([]uint8, n*size)},
+		Y: data.Array{Schema: p.StoredY, Int: []int32{0, 1, 2, 3, 4, 5}},
 	}
-	for i := range split.X.Float {
-		split.X.Float[i] = float32(i%997) / 997
+	if split.X.DType != data.Uint8 || split.Y.DType != data.Int32 {
+		t.Fatalf("stored examples %s -> %s; want the loader's bytes and labels", p.StoredX, p.StoredY)
 	}
-	for i := range n {
-		split.Y.Float[i*10+i] = 1
+	for i := range split.X.Bytes {
+		split.X.Bytes[i] = uint8(i % 251)
 	}
-	before := slices.Clone(split.X.Float)
+	if err := p.fitBatchSteps(&split); err != nil { // standardize
+		t.Fatal(err)
+	}
+	before := slices.Clone(split.X.Bytes)
 	idx := []int{4, 1, 5}
-	batch := func(epoch, step int) *data.Split {
-		b, seq := augmentedBatch(&split, idx, p.Train.Augment, p.Train.image, p.augmentRand(epoch, step))
-		if !slices.Equal(seq, []int{0, 1, 2}) || b.X.Len() != 3 || !slices.Equal(b.X.Shape, []int{32, 32, 3}) {
-			t.Fatalf("batch of %d, indices %v", b.X.Len(), seq)
+	batch := func(epoch, step int) data.Array {
+		x, y, err := p.augmentedBatch(&split, idx, p.augmentRand(epoch, step))
+		if err != nil {
+			t.Fatal(err)
 		}
-		return b
+		if x.Len() != 3 || !slices.Equal(x.Shape, []int{32, 32, 3}) || x.DType != data.Float32 || y.Len() != 3 || y.DType != data.Float32 {
+			t.Fatalf("batch of %d %s -> %d %s", x.Len(), x.Schema, y.Len(), y.Schema)
+		}
+		for k, i := range idx {
+			want := make([]float32, 10)
+			want[i] = 1 // example i is of class i
+			if got := y.Float[k*10 : (k+1)*10]; !slices.Equal(got, want) {
+				t.Errorf("label %d of the batch is %v, not example %d's class one-hot", k, got, i)
+			}
+		}
+		return x
 	}
 	a, again := batch(2, 3), batch(2, 3)
-	if !slices.Equal(a.X.Float, again.X.Float) {
+	if !slices.Equal(a.Float, again.Float) {
 		t.Error("the same seed, epoch and step gave two batches")
 	}
-	for _, other := range []*data.Split{batch(3, 3), batch(2, 4)} {
-		if slices.Equal(a.X.Float, other.X.Float) {
+	for _, other := range []data.Array{batch(3, 3), batch(2, 4)} {
+		if slices.Equal(a.Float, other.Float) {
 			t.Error("another epoch or step gave the same batch")
 		}
 	}
-	if !slices.Equal(split.X.Float, before) {
+	if !slices.Equal(split.X.Bytes, before) {
 		t.Error("augmentation changed the split")
 	}
+	plain, _, err := p.batch(&split, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k, i := range idx {
-		if !slices.Equal(a.Y.Float[k*10:(k+1)*10], split.Y.Float[i*10:(i+1)*10]) {
-			t.Errorf("label %d of the batch is not example %d's", k, i)
-		}
-		if slices.Equal(a.X.Float[k*size:(k+1)*size], split.X.Float[i*size:(i+1)*size]) {
+		if slices.Equal(a.Float[k*size:(k+1)*size], plain.Float[k*size:(k+1)*size]) {
 			t.Errorf("image %d of the batch is example %d unchanged", k, i)
 		}
 	}
@@ -152,6 +168,11 @@ func TestAugmentResume(t *testing.T) {
 	p := augmentPlan(t, cifarAugment)
 	plain := augmentPlan(t, "[]")
 	backend, ds := goBackendData(t, p, dataDir)
+	// The data is stored as bytes; plain's standardize, a batch step,
+	// takes the statistics p fitted on it.
+	if err := plain.setFitted(plain.Steps, p.fittedState(p.Steps)); err != nil {
+		t.Fatal(err)
+	}
 	const epochs = 3
 
 	// Untrained, the two models measure the same on the test split.
@@ -231,11 +252,11 @@ func TestAugmentRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sum, sq [3]float64
-	for i, v := range raw.Train.X.Float {
+	for i, v := range raw.Train.X.Bytes {
 		sum[i%3] += float64(float32(v) / 255)
 	}
 	count := float64(raw.Train.X.Len() * 32 * 32)
-	for i, v := range raw.Train.X.Float {
+	for i, v := range raw.Train.X.Bytes {
 		d := float64(float32(v)/255) - sum[i%3]/count
 		sq[i%3] += d * d
 	}
@@ -263,8 +284,8 @@ func TestAugmentRun(t *testing.T) {
 	rgba := image.NewRGBA(image.Rect(0, 0, 32, 32))
 	for y := range 32 {
 		for x := range 32 {
-			px := raw.Train.X.Float[(y*32+x)*3:]
-			rgba.SetRGBA(x, y, color.RGBA{uint8(px[0]), uint8(px[1]), uint8(px[2]), 255})
+			px := raw.Train.X.Bytes[(y*32+x)*3:]
+			rgba.SetRGBA(x, y, color.RGBA{px[0], px[1], px[2], 255})
 		}
 	}
 	var buf bytes.Buffer
@@ -300,8 +321,9 @@ func TestAugmentRun(t *testing.T) {
 }
 
 // TestFittedCache checks that a cache entry keeps the statistics of the
-// transforms fitted on the training split, and hands them to a plan that
-// reads the entry instead of fitting.
+// transforms fitted on the training split before the batch steps (here
+// standardize, which the plan runs on batches, stands in for one), and
+// hands them to a plan that reads the entry instead of fitting.
 func TestFittedCache(t *testing.T) {
 	p, q := augmentPlan(t, "[]"), augmentPlan(t, "[]")
 	x := data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{1, 1, 3}}, Float: []float32{0, 1, 2, 2, 3, 6}}
@@ -312,7 +334,7 @@ func TestFittedCache(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "entry")
 	key := cacheKey{Format: cacheFormat, Loader: "test"}
-	if err := writeCache(dir, key, ds, p.fittedState()); err != nil {
+	if err := writeCache(dir, key, ds, p.fittedState(p.Steps[1:2])); err != nil {
 		t.Fatal(err)
 	}
 	_, closer, err := readCache(dir, key)
@@ -320,7 +342,7 @@ func TestFittedCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	closer.Close()
-	if err := q.setFitted(cacheFitted(dir)); err != nil {
+	if err := q.setFitted(q.Steps[1:2], cacheFitted(dir)); err != nil {
 		t.Fatal(err)
 	}
 	pm, ps := p.Steps[1].Transform.(*loaders.Standardize).Stats()
@@ -328,7 +350,7 @@ func TestFittedCache(t *testing.T) {
 	if !slices.Equal(pm, []float32{1, 2, 4}) || !slices.Equal(pm, qm) || !slices.Equal(ps, qs) {
 		t.Errorf("fitted mean %v std %v; from the cache %v %v", pm, ps, qm, qs)
 	}
-	if err := q.setFitted(nil); err == nil {
+	if err := q.setFitted(q.Steps[1:2], nil); err == nil {
 		t.Error("an entry without fitted statistics was taken")
 	}
 }

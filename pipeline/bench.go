@@ -64,7 +64,7 @@ func Bench(p *Plan, backend compute.Backend, o BenchOptions) (*BenchResult, erro
 	if res.Steps, res.SamplesPerS, err = o.throughput(batch, train); err != nil {
 		return nil, err
 	}
-	eval := func() error { _, err := run(m.evaluate, &split, idx); return err }
+	eval := func() error { _, err := m.run(m.evaluate, &split, idx); return err }
 	if err := eval(); err != nil {
 		return nil, err
 	}
@@ -75,7 +75,11 @@ func Bench(p *Plan, backend compute.Backend, o BenchOptions) (*BenchResult, erro
 	if err != nil {
 		return nil, err
 	}
-	x := batchTensor(&split.X, idx)
+	xb, err := p.batchColumn(&split.X, "x", idx)
+	if err != nil {
+		return nil, err
+	}
+	x := tensorOf(xb)
 	pred := func() error { _, err := predict.Call1(x); return err }
 	if err := pred(); err != nil {
 		return nil, err
@@ -215,33 +219,41 @@ func (m *Model) predictExec() (*model.Exec, error) {
 	return m.predict, nil
 }
 
-// randomSplit makes batch examples of the plan's input and label shapes:
-// uniform [0, 1) features, token ids below the vocabulary size, labels of
-// the kind the loss expects, and rating vectors 6% observed (MovieLense's
-// density) with NaN elsewhere.
+// randomSplit makes batch examples as the plan's data holds them, before
+// its batch steps: random bytes for pixels, uniform [0, 1) features, token
+// ids below the vocabulary size, labels of the kind the loss expects, and
+// rating vectors 6% observed (MovieLense's density) with NaN elsewhere.
 func randomSplit(p *Plan, batch int) data.Split {
 	rng := rand.New(rand.NewPCG(1, 2))
 	in := p.Input
-	x := data.Array{Schema: data.Schema{DType: p.X.DType, Shape: in}}
+	if len(p.batchSteps()) > 0 {
+		in = p.StoredX.Shape
+	}
+	x := data.Array{Schema: data.Schema{DType: p.StoredX.DType, Shape: in}}
 	n := batch * data.Elements(in)
-	if p.X.DType == data.Int32 {
-		vocab := max(p.X.Classes, 2)
+	switch p.StoredX.DType {
+	case data.Int32:
+		vocab := max(p.StoredX.Classes, 2)
 		for range n {
 			x.Int = append(x.Int, int32(rng.IntN(vocab)))
 		}
-	} else {
+	case data.Uint8:
+		for range n {
+			x.Bytes = append(x.Bytes, uint8(rng.IntN(256)))
+		}
+	default:
 		for range n {
 			x.Float = append(x.Float, rng.Float32())
 		}
 	}
 	out := p.Output()
-	y := data.Array{Schema: p.Y}
+	y := data.Array{Schema: p.StoredY}
 	switch {
-	case p.Y.DType == data.Int32:
+	case p.StoredY.DType == data.Int32:
 		for range batch {
-			y.Int = append(y.Int, int32(rng.IntN(max(p.Y.Classes, 2))))
+			y.Int = append(y.Int, int32(rng.IntN(max(p.StoredY.Classes, 2))))
 		}
-	case len(p.Y.Shape) == 1 && p.Y.Shape[0] == -1: // rating vectors
+	case len(p.StoredY.Shape) == 1 && p.StoredY.Shape[0] == -1: // rating vectors
 		y.Shape = out
 		for range batch * data.Elements(out) {
 			v := float32(math.NaN())

@@ -23,8 +23,10 @@ import (
 
 // cacheFormat versions the cache layout and the Arrow encoding of splits;
 // bumping it gives every spec a new cache entry. (A variable only so that a
-// test can bump it.)
-var cacheFormat = 1
+// test can bump it.) 2: an entry holds the data before the batch steps
+// (uint8 pixels, int32 labels), and its key names only the transforms
+// before them.
+var cacheFormat = 2
 
 // cacheKey is what produced a preprocessed dataset. Its hash names the
 // cache entry, so any change to it — a loader or transform param, a

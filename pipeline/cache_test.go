@@ -41,9 +41,16 @@ func entries(t *testing.T, cache string) []string {
 	return ids
 }
 
+// loadMNIST loads mnist_cnn's data and returns a pixel of the first
+// training image and the first test label, as the model takes them.
 func loadMNIST(t *testing.T, data, cache string, sets ...string) (first float32, label int32) {
 	t.Helper()
-	p, err := Load("../specs/mnist_cnn.yaml", sets...)
+	return loadFirst(t, "../specs/mnist_cnn.yaml", data, cache, sets...)
+}
+
+func loadFirst(t *testing.T, spec, data, cache string, sets ...string) (first float32, label int32) {
+	t.Helper()
+	p, err := Load(spec, sets...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +59,21 @@ func loadMNIST(t *testing.T, data, cache string, sets ...string) (first float32,
 		t.Fatal(err)
 	}
 	defer closer.Close()
-	return ds.Train.X.Float[7*28+7+200], int32(evaluators.Argmax(ds.Test.Y.Float[:10]))
+	x, _, err := p.batch(&ds.Train, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, y, err := p.batch(&ds.Test, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x.Float[7*28+7+200], int32(evaluators.Argmax(y.Float[:min(10, len(y.Float))]))
 }
 
 // TestCacheKeys: an entry is reused as long as nothing that produced it
-// changes; a transform param, a source file or the format version each
-// give a new entry.
+// changes; a param of a transform before the batch steps, a source file or
+// the format version each give a new entry. The batch steps are no part of
+// the entry: a spec that changes only them reuses it.
 func TestCacheKeys(t *testing.T) {
 	data, cache := copyMNIST(t), t.TempDir()
 	v1, l1 := loadMNIST(t, data, cache)
@@ -70,8 +86,16 @@ func TestCacheKeys(t *testing.T) {
 	}
 
 	v3, _ := loadMNIST(t, data, cache, "data.transforms[0].scale.divide=127.5")
-	if len(entries(t, cache)) != 2 || v3 != 2*v1 {
-		t.Errorf("changing scale.divide: %d entries (want 2), value %v (want %v)", len(entries(t, cache)), v3, 2*v1)
+	if len(entries(t, cache)) != 1 || v3 != 2*v1 {
+		t.Errorf("changing scale.divide, a batch step: %d entries (want 1), value %v (want %v)", len(entries(t, cache)), v3, 2*v1)
+	}
+	// The autoencoder's noise is no batch step: its data is cached after
+	// it, and its seed is part of the entry's key.
+	const denoise = "../specs/mnist_denoising_autoencoder.yaml"
+	n1, _ := loadFirst(t, denoise, data, cache)
+	n2, _ := loadFirst(t, denoise, data, cache, "data.transforms[2].gaussian_noise.seed=2")
+	if len(entries(t, cache)) != 3 || n1 == n2 {
+		t.Errorf("changing gaussian_noise.seed: %d entries (want 3), noisy pixel %v both times", len(entries(t, cache)), n1)
 	}
 
 	// Change the first test label in the source file: 7 becomes 3.
@@ -84,15 +108,15 @@ func TestCacheKeys(t *testing.T) {
 	zw.Write(raw)
 	zw.Close()
 	os.WriteFile(path, buf.Bytes(), 0o644)
-	if _, l := loadMNIST(t, data, cache); l != 3 || len(entries(t, cache)) != 3 {
-		t.Errorf("changing a source file: label %d (want 3), %d entries (want 3)", l, len(entries(t, cache)))
+	if _, l := loadMNIST(t, data, cache); l != 3 || len(entries(t, cache)) != 4 {
+		t.Errorf("changing a source file: label %d (want 3), %d entries (want 4)", l, len(entries(t, cache)))
 	}
 
 	defer func(f int) { cacheFormat = f }(cacheFormat)
 	cacheFormat++
 	loadMNIST(t, data, cache)
-	if n := len(entries(t, cache)); n != 4 {
-		t.Errorf("a new format version: %d entries, want 4", n)
+	if n := len(entries(t, cache)); n != 5 {
+		t.Errorf("a new format version: %d entries, want 5", n)
 	}
 }
 

@@ -35,8 +35,14 @@ type Plan struct {
 	InputInY   bool           // the labels are the input before noise (target: input with a noise step)
 	TrainLimit int            // first N training examples (0: all)
 	TestLimit  int
-	X, Y       data.Schema // of one example, after the transforms
+	X, Y       data.Schema // of one example, after the transforms: what the model takes
 	DataKey    DataKey     // what the preprocessed data depends on, for the cache
+	// BatchFrom is the first of the steps that run on each batch rather
+	// than on the whole dataset (batch.go): the data is held, cached and
+	// handed around as Steps[:BatchFrom] leave it, one example of schema
+	// StoredX and StoredY (uint8 pixels, int32 labels).
+	BatchFrom        int
+	StoredX, StoredY data.Schema
 
 	// A layer stack: its input shape (of the whole example), its inputs,
 	// layers, loss, optimizer and training.
@@ -167,9 +173,20 @@ func Compile(s *spec.Spec) (*Plan, error) {
 	p.Steps, p.InputInY = targetSteps(s, steps)
 	x, y := loader.Schemas()
 	p.X, p.Y, errs = loaders.Schemas(x, y, p.Steps)
+	p.X = modelSchema(p.X)
+	p.BatchFrom = len(p.Steps)
+	if s.Model.Name.Kind == "" { // a rating model fits on whole splits
+		p.BatchFrom = loaders.SplitSteps(p.Steps)
+	}
+	p.StoredX, p.StoredY, _ = loaders.Schemas(x, y, p.Steps[:p.BatchFrom])
 	if p.DataKey, err = dataKey(s); err != nil {
 		return p, append(errs, err)
 	}
+	// The cache holds the data before the batch steps, the spec's last
+	// transforms: a spec that differs from another only in them (scale
+	// by 255 or 127.5) shares its entry.
+	stored := len(s.Data.Transforms) - (len(p.Steps) - p.BatchFrom)
+	p.DataKey.Transforms = p.DataKey.Transforms[:stored]
 	if p.InputInY {
 		p.DataKey.Transforms = append(p.DataKey.Transforms, "target: input")
 	}

@@ -15,13 +15,15 @@ import (
 // keep their statistics in the plan's steps once the data is loaded. A
 // run stores them as fitted.json, keyed by each step's spec path, and
 // OpenRun puts them back, so that predict, serve, evaluate and export
-// apply the numbers the model was trained with; the cache keeps them in
-// its entry's meta.json, since a cached dataset is not fitted again.
+// apply the numbers the model was trained with. The cache keeps those of
+// the steps before the batch steps in its entry's meta.json, since a
+// cached dataset is not fitted again; a batch step is fitted on the stored
+// data of every run (batch.go).
 
-// fitters are the plan's fitted steps, by spec path.
-func (p *Plan) fitters() map[string]loaders.Fitter {
+// fitters are the fitted steps among steps, by spec path.
+func fitters(steps []loaders.Step) map[string]loaders.Fitter {
 	var out map[string]loaders.Fitter
-	for _, s := range p.Steps {
+	for _, s := range steps {
 		if f, ok := s.Transform.(loaders.Fitter); ok {
 			if out == nil {
 				out = map[string]loaders.Fitter{}
@@ -32,10 +34,11 @@ func (p *Plan) fitters() map[string]loaders.Fitter {
 	return out
 }
 
-// fittedState is every fitted step's state, by spec path; nil when the
-// plan has none.
-func (p *Plan) fittedState() map[string]json.RawMessage {
-	fs := p.fitters()
+// fittedState is the state of every fitted step among steps (the plan's,
+// or those before its batch steps that a cache entry keeps), by spec path;
+// nil when there are none.
+func (p *Plan) fittedState(steps []loaders.Step) map[string]json.RawMessage {
+	fs := fitters(steps)
 	if fs == nil {
 		return nil
 	}
@@ -48,10 +51,10 @@ func (p *Plan) fittedState() map[string]json.RawMessage {
 	return out
 }
 
-// setFitted restores every fitted step from state; a step missing from it
-// is an error.
-func (p *Plan) setFitted(state map[string]json.RawMessage) error {
-	for path, f := range p.fitters() {
+// setFitted restores every fitted step among steps from state; a step
+// missing from it is an error.
+func (p *Plan) setFitted(steps []loaders.Step, state map[string]json.RawMessage) error {
+	for path, f := range fitters(steps) {
 		st, ok := state[path]
 		if !ok {
 			return fmt.Errorf("no fitted statistics for %s", path)
@@ -65,7 +68,7 @@ func (p *Plan) setFitted(state map[string]json.RawMessage) error {
 
 // loadFitted restores the fitted steps from run's fitted.json.
 func (p *Plan) loadFitted(run *rundir.Run) error {
-	if p.fitters() == nil {
+	if fitters(p.Steps) == nil {
 		return nil
 	}
 	path := filepath.Join(run.Dir, rundir.FittedFile)
@@ -79,7 +82,7 @@ func (p *Plan) loadFitted(run *rundir.Run) error {
 	if err := json.Unmarshal(b, &state); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := p.setFitted(state); err != nil {
+	if err := p.setFitted(p.Steps, state); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

@@ -126,11 +126,12 @@ func targetSteps(s *spec.Spec, steps []loaders.Step) ([]loaders.Step, bool) {
 }
 
 // inputTransforms are the steps that a new input goes through at
-// prediction: those that rewrite one column (noise does not: it is no
-// ColumnTransform).
+// prediction before the model's batches: those before the batch steps
+// that rewrite one column (noise does not: it is no ColumnTransform). The
+// batch steps run on the batch, as in training (batch.go).
 func (p *Plan) inputTransforms() []loaders.ColumnTransform {
 	var out []loaders.ColumnTransform
-	for _, s := range p.Steps {
+	for _, s := range p.Steps[:p.BatchFrom] {
 		if t, ok := s.Transform.(loaders.ColumnTransform); ok {
 			out = append(out, t)
 		}

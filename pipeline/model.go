@@ -266,27 +266,19 @@ func (m *Model) evalGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	return sums
 }
 
-// batchTensor copies examples [from, to) of a into a tensor with the batch axis first.
-func batchTensor(a *data.Array, idx []int) *tensors.Tensor {
-	dims := append([]int{len(idx)}, a.Shape...)
-	n := a.Size()
-	if a.DType == data.Int32 {
-		buf := make([]int32, 0, len(idx)*n)
-		for _, i := range idx {
-			buf = append(buf, a.Int[i*n:(i+1)*n]...)
-		}
-		return tensors.FromFlatDataAndDimensions(buf, dims...)
+// run calls exec on examples idx of split and returns the metric sums.
+func (m *Model) run(exec *model.Exec, split *data.Split, idx []int) ([]float64, error) {
+	x, y, err := m.plan.batch(split, idx)
+	if err != nil {
+		return nil, err
 	}
-	buf := make([]float32, 0, len(idx)*n)
-	for _, i := range idx {
-		buf = append(buf, a.Float[i*n:(i+1)*n]...)
-	}
-	return tensors.FromFlatDataAndDimensions(buf, dims...)
+	return runBatch(exec, x, y)
 }
 
-// run calls exec on a batch and returns the metric sums.
-func run(exec *model.Exec, split *data.Split, idx []int) ([]float64, error) {
-	out, err := exec.Call1(batchTensor(&split.X, idx), batchTensor(&split.Y, idx))
+// runBatch calls exec on a batch as the model takes it and returns the
+// metric sums.
+func runBatch(exec *model.Exec, x, y data.Array) ([]float64, error) {
+	out, err := exec.Call1(tensorOf(x), tensorOf(y))
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +300,11 @@ func (m *Model) Outputs(split *data.Split) ([]float32, error) {
 		for i := from; i < min(from+batch, n); i++ {
 			idx = append(idx, i)
 		}
-		out, err := predict.Call1(batchTensor(&split.X, idx))
+		x, err := m.plan.batchColumn(&split.X, "x", idx)
+		if err != nil {
+			return nil, err
+		}
+		out, err := predict.Call1(tensorOf(x))
 		if err != nil {
 			return nil, err
 		}

@@ -163,7 +163,11 @@ func TestBatchNormRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := train.Call1(batchTensor(&batch.X, seq(16)))
+	x, err := p.batchColumn(&batch.X, "x", seq(16)) // as the model takes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := train.Call1(tensorOf(x))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,11 +201,7 @@ func maxAbsDiff(a, b []float32) float64 {
 // subset is the first n examples of s.
 func subset(s *data.Split, n int) *data.Split {
 	idx := seq(n)
-	x, y := batchTensor(&s.X, idx), batchTensor(&s.Y, idx)
-	return &data.Split{
-		X: data.Array{Schema: s.X.Schema, Float: tensors.MustCopyFlatData[float32](x)},
-		Y: data.Array{Schema: s.Y.Schema, Float: tensors.MustCopyFlatData[float32](y)},
-	}
+	return &data.Split{X: s.X.Take(idx), Y: s.Y.Take(idx)}
 }
 
 func seq(n int) []int {

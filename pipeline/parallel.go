@@ -66,15 +66,15 @@ func newDataParallel(m *Model, devices int) (*dataParallel, error) {
 	return &dataParallel{exec: exec, batch: batch, devices: devices}, nil
 }
 
-// run trains on examples idx of split (a multiple of the device count) and
-// returns the batch's metric sums.
-func (p *dataParallel) run(split *data.Split, idx []int) ([]float64, error) {
-	x, err := dtensor.ShardTensor(p.batch, batchTensor(&split.X, idx))
+// run trains on a batch (of a multiple of the device count) and returns
+// its metric sums.
+func (p *dataParallel) run(xb, yb data.Array) ([]float64, error) {
+	x, err := dtensor.ShardTensor(p.batch, tensorOf(xb))
 	if err != nil {
 		return nil, err
 	}
 	defer x.FinalizeAll()
-	y, err := dtensor.ShardTensor(p.batch, batchTensor(&split.Y, idx))
+	y, err := dtensor.ShardTensor(p.batch, tensorOf(yb))
 	if err != nil {
 		return nil, err
 	}
@@ -95,15 +95,24 @@ func (p *dataParallel) run(split *data.Split, idx []int) ([]float64, error) {
 	return metricValues(out[0])
 }
 
-// step trains on examples idx of split: data-parallel when m has several
-// devices and the batch divides among them (an epoch's last, short batch
-// may not: it runs on one device, the same update computed in one place),
-// else exactly as on a single device.
+// step trains on examples idx of split.
 func (m *Model) step(split *data.Split, idx []int) ([]float64, error) {
-	if p := m.parallel; p != nil && len(idx)%p.devices == 0 {
-		return p.run(split, idx)
+	x, y, err := m.plan.batch(split, idx)
+	if err != nil {
+		return nil, err
 	}
-	return run(m.trainStep, split, idx)
+	return m.stepOn(x, y)
+}
+
+// stepOn trains on a batch as the model takes it: data-parallel when m
+// has several devices and the batch divides among them (an epoch's last,
+// short batch may not: it runs on one device, the same update computed in
+// one place), else exactly as on a single device.
+func (m *Model) stepOn(x, y data.Array) ([]float64, error) {
+	if p := m.parallel; p != nil && x.Len()%p.devices == 0 {
+		return p.run(x, y)
+	}
+	return runBatch(m.trainStep, x, y)
 }
 
 // metricValues reads a vector of metric sums.

@@ -117,11 +117,11 @@ func TestBatchShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := dtensor.ShardTensor(spec, batchTensor(&split.X, idx))
+	x, err := dtensor.ShardTensor(spec, tensorOf(split.X.Take(idx)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := dtensor.ShardTensor(spec, batchTensor(&split.Y, idx))
+	y, err := dtensor.ShardTensor(spec, tensorOf(split.Y.Take(idx)))
 	if err != nil {
 		t.Fatal(err)
 	}

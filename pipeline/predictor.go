@@ -98,7 +98,7 @@ func NewPredictor(dir string, opt Options, maxBatch int) (*Predictor, error) {
 		return nil, &PredictError{fmt.Errorf("loader %s cannot decode inputs for predictions", p.LoaderName)}
 	case raw.DType == data.Int32 && slices.Equal(raw.Shape, []int{-1}):
 		pr.Kind = InputText
-	case raw.DType == data.Float32:
+	case raw.DType == data.Uint8 || raw.DType == data.Float32:
 		pr.Kind = InputImage
 	default:
 		return nil, &PredictError{fmt.Errorf("loader %s gives %s examples, neither an image nor a text", p.LoaderName, raw)}
@@ -197,12 +197,20 @@ func (pr *Predictor) FromPixels(field string, px []float64) (data.Array, error) 
 	if n := shapeSize(pr.Raw.Shape); len(px) != n {
 		return data.Array{}, inputErrorf(field, "%d values, the model takes %d (%s)", len(px), n, shapeText(pr.Raw.Shape))
 	}
-	x := data.Array{Schema: data.Schema{DType: data.Float32, Shape: slices.Clone(pr.Raw.Shape)}, Float: make([]float32, len(px))}
+	x := data.Array{Schema: data.Schema{DType: pr.Raw.DType, Shape: slices.Clone(pr.Raw.Shape)}}
 	for i, v := range px {
 		if math.IsNaN(v) || v < 0 || v > 255 {
 			return data.Array{}, inputErrorf(field, "value %d is %g, outside 0..255", i, v)
 		}
-		x.Float[i] = float32(v)
+		if pr.Raw.DType == data.Uint8 {
+			// As a PNG's pixels are: whole levels.
+			if v != math.Trunc(v) {
+				return data.Array{}, inputErrorf(field, "value %d is %g, not a whole number 0..255", i, v)
+			}
+			x.Bytes = append(x.Bytes, uint8(v))
+		} else {
+			x.Float = append(x.Float, float32(v))
+		}
 	}
 	return pr.transform(field, x)
 }
@@ -220,15 +228,13 @@ func (pr *Predictor) transform(field string, x data.Array) (data.Array, error) {
 	return x, nil
 }
 
-// checkExample: one example of the plan's input, so that Predict can put
+// checkExample: one example as the plan's data holds them (before its
+// batch steps, which run on Predict's batches), so that Predict can put
 // examples side by side.
 func (pr *Predictor) checkExample(x data.Array) error {
-	want := pr.Plan.X
+	want := pr.Plan.StoredX
 	n := shapeSize(want.Shape)
-	got := len(x.Float)
-	if want.DType == data.Int32 {
-		got = len(x.Int)
-	}
+	got := x.Values()
 	if x.DType != want.DType || x.Ragged() || !slices.Equal(x.Shape, want.Shape) || got != n {
 		return fmt.Errorf("the transforms made a %s example of %d values, the model takes %s", x.Schema, got, want)
 	}
@@ -269,20 +275,15 @@ func (pr *Predictor) call(xs []data.Array) (rows [][]float32, err error) {
 			break
 		}
 	}
-	n := shapeSize(pr.Plan.X.Shape)
-	x := data.Array{Schema: pr.Plan.X}
-	if x.DType == data.Int32 {
-		x.Int = make([]int32, 0, size*n)
-		for _, e := range xs {
-			x.Int = append(x.Int, e.Int...)
-		}
-		x.Int = x.Int[:size*n]
-	} else {
-		x.Float = make([]float32, 0, size*n)
-		for _, e := range xs {
-			x.Float = append(x.Float, e.Float...)
-		}
-		x.Float = x.Float[:size*n]
+	n := shapeSize(pr.Plan.StoredX.Shape)
+	x := data.Array{Schema: pr.Plan.StoredX}
+	switch x.DType {
+	case data.Int32:
+		x.Int = padded(xs, n, size, func(e data.Array) []int32 { return e.Int })
+	case data.Uint8:
+		x.Bytes = padded(xs, n, size, func(e data.Array) []uint8 { return e.Bytes })
+	default:
+		x.Float = padded(xs, n, size, func(e data.Array) []float32 { return e.Float })
 	}
 	// A label column of the right length, unused by Outputs.
 	split := data.Split{X: x, Y: data.Array{Schema: data.Schema{DType: data.Float32}, Float: make([]float32, size)}}
@@ -316,11 +317,14 @@ func (pr *Predictor) Warm() error {
 	if pr.model == nil {
 		return nil
 	}
-	n := shapeSize(pr.Plan.X.Shape)
-	zero := data.Array{Schema: pr.Plan.X}
-	if zero.DType == data.Int32 {
+	n := shapeSize(pr.Plan.StoredX.Shape)
+	zero := data.Array{Schema: pr.Plan.StoredX}
+	switch zero.DType {
+	case data.Int32:
 		zero.Int = make([]int32, n)
-	} else {
+	case data.Uint8:
+		zero.Bytes = make([]uint8, n)
+	default:
 		zero.Float = make([]float32, n)
 	}
 	for _, b := range pr.buckets {
@@ -370,6 +374,16 @@ func (pr *Predictor) PredictUser(field string, ratings map[int32]float32) (p Pre
 		pr.examples.Add(1)
 	}
 	return p, err
+}
+
+// padded puts the values of examples xs (n each) side by side, followed
+// by zeros up to size examples.
+func padded[T any](xs []data.Array, n, size int, values func(data.Array) []T) []T {
+	out := make([]T, 0, size*n)
+	for _, e := range xs {
+		out = append(out, values(e)...)
+	}
+	return out[:size*n]
 }
 
 func shapeSize(shape []int) int {

@@ -32,8 +32,8 @@ func mnistDigits(t *testing.T, dataDir string, n int) (paths []string, pixels []
 	for i := range n {
 		img := image.NewGray(image.Rect(0, 0, 28, 28))
 		px := make([]float64, 784)
-		for j, v := range ds.Test.X.Float[i*784 : (i+1)*784] {
-			img.Pix[j], px[j] = uint8(v), float64(v)
+		for j, v := range ds.Test.X.Bytes[i*784 : (i+1)*784] {
+			img.Pix[j], px[j] = v, float64(v)
 		}
 		var b bytes.Buffer
 		if err := png.Encode(&b, img); err != nil {
@@ -128,6 +128,10 @@ func TestPredictorImages(t *testing.T) {
 		{func() (data.Array, error) {
 			return pr.FromPixels("instances[1].pixels", append(make([]float64, 783), 256))
 		}, "instances[1].pixels: value 783 is 256, outside 0..255"},
+		{func() (data.Array, error) {
+			// MNIST keeps pixels as bytes, as a PNG has them.
+			return pr.FromPixels("instances[4].pixels", append(make([]float64, 783), 12.5))
+		}, "instances[4].pixels: value 783 is 12.5, not a whole number 0..255"},
 		{func() (data.Array, error) {
 			var b bytes.Buffer
 			png.Encode(&b, image.NewGray(image.Rect(0, 0, 8, 8)))

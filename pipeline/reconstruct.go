@@ -28,7 +28,8 @@ func (p *Plan) reconstructs() bool {
 
 // ReconstructsImages reports whether the model reconstructs images: its
 // main output is compared with the input, the loader's inputs are images
-// (float pixels of shape [height, width] or [height, width, 1 or 3]) and
+// (byte or float pixels of shape [height, width] or [height, width, 1 or
+// 3]) and
 // the output holds as many values as one image. It returns the image's
 // height, width and channels.
 func (p *Plan) ReconstructsImages() (h, w, c int, ok bool) {
@@ -41,7 +42,7 @@ func (p *Plan) ReconstructsImages() (h, w, c int, ok bool) {
 	}
 	raw, _ := p.Loader.Schemas()
 	switch s := raw.Shape; {
-	case raw.DType != data.Float32:
+	case raw.DType != data.Uint8 && raw.DType != data.Float32:
 		return 0, 0, 0, false
 	case len(s) == 2:
 		h, w, c = s[0], s[1], 1
@@ -89,19 +90,27 @@ func (p *Plan) reconstructionGrid(test *data.Split, outputs []float32) *rundir.I
 	h, w, c, ok := p.ReconstructsImages()
 	size := h * w * c
 	n := min(gridRows, test.Len())
-	if !ok || n == 0 || len(test.X.Float) < n*size || len(outputs) < n*size {
+	if !ok || n == 0 || len(outputs) < n*size {
+		return nil
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	x, y, err := p.batch(test, idx) // as the model saw them
+	if err != nil || len(x.Float) < n*size {
 		return nil
 	}
 	g := &rundir.ImageGrid{Columns: []string{"input", "reconstruction"}}
-	clean := p.InputInY && len(test.Y.Float) >= n*size
+	clean := p.InputInY && len(y.Float) >= n*size
 	if clean {
 		g.Columns = []string{"noisy input", "reconstruction", "clean target"}
 	}
 	for i := range n {
 		at := func(v []float32) []float32 { return v[i*size : (i+1)*size] }
-		row := []rundir.Image{p.image(at(test.X.Float)), p.image(at(outputs))}
+		row := []rundir.Image{p.image(at(x.Float)), p.image(at(outputs))}
 		if clean {
-			row = append(row, p.image(at(test.Y.Float)))
+			row = append(row, p.image(at(y.Float)))
 		}
 		g.Rows = append(g.Rows, row)
 	}

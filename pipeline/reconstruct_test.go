@@ -62,10 +62,11 @@ func TestDenoisingTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		name      string
-		got, want []float32 // the split's x and y; the loader's pixels
-		n         int
-	}{{"train", nil, raw.Train.X.Float, 200}, {"test", nil, raw.Test.X.Float, 50}} {
+		name string
+		got  []float32 // the split's x and y
+		want []uint8   // the loader's pixels
+		n    int
+	}{{"train", nil, raw.Train.X.Bytes, 200}, {"test", nil, raw.Test.X.Bytes, 50}} {
 		split := &ds.Train
 		if c.name == "test" {
 			split = &ds.Test
@@ -76,7 +77,7 @@ func TestDenoisingTarget(t *testing.T) {
 		var sum float64
 		var background, changed int
 		for i, y := range split.Y.Float {
-			if clean := c.want[i] / 255; math.Abs(float64(y-clean)) > 1e-6 {
+			if clean := float32(c.want[i]) / 255; math.Abs(float64(y-clean)) > 1e-6 {
 				t.Fatalf("%s: label value %d is %v, the clean pixel %v", c.name, i, y, clean)
 			}
 			x := split.X.Float[i]

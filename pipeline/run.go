@@ -80,11 +80,12 @@ type Result struct {
 	Grid *rundir.ImageGrid
 }
 
-// Data loads the plan's dataset, preprocessed, and keeps the spec's
-// subsets (the first examples after the transforms). With a cacheDir it
-// reuses the Arrow files of an earlier run with the same loader, params,
-// transforms and source files, memory-mapped; close the returned Closer
-// when done with the data.
+// Data loads the plan's dataset, preprocessed up to its batch steps (as
+// the plan's StoredX and StoredY: batch.go), and keeps the spec's subsets
+// (the first examples after the transforms). With a cacheDir it reuses the
+// Arrow files of an earlier run with the same loader, params, transforms
+// and source files, memory-mapped; close the returned Closer when done
+// with the data.
 func (p *Plan) Data(dataDir, cacheDir string) (*data.Dataset, io.Closer, error) {
 	ds, closer, err := p.preprocessed(dataDir, cacheDir)
 	if err != nil {
@@ -96,17 +97,37 @@ func (p *Plan) Data(dataDir, cacheDir string) (*data.Dataset, io.Closer, error) 
 	if n := p.TestLimit; n > 0 && n < ds.Test.Len() {
 		ds.Test = ds.Test.Slice(0, n)
 	}
-	if p.Input != nil && !slices.Equal(ds.Train.X.Shape, p.Input) {
+	if x, _, _ := loaders.Schemas(ds.Train.X.Schema, ds.Train.Y.Schema, p.batchSteps()); p.Input != nil && !slices.Equal(x.Shape, p.Input) {
 		closer.Close()
-		return nil, nil, spec.ErrorList{p.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", ds.Train.X.Shape, p.Input)}
+		return nil, nil, spec.ErrorList{p.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", x.Shape, p.Input)}
 	}
 	return ds, closer, nil
 }
 
-// preprocessed returns the whole dataset after the transforms, from the
-// cache when it holds a valid entry. A cache that cannot be written costs
+// preprocessed returns the whole dataset after the transforms before the
+// batch steps, from the cache when it holds a valid entry, with the batch
+// steps fitted and checked on it. A cache that cannot be written costs
 // only time: the run goes on with the data it loaded.
 func (p *Plan) preprocessed(dataDir, cacheDir string) (*data.Dataset, io.Closer, error) {
+	ds, closer, err := p.stored(dataDir, cacheDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = p.fitBatchSteps(&ds.Train)
+	if err == nil {
+		err = p.checkLabels(ds)
+	}
+	if err != nil {
+		closer.Close()
+		return nil, nil, &data.DataError{Path: p.SpecFile(), Err: err}
+	}
+	return ds, closer, nil
+}
+
+// stored returns the whole dataset after the transforms before the batch
+// steps, from the cache when it holds a valid entry.
+func (p *Plan) stored(dataDir, cacheDir string) (*data.Dataset, io.Closer, error) {
+	steps := p.Steps[:p.BatchFrom]
 	var entry string
 	var key cacheKey
 	if cacheDir != "" {
@@ -115,7 +136,7 @@ func (p *Plan) preprocessed(dataDir, cacheDir string) (*data.Dataset, io.Closer,
 			key, entry = k, filepath.Join(cacheDir, id)
 			if ds, closer, err := readCache(entry, key); err == nil {
 				// A fitted transform's statistics come with the entry.
-				if p.setFitted(cacheFitted(entry)) == nil {
+				if p.setFitted(steps, cacheFitted(entry)) == nil {
 					return ds, closer, nil
 				}
 				closer.Close()
@@ -132,11 +153,11 @@ func (p *Plan) preprocessed(dataDir, cacheDir string) (*data.Dataset, io.Closer,
 			return nil, nil, fmt.Errorf("loader %s declared examples %s -> %s but produced %s -> %s", p.LoaderName, wantX, wantY, split.X.Schema, split.Y.Schema)
 		}
 	}
-	if err := loaders.Apply(p.Steps, ds); err != nil {
+	if err := loaders.Apply(steps, ds); err != nil {
 		return nil, nil, &data.DataError{Path: p.SpecFile(), Err: err}
 	}
 	if entry != "" {
-		writeCache(entry, key, ds, p.fittedState())
+		writeCache(entry, key, ds, p.fittedState(steps))
 	}
 	return ds, closeAll(nil), nil
 }
@@ -315,19 +336,13 @@ func sampleOut(s data.Split, n int, seed uint64) (rest, drawn data.Split) {
 		out[i] = true
 	}
 	pick := func(a data.Array, want bool) data.Array {
-		r := data.Array{Schema: a.Schema}
-		k := a.Size()
+		var idx []int
 		for i, o := range out {
-			if o != want {
-				continue
-			}
-			if a.DType == data.Int32 {
-				r.Int = append(r.Int, a.Int[i*k:(i+1)*k]...)
-			} else {
-				r.Float = append(r.Float, a.Float[i*k:(i+1)*k]...)
+			if o == want {
+				idx = append(idx, i)
 			}
 		}
-		return r
+		return a.Take(idx)
 	}
 	return data.Split{X: pick(s.X, false), Y: pick(s.Y, false)}, data.Split{X: pick(s.X, true), Y: pick(s.Y, true)}
 }
@@ -356,7 +371,7 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 		metrics["classes"] = rows.ClassNames
 	}
 	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions,
-		Fitted: p.fittedState(), Augment: res.augment, Grid: res.Grid}
+		Fitted: p.fittedState(p.Steps), Augment: res.augment, Grid: res.Grid}
 	if c.Report, err = classificationReport(res.Predictions); err != nil {
 		// The trained model is worth more than its report: the run is
 		// written without one, and metrics.json says why.

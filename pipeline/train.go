@@ -278,7 +278,7 @@ func (m *Model) Evaluate(split *data.Split) (map[string]float64, error) {
 		for i := from; i < min(from+batch, n); i++ {
 			idx = append(idx, i)
 		}
-		s, err := run(m.evaluate, split, idx)
+		s, err := m.run(m.evaluate, split, idx)
 		if err != nil {
 			return nil, err
 		}

@@ -89,8 +89,8 @@ func mnistDigits(t *testing.T, run string, n int) []digit {
 	for i := range n {
 		img := image.NewGray(image.Rect(0, 0, 28, 28))
 		d := digit{pixels: make([]float64, 784), path: filepath.Join(dir, fmt.Sprintf("digit%d.png", i))}
-		for j, v := range ds.Test.X.Float[i*784 : (i+1)*784] {
-			img.Pix[j], d.pixels[j] = uint8(v), float64(v)
+		for j, v := range ds.Test.X.Bytes[i*784 : (i+1)*784] {
+			img.Pix[j], d.pixels[j] = v, float64(v)
 		}
 		var b bytes.Buffer
 		if err := png.Encode(&b, img); err != nil {

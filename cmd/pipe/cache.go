@@ -25,8 +25,8 @@ func cacheCmd(g *globalFlags) *cobra.Command {
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "%s: %d entries\n", dir, len(entries))
 			if len(entries) > 0 {
-				// Why a 512-example run shows a 222 MB entry.
-				fmt.Fprintln(out, "Each entry is a whole dataset after its loader and transforms; runs that differ only in train_limit or test_limit share it (the limits are applied after the cache).")
+				// Why a 512-example run shows a 55 MB entry.
+				fmt.Fprintln(out, "Each entry is a whole dataset after its loader and the transforms before its batch steps (trailing scale, reshape, one_hot and standardize run on each batch); runs that differ only in batch steps, train_limit or test_limit share it (the limits are applied after the cache).")
 			}
 			for i, line := range pipeline.DescribeCache(entries, 120) {
 				e := entries[i]

@@ -66,7 +66,7 @@ func TestBadSpecs(t *testing.T) {
 			"several_errors.yaml:14:22: model.layers[3].units: must be at least 1, got 0"}},
 		{"float_for_int", []string{"float_for_int.yaml:18:15: train.batch_size: want an integer, got 2.5"}},
 		{"bad_kernel", []string{"bad_kernel.yaml:11:36: model.layers[0].kernel: want a positive integer or a list of two"}},
-		{"scale_by_zero", []string{"scale_by_zero.yaml:5:7: data.transforms[0]: scale on x float32[28 28]: divide must not be 0"}},
+		{"scale_by_zero", []string{"scale_by_zero.yaml:5:7: data.transforms[0]: scale on x uint8[28 28]: divide must not be 0"}},
 		{"huge_dense", []string{"huge_dense.yaml:14:7: model.layers[3]: training needs at least", "layer dense alone has 433,000,000,000 parameters"}},
 	}
 	files, _ := filepath.Glob("testdata/bad/*.yaml")
@@ -220,9 +220,7 @@ func TestPredict(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := image.NewGray(image.Rect(0, 0, 28, 28))
-	for i, v := range ds.Test.X.Float[:784] {
-		img.Pix[i] = uint8(v)
-	}
+	copy(img.Pix, ds.Test.X.Bytes[:784])
 	digit := filepath.Join(t.TempDir(), "seven.png")
 	f, _ := os.Create(digit)
 	png.Encode(f, img)
