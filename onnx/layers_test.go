@@ -175,8 +175,15 @@ func randomExamples(r *rand.Rand, s data.Schema, n int, lo, hi int32) data.Array
 // whole batch, or one per example of a ragged column (each its own length).
 func feeds(a data.Array) []map[string]ortFeed {
 	feed := func(b data.Array, dims ...int) map[string]ortFeed {
-		if b.DType == data.Int32 {
+		switch b.DType {
+		case data.Int32:
 			return map[string]ortFeed{inputName: intFeed(b.Int, dims...)}
+		case data.Uint8: // stored pixels: the exported graph takes them as floats 0..255
+			f := make([]float32, len(b.Bytes))
+			for i, v := range b.Bytes {
+				f[i] = float32(v)
+			}
+			return map[string]ortFeed{inputName: floatFeed(f, dims...)}
 		}
 		return map[string]ortFeed{inputName: floatFeed(b.Float, dims...)}
 	}
@@ -209,7 +216,7 @@ func TestExportLayers(t *testing.T) {
 			raw := randomExamples(r, loaderX, n, c.lo, c.hi)
 			ds := &data.Dataset{Test: data.Split{X: raw, Y: data.Array{Schema: loaderY, Float: make([]float32, n*data.Elements(loaderY.Shape))}}}
 			ds.Train = ds.Test
-			if err := loaders.Apply(plan.Steps, ds); err != nil {
+			if err := loaders.Apply(plan.Steps[:plan.BatchFrom], ds); err != nil { // the batch steps run in Outputs
 				t.Fatal(err)
 			}
 			m, err := pipeline.NewModel(plan, backend)
