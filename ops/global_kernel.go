@@ -70,7 +70,7 @@ func (l *GlobalKernelConv) BuildMerge(b *Builder, xs []*graph.Node) *graph.Node 
 	d := x.Shape().Dimensions // [batch, rows, cols]
 	n, rows, cols, k := d[0], d[1], d[2], l.Size
 	w := b.Weight("kernel", l.Initializer, spec.Component{}, glocalConv, FansOf([]int{rows, k * k}), rows, k*k)
-	pooled := graph.ReduceMean(recon, -1)                        // [batch, rows]
+	pooled := graph.ReduceMean(recon, -1)                      // [batch, rows]
 	gk := graph.MulScalar(graph.MatMul(pooled, w), l.DotScale) // [batch, k²]
 	// Same padding, then the k² shifted copies weighted by their kernel
 	// entry: a cross-correlation, as conv2d computes it. k² is 9 for

@@ -91,9 +91,9 @@ func (l *KernelDense) Build(b *Builder, x *graph.Node) *graph.Node {
 // floats for GLocal-K's output layer, for each of the value and its
 // gradient).
 func localKernel(u, v *graph.Node) *graph.Node {
-	uu := graph.ReduceAndKeep(graph.Square(u), graph.ReduceSum, -1)                    // [in, 1]
+	uu := graph.ReduceAndKeep(graph.Square(u), graph.ReduceSum, -1)                       // [in, 1]
 	vv := graph.Reshape(graph.ReduceSum(graph.Square(v), -1), 1, v.Shape().Dimensions[0]) // [1, units]
-	uv := graph.MatMul(u, graph.Transpose(v, 0, 1))                                     // [in, units]
+	uv := graph.MatMul(u, graph.Transpose(v, 0, 1))                                       // [in, units]
 	dist := graph.Sub(graph.Add(uu, vv), graph.MulScalar(uv, 2))
 	return graph.Max(graph.OneMinus(dist), graph.ZerosLike(dist))
 }
