@@ -26,6 +26,10 @@ func TestKerasParamTotals(t *testing.T) {
 		{"../specs/imdb_bidirectional_lstm.yaml", 2_658_945, 0},
 		{"../specs/imdb_fasttext.yaml", 1_000_051, 0},
 		{"../specs/mnist_irnn.yaml", 11_210, 0},
+		// GLocal-K's TensorFlow code: per kernel layer W, u, v and b
+		// (943x500 + 943x5 + 500x5 + 500, 500x500 + ..., 500x943 + ...),
+		// and conv_kernel 1682x9; the fine-tuning pass reuses the weights.
+		{"../specs/cf/ml100k_glocal_k.yaml", 1_229_511, 0},
 	} {
 		p, err := pipeline.Load(c.spec)
 		if err != nil {

@@ -8,13 +8,14 @@ import (
 )
 
 func init() {
-	Transforms.Register("rating_matrix", "Turns rating triples into rating vectors, one example per item (by: item, I-AutoRec) or per user (by: user, U-AutoRec). x is the vector of training ratings with 0 where missing; y is the same vector in the training split and the held-out ratings in the test split, with NaN where missing, for masked losses and metrics.",
+	Transforms.Register("rating_matrix", "Turns rating triples into rating vectors, one example per item (by: item, I-AutoRec) or per user (by: user, U-AutoRec). x is the vector of training ratings with 0 where missing; y is the same vector in the training split and the held-out ratings in the test split, with NaN where missing, for masked losses and metrics. whole: true makes the whole matrix one example (rows, cols), for models that look across rows (GLocal-K's global kernel): a training step is then one full-batch step.",
 		func() Transform { return &RatingMatrix{By: "item"} })
 }
 
 // RatingMatrix is the by-item or by-user view of a rating dataset.
 type RatingMatrix struct {
-	By string `pipe:"by,oneof=item|user" doc:"item: one example per item, over users; user: one example per user, over items"`
+	By    string `pipe:"by,oneof=item|user" doc:"item: one example per item, over users; user: one example per user, over items"`
+	Whole bool   `pipe:"whole" doc:"one example, the whole matrix (items, users) for by: item, instead of one example per row"`
 }
 
 func (t *RatingMatrix) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, error) {
@@ -25,6 +26,9 @@ func (t *RatingMatrix) OutSchemas(x, y data.Schema) (data.Schema, data.Schema, e
 	// The vector length is the number of users or items, known once the
 	// data is read; the model's declared input is checked against it then.
 	row := data.Schema{DType: data.Float32, Shape: []int{-1}}
+	if t.Whole {
+		row.Shape = []int{-1, -1}
+	}
 	return row, row, nil
 }
 
@@ -50,6 +54,9 @@ func (t *RatingMatrix) ApplyDataset(ds *data.Dataset) error {
 	nan := float32(math.NaN())
 	trainIn, trainTarget, testTarget := fill(&ds.Train, 0), fill(&ds.Train, nan), fill(&ds.Test, nan)
 	vec := data.Schema{DType: data.Float32, Shape: []int{cols}}
+	if t.Whole {
+		vec.Shape = []int{rows, cols}
+	}
 	ds.Train = data.Split{X: data.Array{Schema: vec, Float: trainIn}, Y: data.Array{Schema: vec, Float: trainTarget}}
 	ds.Test = data.Split{X: data.Array{Schema: vec, Float: trainIn}, Y: data.Array{Schema: vec, Float: testTarget}}
 	return nil

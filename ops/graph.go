@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -18,6 +19,10 @@ type Stage struct {
 	In, Out  []int   // In is the first input's shape
 	NParams  int
 	SpecPath string
+	// Shares is the stage whose weights this one uses (spec's shares:);
+	// "" for a stage with weights of its own. Its NParams is 0: Keras
+	// counts a shared layer's weights once.
+	Shares string
 }
 
 // Sequential reports whether every stage of a one-input model reads only
@@ -66,7 +71,7 @@ func GraphOn(inputs []Input, layers []spec.ModelLayer) ([]Stage, spec.ErrorList)
 			errs = append(errs, verr)
 			layer = l.Config.(Layer)
 		}
-		st := Stage{Name: l.Name, Kind: l.Kind, Layer: layer, SpecPath: l.Path}
+		st := Stage{Name: l.Name, Kind: l.Kind, Layer: layer, SpecPath: l.Path, Shares: l.Shares}
 		for _, name := range l.Inputs {
 			st.From = append(st.From, index[name])
 			st.Ins = append(st.Ins, shapes[index[name]])
@@ -85,6 +90,14 @@ func GraphOn(inputs []Input, layers []spec.ModelLayer) ([]Stage, spec.ErrorList)
 		st.NParams = st.Layer.Params(st.In)
 		if mp, ok := st.Layer.(MergeParams); ok && len(st.Ins) > 1 {
 			st.NParams = mp.MergeParams(st.Ins)
+		}
+		if st.Shares != "" {
+			// Weights fit one input shape: the shared layer's.
+			owner := stages[slices.IndexFunc(stages, func(o Stage) bool { return o.Name == st.Shares })]
+			if !slices.EqualFunc(owner.Ins, st.Ins, slices.Equal) {
+				return stages, append(errs, &spec.Error{Pos: l.Pos, Path: l.Path, Msg: l.ErrorVia(fmt.Sprintf("layer %s shares the weights of %s, which reads %s; it reads %s", st.Name, st.Shares, FormatShape(owner.In), FormatShape(st.In)))})
+			}
+			st.NParams = 0
 		}
 		index[l.Name] = len(shapes)
 		shapes = append(shapes, st.Out)

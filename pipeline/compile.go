@@ -73,9 +73,31 @@ type Training struct {
 	EarlyStopping             *spec.EarlyStopping // nil: off
 	ClipNorm                  float64             // 0: off
 	CheckpointEvery           int                 // 0: only at the end
+	// Phases are train.phases, in order (nil: one phase on every output):
+	// Epochs sums them.
+	Phases []Phase
 
 	Augment []loaders.Augmentation // train.augment, in order; nil: none
 	image   loaders.Image          // the examples' image shape, with Augment
+}
+
+// Phase is one phase of training: its epochs, and for each head whether
+// its loss counts.
+type Phase struct {
+	Epochs int
+	On     []bool
+}
+
+// phaseOf returns the phase that epoch (from 1) falls in; nil when the
+// plan has no phases.
+func (t *Training) phaseOf(epoch int) *Phase {
+	for i := range t.Phases {
+		if epoch <= t.Phases[i].Epochs || i == len(t.Phases)-1 {
+			return &t.Phases[i]
+		}
+		epoch -= t.Phases[i].Epochs
+	}
+	return nil
 }
 
 // Report is the plan's cell in pipe compare's table, its defaults filled
@@ -274,6 +296,9 @@ func (p *Plan) compileStack(s *spec.Spec) spec.ErrorList {
 	if errs = append(errs, p.compileHeads(s)...); len(errs) > 0 {
 		return errs
 	}
+	if errs = append(errs, p.compilePhases(s)...); len(errs) > 0 {
+		return errs
+	}
 	out := p.Output()
 	opt, err := optim.Optimizers.Build(s.Train.Optimizer)
 	if err != nil {
@@ -381,6 +406,16 @@ func (p *Plan) GoldenRun() *Plan {
 	s.Data.TrainLimit, s.Data.TestLimit, s.Train.Epochs = p.Golden.Train, p.Golden.Test, p.Golden.Epochs
 	q := *p
 	q.TrainLimit, q.TestLimit, q.Train.Epochs = p.Golden.Train, p.Golden.Test, p.Golden.Epochs
+	if len(p.Train.Phases) > 0 {
+		// Every phase, each cut to golden.epochs, so the golden file
+		// records each phase's training.
+		q.Train.Phases, q.Train.Epochs = slices.Clone(p.Train.Phases), 0
+		for i := range q.Train.Phases {
+			q.Train.Phases[i].Epochs = min(q.Train.Phases[i].Epochs, p.Golden.Epochs)
+			q.Train.Epochs += q.Train.Phases[i].Epochs
+		}
+		s.Train.Epochs = q.Train.Epochs
+	}
 	q.spec = &s
 	return &q
 }

@@ -74,10 +74,50 @@ func (p *Plan) compileHeads(s *spec.Spec) spec.ErrorList {
 	return errs
 }
 
+// compilePhases resolves train.phases against the heads: each phase's
+// epochs and which heads' losses count in it. train.epochs becomes their
+// sum.
+func (p *Plan) compilePhases(s *spec.Spec) spec.ErrorList {
+	var errs spec.ErrorList
+	if len(s.Train.Phases) == 0 {
+		return nil
+	}
+	if s.Train.EarlyStopping != nil {
+		errs = append(errs, s.Errorf("train.early_stopping", "early stopping would end a phase before the next starts: leave it out with train.phases"))
+	}
+	var names []string
+	for _, h := range p.Heads {
+		names = append(names, h.Name)
+	}
+	p.Train.Epochs = 0
+	for i, ph := range s.Train.Phases {
+		on := make([]bool, len(p.Heads))
+		for k, o := range ph.Outputs {
+			h := slices.Index(names, o)
+			if h < 0 {
+				errs = append(errs, s.Errorf(fmt.Sprintf("train.phases[%d].outputs[%d]", i, k), "no model output %q: the outputs are %v%s", o, names, spec.DidYouMean(o, names)))
+				continue
+			}
+			on[h] = true
+		}
+		if len(ph.Outputs) == 0 {
+			for h := range on {
+				on[h] = true
+			}
+		}
+		p.Train.Phases = append(p.Train.Phases, Phase{Epochs: ph.Epochs, On: on})
+		p.Train.Epochs += ph.Epochs
+	}
+	return errs
+}
+
 // objective is what training minimises on a batch: with one output its
 // loss's measure, with several the weighted sum of their per-example
 // means. It also returns each output's own measure.
-func (p *Plan) objective(preds []*graph.Node, x, y *graph.Node) (evaluators.Measure, []evaluators.Measure) {
+//
+// on, when not nil, holds per head 1 where its loss counts in the current
+// phase (train.phases) and 0 where not.
+func (p *Plan) objective(preds []*graph.Node, x, y, on *graph.Node) (evaluators.Measure, []evaluators.Measure) {
 	measures := make([]evaluators.Measure, len(p.Heads))
 	for i, h := range p.Heads {
 		target := y
@@ -96,6 +136,9 @@ func (p *Plan) objective(preds []*graph.Node, x, y *graph.Node) (evaluators.Meas
 			v = graph.Div(v, graph.Max(graph.ConvertDType(m.Weight, v.DType()), graph.ScalarOne(v.Graph(), v.DType())))
 		}
 		v = graph.MulScalar(v, p.Heads[i].Weight)
+		if on != nil {
+			v = graph.Mul(v, graph.ConvertDType(graph.Reshape(graph.Slice(on, graph.AxisElem(i))), v.DType()))
+		}
 		if total == nil {
 			total = v
 		} else {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -128,7 +129,13 @@ func (m *Model) forward(scope *model.Scope, x *graph.Node, training bool) ([]*gr
 			if k > 0 {
 				pen = &again
 			}
-			b := &ops.Builder{Graph: x.Graph(), Scope: layerScope(scope, st.Name, k), Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen, Updates: &updates}
+			ls := layerScope(scope, st.Name, k)
+			if st.Shares != "" {
+				// The owner's variables, built before; their penalties
+				// count once, with the owner's.
+				ls, pen = layerScope(scope, st.Shares, 1), &again
+			}
+			b := &ops.Builder{Graph: x.Graph(), Scope: ls, Training: training, Seed: uint64(m.plan.Seed), Index: i, Penalties: pen, Updates: &updates}
 			xs := make([]*graph.Node, len(st.From))
 			ms := make([]*graph.Node, len(st.From))
 			for j, f := range st.From {
@@ -171,8 +178,8 @@ func layerScope(scope *model.Scope, name string, k int) *model.Scope {
 // metricSums returns, for each metric of the plan, its ΣValue and ΣWeight
 // over the batch (a vector of 2 x metrics), and the objective. Metrics
 // measure the main output.
-func (p *Plan) metricSums(preds []*graph.Node, x, y *graph.Node) (*graph.Node, evaluators.Measure) {
-	total, heads := p.objective(preds, x, y)
+func (p *Plan) metricSums(preds []*graph.Node, x, y, on *graph.Node) (*graph.Node, evaluators.Measure) {
+	total, heads := p.objective(preds, x, y, on)
 	target := y
 	if p.Heads[0].Target == "input" && !p.InputInY {
 		target = x
@@ -204,7 +211,7 @@ func metricSums(metrics []NamedMetric, loss evaluators.Loss, pred, y *graph.Node
 func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	g := x.Graph()
 	preds, penalties := m.forward(scope, x, true)
-	sums, measure := m.plan.metricSums(preds, x, y)
+	sums, measure := m.plan.metricSums(preds, x, y, m.phaseNode(g))
 	loss := measure.Mean()
 	for _, p := range penalties {
 		loss = graph.Add(loss, p)
@@ -232,6 +239,40 @@ func (m *Model) trainGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 		v.SetNodeValue(m.plan.Optimizer.Update(values[i], grads[i], optim.Slot(m.store, v), step, scale))
 	}
 	return sums
+}
+
+// phaseVar is the variable (under /train) that holds, per head, 1 where
+// its loss counts in the current phase; Fit sets it before each epoch.
+const phaseVar = "phase_outputs"
+
+// phaseNode is the phase variable's value in g; nil without phases.
+func (m *Model) phaseNode(g *graph.Graph) *graph.Node {
+	if len(m.plan.Train.Phases) == 0 {
+		return nil
+	}
+	on := make([]float32, len(m.plan.Heads))
+	for i, b := range m.plan.Train.Phases[0].On {
+		if b {
+			on[i] = 1
+		}
+	}
+	return m.store.Scope("/train").VariableWithValue(phaseVar, on).SetTrainable(false).NodeValue(g)
+}
+
+// setPhase gives the phase variable the outputs of epoch's phase.
+func (m *Model) setPhase(epoch int) error {
+	ph := m.plan.Train.phaseOf(epoch)
+	if ph == nil {
+		return nil
+	}
+	on := make([]float32, len(ph.On))
+	for i, b := range ph.On {
+		if b {
+			on[i] = 1
+		}
+	}
+	v := m.store.Scope("/train").VariableWithValue(phaseVar, on).SetTrainable(false)
+	return v.SetValue(tensors.FromValue(on))
 }
 
 // lrScaleVar is the variable (under /train) that holds the learning-rate
@@ -262,7 +303,7 @@ func clipGlobalNorm(grads []*graph.Node, clip float64) []*graph.Node {
 // evalGraph returns the metric sums of a batch, without dropout.
 func (m *Model) evalGraph(scope *model.Scope, x, y *graph.Node) *graph.Node {
 	preds, _ := m.forward(scope, x, false)
-	sums, _ := m.plan.metricSums(preds, x, y)
+	sums, _ := m.plan.metricSums(preds, x, y, m.phaseNode(x.Graph()))
 	return sums
 }
 
@@ -326,6 +367,13 @@ func predictionRows(outputs []float32, labels *data.Array, classes []string) (ar
 		return arrowio.PredictionRows{}, false
 	}
 	width := len(outputs) / n
+	if slices.ContainsFunc(labels.Float, func(v float32) bool { return v != v }) {
+		// NaN labels are missing ratings (rating_matrix): the outputs are
+		// rating vectors, no class per example; taken for one-hot labels,
+		// a whole rating matrix (1682 x 943 for GLocal-K) would make a
+		// confusion matrix of that many classes.
+		return arrowio.PredictionRows{}, false
+	}
 	rows := arrowio.PredictionRows{Index: make([]int64, n), Label: make([]float32, n), Prediction: make([]float32, n)}
 	labelWidth := labels.Size()
 	for i := range n {

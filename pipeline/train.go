@@ -105,6 +105,9 @@ func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.His
 		if err := m.setLRScale(epoch, epochs, h); err != nil {
 			return h, err
 		}
+		if err := m.setPhase(epoch); err != nil {
+			return h, err
+		}
 		start := time.Now()
 		order := rng.Perm(train.Len())
 		sums := make([]float64, 2*len(m.plan.Metrics))

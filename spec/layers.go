@@ -18,6 +18,10 @@ type ModelLayer struct {
 	Component
 	Name   string
 	Inputs []string
+	// Shares names an earlier layer whose weights this one uses (Keras'
+	// shared layer: the same layer object called on another input). Its
+	// kind and params are that layer's.
+	Shares string
 	// Via says through which use of a block the layer came, for errors found
 	// after decoding: "in block residual, used at model.layers[3] (f.yaml:20:7)".
 	Via string
@@ -30,7 +34,7 @@ type ModelLayer struct {
 const InputName = "input"
 
 // Keys that sit beside a layer's kind in a model.layers entry.
-var layerKeys = []string{"name", "inputs", "repeat"}
+var layerKeys = []string{"name", "inputs", "repeat", "shares"}
 
 // rawLayer is an entry of model.layers (or of a block) before its params are
 // decoded: blocks are expanded into rawLayers of their own.
@@ -40,7 +44,8 @@ type rawLayer struct {
 	nameNode     *yaml.Node
 	inputs       []string
 	inputsNode   *yaml.Node
-	path         string // field path of the entry in the file
+	shares       *yaml.Node // the layer whose weights it uses; nil for none
+	path         string     // field path of the entry in the file
 	via          string
 	startsUse    string // the use of a block whose first layer this is
 }
@@ -129,6 +134,10 @@ func (d *decoder) rawLayer(n *yaml.Node, path string) (r rawLayer, repeat int, o
 				d.fail(vals[i], join(path, "inputs"), "list at least one input")
 			}
 			r.inputs = names
+		case "shares":
+			if d.scalar(vals[i], join(path, "shares"), "a layer name", "!!str") {
+				r.shares = vals[i]
+			}
 		case "repeat":
 			d.value(vals[i], reflect.ValueOf(&repeat).Elem(), join(path, "repeat"), FieldTag{Name: "repeat", Min: ptr(1.0), Max: ptr(1000.0)})
 		default:
@@ -138,6 +147,15 @@ func (d *decoder) rawLayer(n *yaml.Node, path string) (r rawLayer, repeat int, o
 			}
 			r.kind, r.params = k, vals[i]
 		}
+	}
+	if r.kind == nil && r.shares != nil {
+		// A shared use: its kind and params are the shared layer's.
+		r.kind = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "", Line: n.Line, Column: n.Column}
+		return r, repeat, true
+	}
+	if r.kind != nil && r.shares != nil {
+		d.fail(r.shares, join(path, "shares"), "a layer that shares %s's weights takes its kind and params: give shares: %s beside name and inputs only, without %s", r.shares.Value, r.shares.Value, r.kind.Value)
+		return r, 0, false
 	}
 	if r.kind == nil {
 		d.fail(n, path, "the entry names no layer: want a key such as dense: {units: 10} beside %s", strings.Join(layerKeys, ", "))
@@ -197,14 +215,35 @@ func (d *decoder) resolve(raws []rawLayer) []ModelLayer {
 		}
 		if l.Name == "" {
 			l.autoName = true
+			base := r.kind.Value
+			if r.shares != nil { // enc, enc_shared, enc_shared_1, ...
+				base = r.shares.Value + "_shared"
+			}
 			for l.Name == "" || taken[l.Name] {
-				l.Name = numbered(r.kind.Value, count[r.kind.Value])
-				count[r.kind.Value]++
+				l.Name = numbered(base, count[base])
+				count[base]++
 			}
 			taken[l.Name] = true
 		}
 		if l.Inputs == nil {
 			l.Inputs, l.autoInputs = []string{prev}, true
+		}
+		if r.shares != nil {
+			l.Shares = r.shares.Value
+			k := slices.IndexFunc(out, func(o ModelLayer) bool { return o.Name == l.Shares })
+			switch {
+			case k < 0:
+				d.fail(r.shares, join(r.path, "shares"), "no earlier layer named %q%s: a layer shares the weights of one written before it", l.Shares, didYouMean(l.Shares, layerNames(out)))
+			case out[k].Shares != "":
+				l.Shares = out[k].Shares // the weights' owner
+				fallthrough
+			default:
+				l.Component = out[k].Component
+				l.Component.Path = r.path
+				out = append(out, l)
+			}
+			prev = l.Name
+			continue
 		}
 		params := r.params
 		if params == nil || params.ShortTag() == "!!null" {
@@ -264,6 +303,9 @@ func (l ModelLayer) ErrorVia(msg string) string {
 // inputs beside it where they are not the automatic ones.
 func encodeLayer(l ModelLayer) *yaml.Node {
 	c := encodeComponent(l.Component)
+	if l.Shares != "" {
+		c = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{scalar("shares"), {Kind: yaml.ScalarNode, Tag: "!!str", Value: l.Shares}}}
+	}
 	if l.autoName && l.autoInputs {
 		return c
 	}

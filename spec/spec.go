@@ -107,6 +107,7 @@ type Train struct {
 	Shards     int        `pipe:"shards,min=1,max=1024" doc:"split every batch into this many parts computed side by side, so that the Go backend runs them on separate cores (its convolution and LSTM work is mostly single-threaded); the gradients add up as for the whole batch, dropout draws per part"`
 	Epochs     int        `pipe:"epochs,min=1,max=100000" doc:"passes over the training data"`
 	Validation Validation `pipe:"validation" doc:"test (the test split), none, or a fraction in (0,1) of the training data held out"`
+	Phases     []Phase    `pipe:"phases" doc:"train in phases, one after another on the same weights, each for its epochs and on the losses of the outputs it names, as Keras' model.compile(loss_weights=...) then model.fit between them: e.g. pre-train an autoencoder's output, then fine-tune another (GLocal-K); train.epochs is then the sum of the phases' epochs, and a golden run trains each phase golden.epochs at most"`
 	// Training controls.
 	EarlyStopping *EarlyStopping `pipe:"early_stopping" doc:"stop when a monitored metric stops improving"`
 	LRSchedule    Component      `pipe:"lr_schedule,registry=schedule" doc:"learning-rate schedule: a factor on the optimizer's learning rate, set before each epoch"`
@@ -115,6 +116,12 @@ type Train struct {
 	CheckpointEvery int `pipe:"checkpoint_every,min=0" doc:"every N epochs, write the run directory so far (checkpoint with optimizer and random state, history), marked unfinished; pipe run --resume continues it in place and ends as the uninterrupted run would; the finished run replaces it (0: only at the end)"`
 	// Augment changes the training batches only.
 	Augment []Component `pipe:"augment,registry=augmentation" doc:"random changes to the images of each training batch, applied in order (random_flip, random_crop, random_translation); seeded by the seed, the epoch and the step, so a run repeats and a resumed one draws what the uninterrupted run would. Never applied to validation, evaluation or prediction; the run directory gets augment.png, training images beside their augmented copies"`
+}
+
+// Phase is one phase of training: epochs on the losses of some outputs.
+type Phase struct {
+	Epochs  int      `pipe:"epochs,required,min=1,max=100000" doc:"epochs of this phase"`
+	Outputs []string `pipe:"outputs" doc:"the model.outputs whose losses train in this phase, with their loss_weight (default: all); the others' losses count 0, so their own weights get no gradient but through the outputs named"`
 }
 
 // CV declares cross-validation over the test split: pipe run (and pipe
