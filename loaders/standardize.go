@@ -20,6 +20,12 @@ func init() {
 // fitted, or restored from what Fitted gave when the run was trained.
 type Fitter interface {
 	ColumnTransform
+	FittedState
+}
+
+// FittedState is a component (a Fitter, or a loader such as table) with
+// numbers fitted on the training split, which a run stores.
+type FittedState interface {
 	// Fitted is the fitted state as JSON; nil before fitting.
 	Fitted() json.RawMessage
 	// Restore sets the state that Fitted gave.

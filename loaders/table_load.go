@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -26,6 +27,7 @@ func (t *Table) Load(dataDir string) (*data.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.fitted = &tr.fit
 	ds := &data.Dataset{Classes: tr.fit.classes}
 	for _, s := range []struct {
 		rows []int
@@ -253,11 +255,12 @@ func (t *Table) InputKind() InputKind {
 
 // DecodeInput reads a file holding one row of the feature columns (the
 // target may be there or not) for `pipe predict`, encoded with the
-// statistics of the training split, which it fits again from the data
-// directory: the loader stores none of its own. The table readers take
+// statistics of the training split: those Load fitted, or those a run
+// stored (Restore), never fitted again from the data directory, whose
+// files may have changed since. The table readers take
 // files, so the content is written to a temporary file of the input's
 // base name (the format goes by its extension; messages name it).
-func (t *Table) DecodeInput(dataDir, name string, content []byte) (data.Array, error) {
+func (t *Table) DecodeInput(_, name string, content []byte) (data.Array, error) {
 	tmp, err := os.MkdirTemp("", "pipe-row-")
 	if err != nil {
 		return data.Array{}, err
@@ -267,7 +270,7 @@ func (t *Table) DecodeInput(dataDir, name string, content []byte) (data.Array, e
 	if err := os.WriteFile(path, content, 0o600); err != nil {
 		return data.Array{}, err
 	}
-	x, err := t.decodeRow(dataDir, path)
+	x, err := t.decodeRow(path)
 	var de *data.DataError
 	if errors.As(err, &de) && de.Path == path {
 		de.Path = name
@@ -276,13 +279,9 @@ func (t *Table) DecodeInput(dataDir, name string, content []byte) (data.Array, e
 }
 
 // decodeRow encodes the one row of the file at path.
-func (t *Table) decodeRow(dataDir, path string) (data.Array, error) {
+func (t *Table) decodeRow(path string) (data.Array, error) {
 	if t.fitted == nil {
-		tr, err := t.prepare(dataDir)
-		if err != nil {
-			return data.Array{}, err
-		}
-		t.fitted = &tr.fit
+		return data.Array{}, fmt.Errorf("the table loader has no fitted statistics: a run stores them in fitted.json, which pipe predict reads")
 	}
 	var want []string
 	for _, c := range t.Features {

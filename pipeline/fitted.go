@@ -12,22 +12,31 @@ import (
 )
 
 // Transforms fitted on the training split (loaders.Fitter: standardize)
-// keep their statistics in the plan's steps once the data is loaded. A
-// run stores them as fitted.json, keyed by each step's spec path, and
+// keep their statistics in the plan's steps once the data is loaded, and
+// a loader that fits its own (table: means, deviations, vocabularies) in
+// the loader. A run stores them as fitted.json, keyed by each step's spec
+// path and "data.loader" for the loader, and
 // OpenRun puts them back, so that predict, serve, evaluate and export
 // apply the numbers the model was trained with; the cache keeps them in
 // its entry's meta.json, since a cached dataset is not fitted again.
 
-// fitters are the plan's fitted steps, by spec path.
-func (p *Plan) fitters() map[string]loaders.Fitter {
-	var out map[string]loaders.Fitter
-	for _, s := range p.Steps {
-		if f, ok := s.Transform.(loaders.Fitter); ok {
+// loaderPath is the loader's key in fitted.json.
+const loaderPath = "data.loader"
+
+// fitters are the plan's fitted loader and steps, by spec path.
+func (p *Plan) fitters() map[string]loaders.FittedState {
+	var out map[string]loaders.FittedState
+	add := func(path string, c any) {
+		if f, ok := c.(loaders.FittedState); ok {
 			if out == nil {
-				out = map[string]loaders.Fitter{}
+				out = map[string]loaders.FittedState{}
 			}
-			out[s.Path] = f
+			out[path] = f
 		}
+	}
+	add(loaderPath, p.Loader)
+	for _, s := range p.Steps {
+		add(s.Path, s.Transform)
 	}
 	return out
 }
