@@ -1,0 +1,114 @@
+package arrowio
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/internal/testdata"
+)
+
+// streamFixture is n examples of 256 float32 features (1 KiB) and an
+// int32 label, example i holding i in every slot.
+func streamFixture(n int) data.Split {
+	s := data.Split{X: data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{16, 16}}}, Y: data.Array{Schema: data.Schema{DType: data.Int32, Shape: []int{}, Classes: 7}}}
+	for i := range n {
+		for range 256 {
+			s.X.Float = append(s.X.Float, float32(i))
+		}
+		s.Y.Int = append(s.Y.Int, int32(i%7))
+	}
+	return s
+}
+
+// TestSplitStream: a split written in record batches reads back whole
+// (ReadSplit) and batch by batch (SplitStream), and the stream keeps
+// resident only the batches it reads until they are released.
+func TestSplitStream(t *testing.T) {
+	const rows, per = 4000, 500 // 8 batches of 500 KiB
+	want := streamFixture(rows)
+	path := filepath.Join(t.TempDir(), "stream-train.arrow")
+	w, err := NewSplitWriter(path, want.X.Schema, want.Y.Schema, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from := 0; from < rows; from += per {
+		b := want.Slice(from, from+per)
+		if err := w.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	whole, closer, err := ReadSplit(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(whole.X.Float, want.X.Float) || !slices.Equal(whole.Y.Int, want.Y.Int) || whole.Y.Classes != 7 {
+		t.Errorf("ReadSplit of a batched file differs")
+	}
+	closer.Close()
+
+	s, err := OpenSplitStream(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Len() != rows || s.Batches() != rows/per || s.BatchLen(3) != per {
+		t.Fatalf("%d rows in %d batches", s.Len(), s.Batches())
+	}
+	if rss := testdata.MappedRSS(t, "stream-train.arrow"); rss > 64<<10 {
+		t.Errorf("%d KiB of the file resident after opening; want only metadata", rss>>10)
+	}
+	batchBytes := int64(per * 1024)
+	for i := range s.Batches() {
+		b, err := s.Batch(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(b.X.Float, want.X.Float[i*per*256:(i+1)*per*256]) || !slices.Equal(b.Y.Int, want.Y.Int[i*per:(i+1)*per]) {
+			t.Fatalf("batch %d differs", i)
+		}
+		// The kernel maps pages around a fault (fault-around, large
+		// folios), so a read batch can bring a neighbour's pages: the
+		// bound is three batches of the file's eight.
+		if rss := testdata.MappedRSS(t, "stream-train.arrow"); rss < batchBytes || rss > 3*batchBytes {
+			t.Errorf("batch %d read: %d KiB resident; want one to three batches of %d KiB", i, rss>>10, batchBytes>>10)
+		}
+		s.Release(i)
+	}
+	if rss := testdata.MappedRSS(t, "stream-train.arrow"); rss > 64<<10 {
+		t.Errorf("%d KiB resident after every batch was released", rss>>10)
+	}
+}
+
+// TestSplitWriterCounts: a writer that gets more or fewer rows than it
+// announced fails and leaves no file.
+func TestSplitWriterCounts(t *testing.T) {
+	s := streamFixture(10)
+	for _, rows := range []int{9, 11} {
+		path := filepath.Join(t.TempDir(), "s.arrow")
+		w, err := NewSplitWriter(path, s.X.Schema, s.Y.Schema, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = w.Write(&s)
+		if err == nil {
+			err = w.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "rows written to a split of") {
+			t.Errorf("rows %d: err %v", rows, err)
+		}
+		if _, err := OpenSplitStream(path); err == nil {
+			t.Errorf("rows %d: a file was left", rows)
+		}
+	}
+	ragged := data.Schema{DType: data.Int32, Shape: []int{-1}}
+	if _, err := NewSplitWriter(filepath.Join(t.TempDir(), "r.arrow"), ragged, s.Y.Schema, 1); err == nil || !strings.Contains(err.Error(), "fixed shape") {
+		t.Errorf("ragged column: err %v", err)
+	}
+}
