@@ -10,17 +10,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/pipe-ml/pipe/data"
-	"github.com/pipe-ml/pipe/internal/fbcheck"
 )
 
 // SplitWriter writes a split file record batch by record batch. The row
@@ -169,134 +166,3 @@ func (sw *SplitWriter) abort() {
 		sw.f = nil
 	}
 }
-
-// SplitStream reads a split file a record batch at a time from a
-// memory-mapped file. Batch returns views of the mapping; Release gives
-// a batch's pages back, so that reading the whole file keeps only the
-// batches in use resident.
-type SplitStream struct {
-	path   string
-	mapped []byte
-	unmap  func() error
-	r      *ipc.FileReader
-	blocks []fbcheck.Block
-	cols   [2]arrowColumnSpec
-	lens   []int // rows of each batch
-	rows   int
-}
-
-// OpenSplitStream maps the split file at path and checks it as ReadSplit
-// does, touching only its metadata. Close it when done.
-func OpenSplitStream(path string) (s *SplitStream, err error) {
-	mapped, unmap, err := mapFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s = &SplitStream{path: path, mapped: mapped, unmap: unmap}
-	defer func() {
-		if err != nil {
-			s.Close()
-			s, err = nil, fmt.Errorf("reading %s: %w", path, err)
-		}
-	}()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("corrupt Arrow file: %v", r)
-		}
-	}()
-	if s.blocks, err = checkArrowFile(mapped); err != nil {
-		return s, err
-	}
-	if s.r, err = ipc.NewMappedFileReader(mapped, ipc.WithEnsureNativeEndian(false), ipc.WithAllocator(memory.DefaultAllocator)); err != nil {
-		return s, err
-	}
-	if s.cols, s.rows, err = splitSchema(s.r.Schema()); err != nil {
-		return s, err
-	}
-	if s.r.NumRecords() != len(s.blocks) || len(s.blocks) == 0 {
-		return s, fmt.Errorf("the file holds %d record batches; want at least one", s.r.NumRecords())
-	}
-	total := 0
-	for i := range s.blocks {
-		rec, err := s.r.RecordBatchAt(i)
-		if err != nil {
-			return s, fmt.Errorf("record batch %d: %w", i, err)
-		}
-		s.lens = append(s.lens, int(rec.NumRows()))
-		total += int(rec.NumRows())
-		rec.Release()
-	}
-	if total != s.rows {
-		return s, fmt.Errorf("the record batches hold %d rows but the schema says %d (truncated?)", total, s.rows)
-	}
-	s.releaseAll()
-	return s, nil
-}
-
-// Len is the number of examples.
-func (s *SplitStream) Len() int { return s.rows }
-
-// Batches is the number of record batches, and BatchLen the rows of one.
-func (s *SplitStream) Batches() int       { return len(s.lens) }
-func (s *SplitStream) BatchLen(i int) int { return s.lens[i] }
-
-// Schemas are those of the columns x and y.
-func (s *SplitStream) Schemas() (x, y data.Schema) {
-	return s.cols[0].Schema, s.cols[1].Schema
-}
-
-// Batch returns record batch i, its values views of the mapping, valid
-// until Close (Release only lets their pages go).
-func (s *SplitStream) Batch(i int) (split data.Split, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("reading %s: corrupt Arrow file: %v", s.path, r)
-		}
-	}()
-	rec, err := s.r.RecordBatchAt(i)
-	if err != nil {
-		return split, fmt.Errorf("reading %s: record batch %d: %w", s.path, i, err)
-	}
-	defer rec.Release()
-	n := rec.NumRows()
-	var parts [2]data.Array
-	for c := range s.cols {
-		if parts[c], err = columnFromArrow(rec.Column(c), n, s.cols[c]); err != nil {
-			return split, fmt.Errorf("reading %s: record batch %d, column %s: %w", s.path, i, s.r.Schema().Field(c).Name, err)
-		}
-	}
-	return data.Split{X: parts[0], Y: parts[1]}, nil
-}
-
-// Release gives the pages of record batch i back to the system: what
-// Batch returned for it reads the file again if touched.
-func (s *SplitStream) Release(i int) {
-	b := s.blocks[i]
-	releasePages(s.mapped[b.Offset : b.Offset+int64(b.Meta)+b.Body])
-}
-
-// releaseAll releases every batch: the metadata checks touched a page of
-// each.
-func (s *SplitStream) releaseAll() {
-	for i := range s.blocks {
-		s.Release(i)
-	}
-}
-
-// Close unmaps the file; nothing Batch returned may be used after it.
-func (s *SplitStream) Close() error {
-	if s.r != nil {
-		s.r.Close()
-		s.r = nil
-	}
-	if s.unmap == nil {
-		return nil
-	}
-	err := s.unmap()
-	s.unmap, s.mapped = nil, nil
-	return err
-}
-
-func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }

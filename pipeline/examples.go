@@ -22,7 +22,7 @@ type examples interface {
 	// nothing: a resumed run replays the epochs before it.
 	skip(batch int, rng *rand.Rand, epoch int)
 	// head is the first examples (at least one record batch), for plots.
-	head() (*data.Split, error)
+	head() (*data.Split, error) // a copy, for a stream
 	// labels is the y column of every example, in order.
 	labels() (data.Array, error)
 }
@@ -64,7 +64,7 @@ func identity(n int) []int {
 // streamExamples is a split read a record batch at a time. An epoch takes
 // the batches in an order drawn from (seed, epoch), then, window by window
 // of that order, copies the window's batches into memory in file order,
-// releases their pages, and draws a permutation of the window's examples
+// unmapping each once copied (only the batch being copied is mapped), and draws a permutation of the window's examples
 // from the plan's generator. Examples left over from a window's last full
 // batch lead the next window, so every batch but the epoch's last is full.
 // With one window covering the split the order is the in-memory one: the
@@ -127,7 +127,9 @@ func (e *streamExamples) batches(batch int, rng *rand.Rand, epoch int, yield fun
 				return err
 			}
 			appendExamples(buf, &b, identity(e.lens[i]))
-			e.s.Release(i)
+			if err := e.s.Release(i); err != nil {
+				return err
+			}
 		}
 		c, n := carry.Len(), buf.Len()
 		idx := identity(n)
@@ -169,8 +171,10 @@ func (e *streamExamples) head() (*data.Split, error) {
 	if err != nil {
 		return nil, err
 	}
-	b = b.Slice(0, e.lens[0])
-	return &b, nil
+	x, y := e.s.Schemas()
+	out := &data.Split{X: data.Array{Schema: x}, Y: data.Array{Schema: y}}
+	appendExamples(out, &b, identity(e.lens[0]))
+	return out, e.s.Release(0)
 }
 
 func (e *streamExamples) labels() (data.Array, error) {
@@ -182,7 +186,9 @@ func (e *streamExamples) labels() (data.Array, error) {
 			return data.Array{}, err
 		}
 		appendArray(&out.Y, &b.Y, identity(k))
-		e.s.Release(i)
+		if err := e.s.Release(i); err != nil {
+			return data.Array{}, err
+		}
 	}
 	return out.Y, nil
 }

@@ -14,10 +14,10 @@ import (
 
 // data.stream: a dataset too large for memory is read from its cache
 // entry, whose splits are written in record batches of batch_rows
-// examples, a record batch at a time from the memory-mapped file
-// (arrowio.SplitStream). Training copies a window of shuffle_window
-// batches into memory, shuffles its examples and gives the batches' pages
-// back; evaluation reads the test split in order, a batch at a time.
+// examples, a record batch at a time, each batch memory-mapped on its own
+// while it is copied (arrowio.SplitStream). Training copies a window of
+// shuffle_window batches into memory and shuffles its examples;
+// evaluation reads the test split in order, a batch at a time.
 
 // checkStream rejects what a streamed dataset cannot do: the parts of
 // pipe that need a whole split in memory.
