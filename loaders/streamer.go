@@ -11,6 +11,9 @@ type Streamer interface {
 	// each split, then Write for each batch. It returns the class names.
 	// The fitted state (FittedState) is set when it returns.
 	LoadStream(dataDir string, rows int, out SplitSink) (classes []string, err error)
+	// CannotStream names the loader param (relative to data) that keeps
+	// this configuration from streaming, and why; "" when it streams.
+	CannotStream() (param, why string)
 }
 
 // SplitSink receives a streamed dataset.

@@ -140,9 +140,8 @@ func (t *Table) targets(tr *tableRows, kept []int) error {
 				classes = append(classes, v)
 			}
 		}
-		sortClasses(classes)
-		if len(classes) != t.NumClasses {
-			return dataErr(raw.files[0].path, "column %q has %d classes, num_classes says %d: %s", t.Target, len(classes), t.NumClasses, quoteAll(classes[:min(len(classes), 50)]))
+		if err := t.checkClasses(classes, raw.files[0].path); err != nil {
+			return err
 		}
 	}
 	tr.fit.classes, tr.fit.classIdx = classes, classIndex(classes)
@@ -157,8 +156,26 @@ func (t *Table) targets(tr *tableRows, kept []int) error {
 	return nil
 }
 
+// checkClasses sorts the classes found in the target column and checks
+// that num_classes counted them.
+func (t *Table) checkClasses(classes []string, path string) error {
+	sortClasses(classes)
+	if len(classes) != t.NumClasses {
+		return dataErr(path, "column %q has %d classes, num_classes says %d: %s", t.Target, len(classes), t.NumClasses, quoteAll(classes[:min(len(classes), 50)]))
+	}
+	return nil
+}
+
 // splitByColumn takes the split the file gives: train or test per row.
 func (t *Table) splitByColumn(tr *tableRows, kept []int) error {
+	if err := t.assignByColumn(tr, kept); err != nil {
+		return err
+	}
+	return t.checkSplits(tr)
+}
+
+// assignByColumn appends each kept row to the split its cell names.
+func (t *Table) assignByColumn(tr *tableRows, kept []int) error {
 	raw, j := tr.raw, len(t.Features)+1
 	for _, row := range kept {
 		switch v := strings.ToLower(raw.cols[j][row]); {
@@ -172,7 +189,7 @@ func (t *Table) splitByColumn(tr *tableRows, kept []int) error {
 			return raw.errAt(row, j, "%q is not a split: want train or test", raw.cols[j][row])
 		}
 	}
-	return t.checkSplits(tr)
+	return nil
 }
 
 // splitAtRandom holds out test_fraction of the rows (of each class, with
@@ -214,12 +231,15 @@ func (t *Table) testCount(n int) int {
 }
 
 func (t *Table) checkSplits(tr *tableRows) error {
-	raw := tr.raw
+	return checkSplitSizes(tr.raw.files[0].path, len(tr.train), len(tr.test))
+}
+
+func checkSplitSizes(path string, train, test int) error {
 	switch {
-	case len(tr.train) == 0:
-		return dataErr(raw.files[0].path, "no training rows (of %d)", len(tr.train)+len(tr.test))
-	case len(tr.test) == 0:
-		return dataErr(raw.files[0].path, "no test rows (of %d): raise test_fraction or mark rows test in the split column", len(tr.train)+len(tr.test))
+	case train == 0:
+		return dataErr(path, "no training rows (of %d)", train+test)
+	case test == 0:
+		return dataErr(path, "no test rows (of %d): raise test_fraction or mark rows test in the split column", train+test)
 	}
 	return nil
 }

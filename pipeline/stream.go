@@ -40,7 +40,10 @@ func (p *Plan) checkStream(s *spec.Spec) spec.ErrorList {
 			errs = append(errs, s.Errorf("data.stream", "streaming needs examples of a fixed shape; %s is %s after the transforms (pad sequences first)", c.name, c.s))
 		}
 	}
-	if _, ok := p.Loader.(loaders.Streamer); ok {
+	if st, ok := p.Loader.(loaders.Streamer); ok {
+		if param, why := st.CannotStream(); param != "" {
+			errs = append(errs, s.Errorf("data."+param, "data.stream: %s", why))
+		}
 		for _, st := range p.Steps {
 			if _, fits := st.Transform.(loaders.Fitter); fits {
 				errs = append(errs, s.Errorf(st.Path, "%s fits on the whole training split, which a streamed %s dataset never holds; the loader's own scaling (numeric features are z-scored) does it while streaming", st.Kind, p.LoaderName))

@@ -253,3 +253,29 @@ func TestStreamResume(t *testing.T) {
 		t.Errorf("resumed history %v\nuninterrupted %v", got, want)
 	}
 }
+
+// TestStreamRejectsAtLoad: a table configuration that cannot stream
+// fails when the spec loads, at the line of the param that stops it.
+func TestStreamRejectsAtLoad(t *testing.T) {
+	spec := `name: stream_reject
+data:
+  loader: table
+  path: t/data.csv
+  features: [{column: f0}, {column: f1, missing: mode}]
+  target: y
+  task: regression
+  stream: {}
+model:
+  input: {shape: [2]}
+  layers: [{dense: {units: 1}}]
+train: {loss: mse, optimizer: {name: adam}, batch_size: 50, epochs: 1}
+`
+	path := filepath.Join(t.TempDir(), "stream_reject.yaml")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), "stream_reject.yaml:5") || !strings.Contains(err.Error(), "mode of a numeric column") {
+		t.Errorf("err %v; want the numeric mode refused at line 5", err)
+	}
+}
