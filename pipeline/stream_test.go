@@ -279,3 +279,22 @@ train: {loss: mse, optimizer: {name: adam}, batch_size: 50, epochs: 1}
 		t.Errorf("err %v; want the numeric mode refused at line 5", err)
 	}
 }
+
+// TestStreamEvaluateRun: pipe evaluate on a streamed run measures its
+// model on the streamed test split and gets the run's test metrics.
+func TestStreamEvaluateRun(t *testing.T) {
+	dataDir := streamTable(t, 600, 4)
+	opt := Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: t.TempDir()}
+	res, err := Run(streamPlan(t, 4, "  stream: {batch_rows: 32, shuffle_window: 3}"), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	p, test, err := EvaluateRun(res.Dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Stream == nil || !reflect.DeepEqual(test, res.Test) {
+		t.Errorf("evaluate %v (stream %v); the run measured %v", test, p.Stream, res.Test)
+	}
+}
