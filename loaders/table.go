@@ -18,7 +18,8 @@ func init() {
 		"categorical (a vocabulary declared or taken from the training split, plus an unknown bucket; one-hot, or an index for an embedding) or text (tokenized as imdb is, pre-padded to maxlen). "+
 		"Feature keys: column, type (numeric|categorical|text), scale (zscore|none), missing (error|mean|mode|constant|drop), fill, max_categories, vocabulary, encoding (one_hot|index), num_words, maxlen. "+
 		"The target is class labels (strings or integers, as int32 labels) or a number (task: regression, float32). "+
-		"The test split is the rows a split_column marks test, or a seeded random (optionally stratified) test_fraction.",
+		"The test split is the rows a split_column marks test, or a seeded random (optionally stratified) test_fraction. "+
+		"With data.stream the cache entry is built from the files a chunk of rows at a time, never holding the table (the same statistics; a random split then keeps file order, drawn by selection sampling; stratify, text columns and numeric missing: mode cannot stream).",
 		func() Loader {
 			return &Table{
 				Format:        "auto",
