@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -37,63 +38,128 @@ type SplitStream struct {
 }
 
 // OpenSplitStream checks the split file at path as ReadSplit does,
-// mapping it whole for the check, which touches only its metadata, and
-// unmapping it. Close it when done.
+// reading only its footer, its schema and each record batch's metadata
+// (a batch's buffers are checked when Batch maps it). Mapping the file
+// whole to check it would map it whole into memory: touching one page of
+// each batch faults in the large folio around it. Close it when done.
 func OpenSplitStream(path string) (s *SplitStream, err error) {
-	mapped, unmap, err := mapFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer unmap()
-	s = &SplitStream{path: path, maps: map[int]batchMapping{}}
+	s = &SplitStream{path: path, f: f, maps: map[int]batchMapping{}}
 	defer func() {
 		if err != nil {
 			s.Close()
 			s, err = nil, fmt.Errorf("reading %s: %w", path, err)
 		}
 	}()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("corrupt Arrow file: %v", r)
 		}
 	}()
-	if s.blocks, err = checkArrowFile(mapped); err != nil {
-		return s, err
-	}
-	r, err := ipc.NewMappedFileReader(mapped, ipc.WithEnsureNativeEndian(false), ipc.WithAllocator(memory.DefaultAllocator))
+	st, err := f.Stat()
 	if err != nil {
 		return s, err
 	}
-	defer r.Close()
-	if s.cols, s.rows, err = splitSchema(r.Schema()); err != nil {
+	size := st.Size()
+	const tail = int64(4 + len(fbcheck.Magic))
+	if size < 8+tail {
+		return s, errors.New("not an Arrow IPC file (missing ARROW1 magic; truncated?)")
+	}
+	end, err := readAt(f, size-tail, tail)
+	if err != nil {
 		return s, err
 	}
-	s.names = [2]string{r.Schema().Field(0).Name, r.Schema().Field(1).Name}
-	if r.NumRecords() != len(s.blocks) || len(s.blocks) == 0 {
-		return s, fmt.Errorf("the file holds %d record batches; want at least one", r.NumRecords())
+	footerLen := int64(binary.LittleEndian.Uint32(end))
+	if footerLen <= 0 || footerLen > min(size-8-tail, maxStreamMeta) {
+		return s, fmt.Errorf("%w: footer size %d in a file of %d bytes", errArrowCorrupt, footerLen, size)
+	}
+	footer, err := readAt(f, size-tail-footerLen, footerLen)
+	if err != nil {
+		return s, err
+	}
+	head, err := readAt(f, 0, 8)
+	if err != nil {
+		return s, err
+	}
+	if s.blocks, err = checkArrowFooter(slices.Concat(head, footer, end)); err != nil {
+		return s, err
+	}
+	if len(s.blocks) == 0 {
+		return s, errors.New("the file holds no record batch; want at least one")
 	}
 	// The schema message follows the 8 bytes of magic and padding, and the
 	// first record batch follows it (the file holds no dictionaries).
-	if s.blocks[0].Offset <= 8 {
-		return s, errors.New("no schema message before the first record batch")
+	if first := s.blocks[0].Offset; first <= 8 || first > min(size, 8+maxStreamMeta) {
+		return s, fmt.Errorf("%w: the first record batch at %d", errArrowCorrupt, first)
 	}
-	s.schemaMsg = bytes.Clone(mapped[8:s.blocks[0].Offset])
+	if s.schemaMsg, err = readAt(f, 8, s.blocks[0].Offset-8); err != nil {
+		return s, err
+	}
+	r, err := ipc.NewReader(bytes.NewReader(s.schemaMsg), ipc.WithEnsureNativeEndian(false), ipc.WithAllocator(memory.DefaultAllocator))
+	if err != nil {
+		return s, err
+	}
+	schema := r.Schema()
+	r.Release()
+	if s.cols, s.rows, err = splitSchema(schema); err != nil {
+		return s, err
+	}
+	s.names = [2]string{schema.Field(0).Name, schema.Field(1).Name}
 	total := 0
-	for i := range s.blocks {
-		rec, err := r.RecordBatchAt(i)
+	for i, b := range s.blocks {
+		n, err := batchLength(f, b, size)
 		if err != nil {
 			return s, fmt.Errorf("record batch %d: %w", i, err)
 		}
-		s.lens = append(s.lens, int(rec.NumRows()))
-		total += int(rec.NumRows())
-		rec.Release()
+		s.lens = append(s.lens, n)
+		total += n
 	}
 	if total != s.rows {
 		return s, fmt.Errorf("the record batches hold %d rows but the schema says %d (truncated?)", total, s.rows)
 	}
-	s.f, err = os.Open(path)
-	return s, err
+	return s, nil
+}
+
+// maxStreamMeta bounds the footer, schema and batch metadata read whole
+// from a streamed file: a split's are a few hundred bytes, and a corrupt
+// length must not allocate gigabytes.
+const maxStreamMeta = 1 << 20
+
+// batchLength reads the rows of the record batch at b from its metadata,
+// after checking that the batch lies in the file.
+func batchLength(f *os.File, b fbcheck.Block, size int64) (int, error) {
+	if b.Offset < 0 || b.Meta < 8 || b.Meta > maxStreamMeta || b.Body < 0 || b.Offset > size ||
+		int64(b.Meta) > size-b.Offset || b.Body > size-b.Offset-int64(b.Meta) {
+		return 0, fmt.Errorf("%w: block at %d (metadata %d, body %d bytes) is outside the %d-byte file", errArrowCorrupt, b.Offset, b.Meta, b.Body, size)
+	}
+	meta, err := readAt(f, b.Offset, int64(b.Meta))
+	if err != nil {
+		return 0, err
+	}
+	buf, _, err := fbcheck.Message(meta, fbcheck.Block{Meta: b.Meta})
+	if err != nil {
+		return 0, err
+	}
+	rb, err := fbcheck.Header(buf, fbHeaderRecordBatch)
+	if err != nil {
+		return 0, err
+	}
+	n, err := rb.Scalar(0, 8) // RecordBatch.length
+	if err != nil || n < 0 || n != int64(int(n)) {
+		return 0, fmt.Errorf("%w: a record batch of %d rows", errArrowCorrupt, n)
+	}
+	return int(n), nil
+}
+
+func readAt(f *os.File, off, n int64) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, off); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Len is the number of examples.
@@ -129,7 +195,15 @@ func (s *SplitStream) Batch(i int) (split data.Split, err error) {
 		}
 		s.maps[i] = m
 	}
-	rec, err := s.decode(m.view[:b.Meta], m.view[b.Meta:])
+	blk := fbcheck.Block{Meta: b.Meta, Body: b.Body} // in the view, which starts at the block
+	if err := checkRecordBatchMessage(m.view, blk); err != nil {
+		return split, err
+	}
+	meta, body, err := fbcheck.Message(m.view, blk)
+	if err != nil {
+		return split, err
+	}
+	rec, err := s.decode(meta, body)
 	if err != nil {
 		return split, err
 	}
@@ -149,23 +223,16 @@ type batchMapping struct {
 	unmap func() error
 }
 
-// decode reads a record batch from its message's metadata (with its
+// decode reads a record batch from its message's metadata (without its
 // length prefix) and body, without copying the body: arrow-go decodes
 // record batches only through a reader, here one of the stream made of the
 // schema message and this one.
 func (s *SplitStream) decode(meta, body []byte) (rec arrow.RecordBatch, err error) {
-	prefix := 4
-	if len(meta) >= 8 && binary.LittleEndian.Uint32(meta) == 0xFFFFFFFF {
-		prefix = 8 // continuation marker, then the length
-	}
-	if len(meta) <= prefix {
-		return nil, errors.New("no message metadata")
-	}
 	schema, err := ipc.NewMessageReader(bytes.NewReader(s.schemaMsg)).Message()
 	if err != nil {
 		return nil, fmt.Errorf("schema message: %w", err)
 	}
-	msg := ipc.NewMessage(memory.NewBufferBytes(meta[prefix:]), memory.NewBufferBytes(body))
+	msg := ipc.NewMessage(memory.NewBufferBytes(meta), memory.NewBufferBytes(body))
 	r, err := ipc.NewReaderFromMessageReader(&messageList{msgs: []*ipc.Message{schema, msg}},
 		ipc.WithEnsureNativeEndian(false), ipc.WithAllocator(memory.DefaultAllocator))
 	if err != nil {

@@ -1,6 +1,7 @@
 package arrowio
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"slices"
@@ -125,5 +126,51 @@ func TestSplitWriterCounts(t *testing.T) {
 	ragged := data.Schema{DType: data.Int32, Shape: []int{-1}}
 	if _, err := NewSplitWriter(filepath.Join(t.TempDir(), "r.arrow"), ragged, s.Y.Schema, 1); err == nil || !strings.Contains(err.Error(), "fixed shape") {
 		t.Errorf("ragged column: err %v", err)
+	}
+}
+
+// TestSplitStreamCorrupt: a truncated split file, or one whose footer
+// points a record batch outside the file, is refused when opened, naming
+// the file, never a panic.
+func TestSplitStreamCorrupt(t *testing.T) {
+	s := streamFixture(300)
+	path := filepath.Join(t.TempDir(), "s.arrow")
+	w, err := NewSplitWriter(path, s.X.Schema, s.Y.Schema, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from := 0; from < 300; from += 100 {
+		b := s.Slice(from, from+100)
+		if err := w.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func([]byte) []byte
+	}{
+		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"no footer", func(b []byte) []byte { return b[:len(b)-12] }},
+		{"batches cut out", func(b []byte) []byte {
+			// Keep the footer but drop 100 KB of batches before it: its
+			// blocks point past the end.
+			footer := 10 + int(binary.LittleEndian.Uint32(b[len(b)-10:]))
+			return append(slices.Clone(b[:len(b)-footer-100<<10]), b[len(b)-footer:]...)
+		}},
+	} {
+		bad := filepath.Join(t.TempDir(), "bad.arrow")
+		if err := os.WriteFile(bad, c.edit(slices.Clone(whole)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := OpenSplitStream(bad); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%s: err %v", c.name, err)
+		}
 	}
 }
