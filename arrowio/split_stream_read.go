@@ -25,6 +25,7 @@ import (
 // the file in large folios, which a fault maps whole — up to 2 MB at once,
 // measured as FilePmdMapped in smaps — so reading one batch brought back
 // its neighbours' released pages, and half a file stayed resident.)
+// Opening reads metadata only, with pread, for the same reason.
 type SplitStream struct {
 	path      string
 	f         *os.File
