@@ -71,6 +71,24 @@ func checkArrowField(f fbcheck.Table, depth int) error {
 // IPC file data: magic bytes, footer, schema, and the metadata of every
 // record batch. It returns the record-batch blocks.
 func checkArrowFile(data []byte) ([]fbcheck.Block, error) {
+	blocks, err := checkArrowFooter(data)
+	if err != nil {
+		return nil, err
+	}
+	for i, blk := range blocks {
+		if err := checkRecordBatchMessage(data, blk); err != nil {
+			return nil, fmt.Errorf("record batch %d: %w", i, err)
+		}
+	}
+	return blocks, nil
+}
+
+// checkArrowFooter checks the magic bytes at both ends of data and the
+// footer before the last ones, with its schema, and returns the
+// record-batch blocks, unchecked: only the footer's bytes and the first
+// eight need be there (a streamed file is checked without reading the
+// rest; see OpenSplitStream).
+func checkArrowFooter(data []byte) ([]fbcheck.Block, error) {
 	const tail = 4 + len(fbcheck.Magic)
 	if len(data) < 8+tail || string(data[:len(fbcheck.Magic)]) != fbcheck.Magic ||
 		string(data[len(data)-len(fbcheck.Magic):]) != fbcheck.Magic {
@@ -108,11 +126,6 @@ func checkArrowFile(data []byte) ([]fbcheck.Block, error) {
 	}
 	if err := footer.KeyValues(4); err != nil {
 		return nil, fmt.Errorf("footer metadata: %w", err)
-	}
-	for i, blk := range blocks {
-		if err := checkRecordBatchMessage(data, blk); err != nil {
-			return nil, fmt.Errorf("record batch %d: %w", i, err)
-		}
 	}
 	return blocks, nil
 }

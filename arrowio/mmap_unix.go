@@ -43,3 +43,25 @@ func mapFile(path string) (data []byte, unmap func() error, err error) {
 		return nil
 	}, nil
 }
+
+// mapRange maps bytes [off, off+n) of f copy-on-write, from the page that
+// holds off: view is those bytes. Only the mapping's pages can become
+// resident through it, whatever the size of the page cache's folios, and
+// unmap gives them all back.
+func mapRange(f *os.File, off, n int64) (view []byte, unmap func() error, err error) {
+	page := int64(os.Getpagesize())
+	start := off - off%page
+	if off < 0 || n <= 0 || off+n-start != int64(int(off+n-start)) {
+		return nil, nil, fmt.Errorf("%s: cannot map %d bytes at %d", f.Name(), n, off)
+	}
+	m, err := syscall.Mmap(int(f.Fd()), start, int(off+n-start), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE)
+	if err != nil {
+		return nil, nil, &os.PathError{Op: "mmap", Path: f.Name(), Err: err}
+	}
+	return m[off-start:], func() error {
+		if err := syscall.Munmap(m); err != nil {
+			return errors.Join(fmt.Errorf("unmapping %s", f.Name()), err)
+		}
+		return nil
+	}, nil
+}

@@ -20,12 +20,18 @@ func init() {
 // fitted, or restored from what Fitted gave when the run was trained.
 type Fitter interface {
 	ColumnTransform
+	FittedState
 	// Fit fits the numbers on the training examples that each hands to
 	// visit, a chunk of whole examples at a time and in order; it may call
 	// each more than once (standardize makes two passes). A Fitter among a
 	// spec's batch transforms is fitted so, on the stored data through the
 	// transforms before it, a chunk at a time.
 	Fit(each func(visit func(data.Array) error) error) error
+}
+
+// FittedState is a component (a Fitter, or a loader such as table) with
+// numbers fitted on the training split, which a run stores.
+type FittedState interface {
 	// Fitted is the fitted state as JSON; nil before fitting.
 	Fitted() json.RawMessage
 	// Restore sets the state that Fitted gave.

@@ -18,7 +18,8 @@ func init() {
 		"categorical (a vocabulary declared or taken from the training split, plus an unknown bucket; one-hot, or an index for an embedding) or text (tokenized as imdb is, pre-padded to maxlen). "+
 		"Feature keys: column, type (numeric|categorical|text), scale (zscore|none), missing (error|mean|mode|constant|drop), fill, max_categories, vocabulary, encoding (one_hot|index), num_words, maxlen. "+
 		"The target is class labels (strings or integers, as int32 labels) or a number (task: regression, float32). "+
-		"The test split is the rows a split_column marks test, or a seeded random (optionally stratified) test_fraction.",
+		"The test split is the rows a split_column marks test, or a seeded random (optionally stratified) test_fraction. "+
+		"With data.stream the cache entry is built from the files a chunk of rows at a time, never holding the table (the same statistics; a random split then keeps file order, drawn by selection sampling; stratify, text columns and numeric missing: mode cannot stream).",
 		func() Loader {
 			return &Table{
 				Format:        "auto",
@@ -51,9 +52,8 @@ func init() {
 //
 // Fitted statistics (means, standard deviations, fill values,
 // vocabularies, word ranks) come from the training rows only, never the
-// test rows. They are not stored anywhere: Load is deterministic in its
-// params and the files, so DecodeInput (pipe predict) fits them again from
-// the same training split.
+// test rows. A run stores them (Fitted, table_fitted.go), and pipe
+// predict encodes a new row with them.
 type Table struct {
 	Path          string        `pipe:"path,required" doc:"the file, or a glob of files read in sorted order and concatenated (adult/*.csv); relative to the data directory, or absolute. Extensions: .csv, .tsv/.tab, .parquet/.pq, .arrow/.feather/.ipc"`
 	Format        string        `pipe:"format,oneof=auto|csv|tsv|parquet|arrow" doc:"file format; auto goes by each file's extension"`
@@ -70,7 +70,7 @@ type Table struct {
 	SplitSeed     int           `pipe:"split_seed" doc:"seed of the random split; the rows of each split come in the order of the seeded shuffle, so that any prefix (train_limit, a validation fraction) is a random sample"`
 	Stratify      bool          `pipe:"stratify" doc:"classification: hold out test_fraction of each class (rounded), so both splits keep the class proportions"`
 
-	fitted *tableFit // the training split's statistics, fitted once for DecodeInput
+	fitted *tableFit // the training split's statistics: fitted by Load, or restored from a run
 }
 
 // TableColumn is one feature column of a table and how it is encoded.

@@ -79,6 +79,9 @@ func readTableArrow(raw *tableRaw, path string) (err error) {
 			raw.rowFile = append(raw.rowFile, fileIdx)
 			raw.rowAt = append(raw.rowAt, row)
 		}
+		if err := raw.rowsDone(false); err != nil {
+			return err
+		}
 	}
 	return nil
 }

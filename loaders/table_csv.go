@@ -60,6 +60,9 @@ func readTableCSV(raw *tableRaw, path string, delim rune) error {
 		}
 		raw.rowFile = append(raw.rowFile, file)
 		raw.rowAt = append(raw.rowAt, int32(line))
+		if err := raw.rowsDone(false); err != nil {
+			return err
+		}
 	}
 }
 

@@ -31,7 +31,7 @@ type columnFit struct {
 // fitColumns fits every feature on the training rows.
 func (t *Table) fitColumns(raw *tableRaw, train []int) ([]columnFit, error) {
 	fits := make([]columnFit, len(t.Features))
-	offset := int32(0)
+	t.indexOffsets(fits)
 	for j := range t.Features {
 		c, f := &t.Features[j], &fits[j]
 		var err error
@@ -40,8 +40,6 @@ func (t *Table) fitColumns(raw *tableRaw, train []int) ([]columnFit, error) {
 			err = fitNumeric(c, f, raw, j, train)
 		case "categorical":
 			err = fitCategorical(c, f, raw, j, train)
-			f.offset = offset
-			offset += int32(c.categories() + 1)
 		case "text":
 			f.fill = c.Fill
 			f.words = newTextVocab()
@@ -62,10 +60,21 @@ func (t *Table) fitColumns(raw *tableRaw, train []int) ([]columnFit, error) {
 	return fits, nil
 }
 
+// indexOffsets sets where each categorical feature's ids start, for the
+// index encoding: after the vocabularies and unknown buckets before it.
+func (t *Table) indexOffsets(fits []columnFit) {
+	offset := int32(0)
+	for j := range t.Features {
+		if c := &t.Features[j]; c.kind() == "categorical" {
+			fits[j].offset = offset
+			offset += int32(c.categories() + 1)
+		}
+	}
+}
+
 // fitNumeric takes the mean and population standard deviation (as
 // scikit-learn's StandardScaler does) of the training values that are
-// present, and the fill value of missing ones. A constant column is
-// divided by 1, as StandardScaler does, rather than by 0.
+// present, and the fill value of missing ones.
 func fitNumeric(c *TableColumn, f *columnFit, raw *tableRaw, j int, train []int) error {
 	var vals []float64
 	for _, row := range train {
@@ -74,30 +83,61 @@ func fitNumeric(c *TableColumn, f *columnFit, raw *tableRaw, j int, train []int)
 			vals = append(vals, v)
 		}
 	}
+	var st numericStats
+	for _, v := range vals {
+		st.add(v)
+	}
+	st.endSums()
+	for _, v := range vals {
+		st.addDeviation(v)
+	}
+	var mode float64
+	if c.missing() == "mode" && len(vals) > 0 {
+		mode = numericMode(vals)
+	}
+	return st.fit(c, f, mode, raw.files[0].path)
+}
+
+// numericStats fits a numeric column in two passes over its training
+// values, in the same order each time: their sum, then (after endSums)
+// their squared deviations from the mean. A table in memory and one
+// streamed from its files go through it alike, so both fit the same
+// numbers to the last bit.
+type numericStats struct {
+	n         int
+	sum, mean float64
+	ss        float64
+}
+
+func (s *numericStats) add(v float64) { s.n++; s.sum += v }
+
+func (s *numericStats) endSums() {
+	if s.n > 0 {
+		s.mean = s.sum / float64(s.n)
+	}
+}
+
+func (s *numericStats) addDeviation(v float64) { s.ss += (v - s.mean) * (v - s.mean) }
+
+// fit sets f from the statistics (mode: the values' mode, for missing:
+// mode). A constant column is divided by 1, as StandardScaler does,
+// rather than by 0.
+func (s *numericStats) fit(c *TableColumn, f *columnFit, mode float64, path string) error {
 	needStats := c.zscore() || c.missing() == "mean" || c.missing() == "mode"
-	if len(vals) == 0 && needStats {
-		return dataErr(raw.files[0].path, "column %q has no values in the training split to fit", c.Column)
+	if s.n == 0 && needStats {
+		return dataErr(path, "column %q has no values in the training split to fit", c.Column)
 	}
 	f.mean, f.std = 0, 1
-	if len(vals) > 0 {
-		mean := 0.0
-		for _, v := range vals {
-			mean += v
-		}
-		mean /= float64(len(vals))
-		ss := 0.0
-		for _, v := range vals {
-			ss += (v - mean) * (v - mean)
-		}
+	if s.n > 0 {
 		switch c.missing() {
 		case "mean":
-			f.fillNum = mean
+			f.fillNum = s.mean
 		case "mode":
-			f.fillNum = numericMode(vals)
+			f.fillNum = mode
 		}
 		if c.zscore() {
-			f.mean = mean
-			if std := math.Sqrt(ss / float64(len(vals))); std > 0 {
+			f.mean = s.mean
+			if std := math.Sqrt(s.ss / float64(s.n)); std > 0 {
 				f.std = std
 			}
 		}
@@ -130,11 +170,22 @@ func numericMode(vals []float64) float64 {
 // most frequent training values, ties by value) and the mode.
 func fitCategorical(c *TableColumn, f *columnFit, raw *tableRaw, j int, train []int) error {
 	counts := map[string]int{}
-	for _, row := range train {
+	countCategories(counts, raw, j, train)
+	return fitCategoryCounts(c, f, counts, raw.files[0].path)
+}
+
+// countCategories counts the values of column j present in rows.
+func countCategories(counts map[string]int, raw *tableRaw, j int, rows []int) {
+	for _, row := range rows {
 		if !raw.missing[j][row] {
 			counts[raw.cols[j][row]]++
 		}
 	}
+}
+
+// fitCategoryCounts fits a categorical column from the counts of its
+// training values.
+func fitCategoryCounts(c *TableColumn, f *columnFit, counts map[string]int, path string) error {
 	byCount := make([]string, 0, len(counts))
 	for v := range counts {
 		byCount = append(byCount, v)
@@ -151,7 +202,7 @@ func fitCategorical(c *TableColumn, f *columnFit, raw *tableRaw, j int, train []
 	switch c.missing() {
 	case "mode":
 		if len(byCount) == 0 {
-			return dataErr(raw.files[0].path, "column %q has no values in the training split to take the mode of", c.Column)
+			return dataErr(path, "column %q has no values in the training split to take the mode of", c.Column)
 		}
 		f.fill = byCount[0]
 	case "constant":

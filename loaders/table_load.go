@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -26,6 +27,7 @@ func (t *Table) Load(dataDir string) (*data.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.fitted = &tr.fit
 	ds := &data.Dataset{Classes: tr.fit.classes}
 	for _, s := range []struct {
 		rows []int
@@ -138,9 +140,8 @@ func (t *Table) targets(tr *tableRows, kept []int) error {
 				classes = append(classes, v)
 			}
 		}
-		sortClasses(classes)
-		if len(classes) != t.NumClasses {
-			return dataErr(raw.files[0].path, "column %q has %d classes, num_classes says %d: %s", t.Target, len(classes), t.NumClasses, quoteAll(classes[:min(len(classes), 50)]))
+		if err := t.checkClasses(classes, raw.files[0].path); err != nil {
+			return err
 		}
 	}
 	tr.fit.classes, tr.fit.classIdx = classes, classIndex(classes)
@@ -155,8 +156,26 @@ func (t *Table) targets(tr *tableRows, kept []int) error {
 	return nil
 }
 
+// checkClasses sorts the classes found in the target column and checks
+// that num_classes counted them.
+func (t *Table) checkClasses(classes []string, path string) error {
+	sortClasses(classes)
+	if len(classes) != t.NumClasses {
+		return dataErr(path, "column %q has %d classes, num_classes says %d: %s", t.Target, len(classes), t.NumClasses, quoteAll(classes[:min(len(classes), 50)]))
+	}
+	return nil
+}
+
 // splitByColumn takes the split the file gives: train or test per row.
 func (t *Table) splitByColumn(tr *tableRows, kept []int) error {
+	if err := t.assignByColumn(tr, kept); err != nil {
+		return err
+	}
+	return t.checkSplits(tr)
+}
+
+// assignByColumn appends each kept row to the split its cell names.
+func (t *Table) assignByColumn(tr *tableRows, kept []int) error {
 	raw, j := tr.raw, len(t.Features)+1
 	for _, row := range kept {
 		switch v := strings.ToLower(raw.cols[j][row]); {
@@ -170,7 +189,7 @@ func (t *Table) splitByColumn(tr *tableRows, kept []int) error {
 			return raw.errAt(row, j, "%q is not a split: want train or test", raw.cols[j][row])
 		}
 	}
-	return t.checkSplits(tr)
+	return nil
 }
 
 // splitAtRandom holds out test_fraction of the rows (of each class, with
@@ -212,12 +231,15 @@ func (t *Table) testCount(n int) int {
 }
 
 func (t *Table) checkSplits(tr *tableRows) error {
-	raw := tr.raw
+	return checkSplitSizes(tr.raw.files[0].path, len(tr.train), len(tr.test))
+}
+
+func checkSplitSizes(path string, train, test int) error {
 	switch {
-	case len(tr.train) == 0:
-		return dataErr(raw.files[0].path, "no training rows (of %d)", len(tr.train)+len(tr.test))
-	case len(tr.test) == 0:
-		return dataErr(raw.files[0].path, "no test rows (of %d): raise test_fraction or mark rows test in the split column", len(tr.train)+len(tr.test))
+	case train == 0:
+		return dataErr(path, "no training rows (of %d)", train+test)
+	case test == 0:
+		return dataErr(path, "no test rows (of %d): raise test_fraction or mark rows test in the split column", train+test)
 	}
 	return nil
 }
@@ -253,11 +275,12 @@ func (t *Table) InputKind() InputKind {
 
 // DecodeInput reads a file holding one row of the feature columns (the
 // target may be there or not) for `pipe predict`, encoded with the
-// statistics of the training split, which it fits again from the data
-// directory: the loader stores none of its own. The table readers take
+// statistics of the training split: those Load fitted, or those a run
+// stored (Restore), never fitted again from the data directory, whose
+// files may have changed since. The table readers take
 // files, so the content is written to a temporary file of the input's
 // base name (the format goes by its extension; messages name it).
-func (t *Table) DecodeInput(dataDir, name string, content []byte) (data.Array, error) {
+func (t *Table) DecodeInput(_, name string, content []byte) (data.Array, error) {
 	tmp, err := os.MkdirTemp("", "pipe-row-")
 	if err != nil {
 		return data.Array{}, err
@@ -267,7 +290,7 @@ func (t *Table) DecodeInput(dataDir, name string, content []byte) (data.Array, e
 	if err := os.WriteFile(path, content, 0o600); err != nil {
 		return data.Array{}, err
 	}
-	x, err := t.decodeRow(dataDir, path)
+	x, err := t.decodeRow(path)
 	var de *data.DataError
 	if errors.As(err, &de) && de.Path == path {
 		de.Path = name
@@ -276,13 +299,9 @@ func (t *Table) DecodeInput(dataDir, name string, content []byte) (data.Array, e
 }
 
 // decodeRow encodes the one row of the file at path.
-func (t *Table) decodeRow(dataDir, path string) (data.Array, error) {
+func (t *Table) decodeRow(path string) (data.Array, error) {
 	if t.fitted == nil {
-		tr, err := t.prepare(dataDir)
-		if err != nil {
-			return data.Array{}, err
-		}
-		t.fitted = &tr.fit
+		return data.Array{}, fmt.Errorf("the table loader has no fitted statistics: a run stores them in fitted.json, which pipe predict reads")
 	}
 	var want []string
 	for _, c := range t.Features {

@@ -77,6 +77,9 @@ func readTableParquet(raw *tableRaw, path string) (err error) {
 			raw.rowFile = append(raw.rowFile, fileIdx)
 			raw.rowAt = append(raw.rowAt, row)
 		}
+		if err := raw.rowsDone(false); err != nil {
+			return err
+		}
 	}
 	return nil
 }

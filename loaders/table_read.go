@@ -25,6 +25,13 @@ type tableRaw struct {
 	rowFile []int32
 	rowAt   []int32 // CSV: line of the record's start; Parquet, Arrow: 1-based row
 	nulls   map[string]bool
+
+	// A streamed read (data.stream) hands its rows to flush in chunks of
+	// at least chunk rows (CSV: exactly chunk; Parquet: a row group; Arrow:
+	// a record batch) and starts each chunk empty; total counts them all.
+	chunk int
+	flush func(*tableRaw) error
+	total int
 }
 
 type tableFile struct {
@@ -41,6 +48,24 @@ func newTableRaw(names, missingValues []string) *tableRaw {
 }
 
 func (r *tableRaw) len() int { return len(r.rowFile) }
+
+// rowsDone ends a chunk of a streamed read when it holds chunk rows, or
+// with last whatever it holds: flush gets the rows, then they are dropped
+// (the column slices are reused: flush keeps none of them).
+func (r *tableRaw) rowsDone(last bool) error {
+	n := r.len()
+	if r.flush == nil || n == 0 || n < r.chunk && !last {
+		return nil
+	}
+	err := r.flush(r)
+	r.total += n
+	for j := range r.cols {
+		clear(r.cols[j]) // let the strings go
+		r.cols[j], r.missing[j] = r.cols[j][:0], r.missing[j][:0]
+	}
+	r.rowFile, r.rowAt = r.rowFile[:0], r.rowAt[:0]
+	return err
+}
 
 // addFile starts the rows of another file and returns its index.
 func (r *tableRaw) addFile(path string, lines bool) int32 {
@@ -205,10 +230,19 @@ func (t *Table) wanted() []string {
 // readFiles reads the wanted columns of every file into one table.
 func (t *Table) readFiles(files []string, want []string) (*tableRaw, error) {
 	raw := newTableRaw(want, t.MissingValues)
+	if err := t.readInto(raw, files); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// readInto reads the wanted columns of every file into raw, a chunk at a
+// time when raw has a flush.
+func (t *Table) readInto(raw *tableRaw, files []string) error {
 	for _, path := range files {
 		format, err := t.tableFormat(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch format {
 		case "csv", "tsv":
@@ -226,11 +260,14 @@ func (t *Table) readFiles(files []string, want []string) (*tableRaw, error) {
 			err = readTableArrow(raw, path)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if raw.len() == 0 {
-		return nil, dataErr(strings.Join(files, ", "), "no data rows: the table is empty")
+	if err := raw.rowsDone(true); err != nil {
+		return err
 	}
-	return raw, nil
+	if raw.len()+raw.total == 0 {
+		return dataErr(strings.Join(files, ", "), "no data rows: the table is empty")
+	}
+	return nil
 }

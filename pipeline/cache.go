@@ -36,6 +36,9 @@ type cacheKey struct {
 	Loader     string   `json:"loader"`
 	Transforms []string `json:"transforms"`
 	Sources    []source `json:"sources"`
+	// StreamRows is data.stream's batch_rows: a streamed entry is written
+	// in record batches of this many examples (0: one batch).
+	StreamRows int `json:"stream_batch_rows,omitempty"`
 }
 
 type source struct {
@@ -65,6 +68,9 @@ func (p *Plan) key(dataDir, cacheDir string) (key cacheKey, id string, ok bool, 
 		return key, "", false, nil
 	}
 	key = cacheKey{Format: cacheFormat, Loader: p.DataKey.Loader, Transforms: p.DataKey.Transforms}
+	if p.Stream != nil {
+		key.StreamRows = p.Stream.BatchRows
+	}
 	if key.Sources, err = checksumFolder(sourceDir(dataDir, sourced), cacheDir); err != nil {
 		return key, "", false, err
 	}
@@ -134,26 +140,14 @@ func sha256File(path string) (string, error) {
 // file, a checksum that does not match, an Arrow file that does not
 // validate — makes it a miss, and the caller rebuilds the entry.
 func readCache(dir string, key cacheKey) (*data.Dataset, io.Closer, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	meta, err := checkEntry(dir, key)
 	if err != nil {
 		return nil, nil, err
-	}
-	var meta cacheMeta
-	if err := json.Unmarshal(b, &meta); err != nil {
-		return nil, nil, fmt.Errorf("meta.json: %w", err)
-	}
-	if want, _ := json.Marshal(key); string(want) != string(mustJSON(meta.Key)) {
-		return nil, nil, fmt.Errorf("entry was built from another key")
 	}
 	ds := &data.Dataset{Classes: meta.Classes, Ratings: meta.Ratings}
 	var closers closeAll
 	for name, split := range map[string]*data.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
-		path := filepath.Join(dir, name)
-		if sum, err := crc32cFile(path); err != nil || sum != meta.CRC32C[name] {
-			closers.Close()
-			return nil, nil, fmt.Errorf("%s: checksum does not match (%v)", name, err)
-		}
-		s, c, err := arrowio.ReadSplit(path)
+		s, c, err := arrowio.ReadSplit(filepath.Join(dir, name))
 		if err != nil {
 			closers.Close()
 			return nil, nil, err
@@ -161,6 +155,28 @@ func readCache(dir string, key cacheKey) (*data.Dataset, io.Closer, error) {
 		*split, closers = s, append(closers, c)
 	}
 	return ds, closers, nil
+}
+
+// checkEntry reads the meta.json of the entry in dir and checks that it
+// was built from key and that its split files match their checksums.
+func checkEntry(dir string, key cacheKey) (cacheMeta, error) {
+	var meta cacheMeta
+	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	if err != nil {
+		return meta, err
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return meta, fmt.Errorf("meta.json: %w", err)
+	}
+	if want, _ := json.Marshal(key); string(want) != string(mustJSON(meta.Key)) {
+		return meta, fmt.Errorf("entry was built from another key")
+	}
+	for _, name := range []string{"train.arrow", "test.arrow"} {
+		if sum, err := crc32cFile(filepath.Join(dir, name)); err != nil || sum != meta.CRC32C[name] {
+			return meta, fmt.Errorf("%s: checksum does not match (%v)", name, err)
+		}
+	}
+	return meta, nil
 }
 
 func mustJSON(v any) []byte {
@@ -179,10 +195,25 @@ func crc32cFile(path string) (uint32, error) {
 	return h.Sum32(), err
 }
 
-// writeCache stores ds as the entry dir: written in full under a
-// temporary name, then renamed, so an interrupted write leaves no entry
-// that a later run would trust.
+// writeCache stores ds as the entry dir.
 func writeCache(dir string, key cacheKey, ds *data.Dataset, fitted map[string]json.RawMessage) error {
+	return writeEntry(dir, key, func(tmp string) (*data.Dataset, error) {
+		for name, split := range map[string]*data.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
+			if err := arrowio.WriteSplit(filepath.Join(tmp, name), split); err != nil {
+				return nil, err
+			}
+		}
+		return ds, nil
+	}, func() map[string]json.RawMessage { return fitted })
+}
+
+// writeEntry makes the entry dir: fill writes train.arrow and test.arrow
+// into a temporary folder and returns a dataset whose classes and rating
+// info go in meta.json (its splits unused), then fitted gives the fitted
+// state. The entry is written in full under a temporary name, then
+// renamed, so an interrupted write leaves no entry that a later run would
+// trust.
+func writeEntry(dir string, key cacheKey, fill func(tmp string) (*data.Dataset, error), fitted func() map[string]json.RawMessage) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
@@ -192,13 +223,13 @@ func writeCache(dir string, key cacheKey, ds *data.Dataset, fitted map[string]js
 		return err
 	}
 	defer os.RemoveAll(tmp) // a no-op once renamed
-	meta := cacheMeta{Key: key, Classes: ds.Classes, Ratings: ds.Ratings, CRC32C: map[string]uint32{}, Created: time.Now().UTC(), Fitted: fitted}
-	for name, split := range map[string]*data.Split{"train.arrow": &ds.Train, "test.arrow": &ds.Test} {
-		path := filepath.Join(tmp, name)
-		if err := arrowio.WriteSplit(path, split); err != nil {
-			return err
-		}
-		if meta.CRC32C[name], err = crc32cFile(path); err != nil {
+	ds, err := fill(tmp)
+	if err != nil {
+		return err
+	}
+	meta := cacheMeta{Key: key, Classes: ds.Classes, Ratings: ds.Ratings, CRC32C: map[string]uint32{}, Created: time.Now().UTC(), Fitted: fitted()}
+	for _, name := range []string{"train.arrow", "test.arrow"} {
+		if meta.CRC32C[name], err = crc32cFile(filepath.Join(tmp, name)); err != nil {
 			return err
 		}
 	}

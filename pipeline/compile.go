@@ -35,8 +35,9 @@ type Plan struct {
 	InputInY   bool           // the labels are the input before noise (target: input with a noise step)
 	TrainLimit int            // first N training examples (0: all)
 	TestLimit  int
-	X, Y       data.Schema // of one example, after the transforms: what the model takes
-	DataKey    DataKey     // what the preprocessed data depends on, for the cache
+	Stream     *spec.Stream // data.stream: read from the cache in record batches; nil: whole, in memory
+	X, Y       data.Schema  // of one example, after the transforms: what the model takes
+	DataKey    DataKey      // what the preprocessed data depends on, for the cache
 	// BatchFrom is the first of the steps that run on each batch rather
 	// than on the whole dataset (batch.go): the data is held, cached and
 	// handed around as Steps[:BatchFrom] leave it, one example of schema
@@ -169,7 +170,7 @@ func Load(path string, overrides ...string) (*Plan, error) {
 func Compile(s *spec.Spec) (*Plan, error) {
 	p := &Plan{
 		Name: s.Name, Seed: s.Seed, Backend: cmp.Or(s.Backend, DefaultBackend),
-		LoaderName: s.Data.Loader.Kind, TrainLimit: s.Data.TrainLimit, TestLimit: s.Data.TestLimit,
+		LoaderName: s.Data.Loader.Kind, TrainLimit: s.Data.TrainLimit, TestLimit: s.Data.TestLimit, Stream: s.Data.Stream,
 		Train: Training{BatchSize: s.Train.BatchSize, Shards: s.Train.Shards, Epochs: s.Train.Epochs, Validation: s.Train.Validation,
 			EarlyStopping: s.Train.EarlyStopping, ClipNorm: s.Train.ClipNorm, CheckpointEvery: s.Train.CheckpointEvery},
 		Report: Report{Method: cmp.Or(s.Report.Method, s.Name), Dataset: cmp.Or(s.Report.Dataset, s.Data.Loader.Kind), Row: s.Report.Row},
@@ -217,6 +218,7 @@ func Compile(s *spec.Spec) (*Plan, error) {
 	} else {
 		errs = append(errs, p.compileStack(s)...)
 	}
+	errs = append(errs, p.checkStream(s)...)
 	return p, errs.Err()
 }
 

@@ -358,6 +358,22 @@ func (m *Model) Outputs(split *data.Split) ([]float32, error) {
 	return all, nil
 }
 
+// outputsOf is Outputs on examples in memory or streamed, in order.
+func (m *Model) outputsOf(ex examples) ([]float32, error) {
+	if mem, ok := ex.(memExamples); ok {
+		return m.Outputs(mem.s)
+	}
+	var all []float32
+	err := ex.batches(m.evalBatch(), nil, 0, func(split *data.Split, idx []int) error {
+		b := data.Split{X: data.Array{Schema: split.X.Schema}, Y: data.Array{Schema: split.Y.Schema}}
+		appendExamples(&b, split, idx)
+		out, err := m.Outputs(&b)
+		all = append(all, out...)
+		return err
+	})
+	return all, err
+}
+
 // predictionRows turns the outputs of a classifier (several class
 // probabilities, or one sigmoid) or a single-value regression into the rows
 // of predictions.arrow. Other outputs (whole rating vectors) have no rows.

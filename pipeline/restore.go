@@ -63,6 +63,15 @@ func EvaluateRun(dir string, opt Options) (*Plan, map[string]float64, error) {
 			return nil, nil, err
 		}
 	}
+	if p.Stream != nil && m != nil { // a streamed test split, a record batch at a time, as the run measured it
+		sd, err := p.streamData(opt.DataDir, opt.CacheDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer sd.Close()
+		res, err := m.evaluateOn(sd.test)
+		return p, res, err
+	}
 	ds, closer, err := p.Data(opt.DataDir, opt.CacheDir)
 	if err != nil {
 		return nil, nil, err

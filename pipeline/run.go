@@ -143,23 +143,33 @@ func (p *Plan) stored(dataDir, cacheDir string) (*data.Dataset, io.Closer, error
 			}
 		}
 	}
-	ds, err := p.Loader.Load(dataDir)
+	ds, err := p.load(dataDir)
 	if err != nil {
 		return nil, nil, err
-	}
-	wantX, wantY := p.Loader.Schemas()
-	for _, split := range []*data.Split{&ds.Train, &ds.Test} {
-		if !slices.Equal(split.X.Shape, wantX.Shape) || !slices.Equal(split.Y.Shape, wantY.Shape) || split.X.DType != wantX.DType || split.Y.DType != wantY.DType {
-			return nil, nil, fmt.Errorf("loader %s declared examples %s -> %s but produced %s -> %s", p.LoaderName, wantX, wantY, split.X.Schema, split.Y.Schema)
-		}
-	}
-	if err := loaders.Apply(steps, ds); err != nil {
-		return nil, nil, &data.DataError{Path: p.SpecFile(), Err: err}
 	}
 	if entry != "" {
 		writeCache(entry, key, ds, p.fittedState(steps))
 	}
 	return ds, closeAll(nil), nil
+}
+
+// load runs the loader and the transforms before the batch steps, in
+// memory.
+func (p *Plan) load(dataDir string) (*data.Dataset, error) {
+	ds, err := p.Loader.Load(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	wantX, wantY := p.Loader.Schemas()
+	for _, split := range []*data.Split{&ds.Train, &ds.Test} {
+		if !slices.Equal(split.X.Shape, wantX.Shape) || !slices.Equal(split.Y.Shape, wantY.Shape) || split.X.DType != wantX.DType || split.Y.DType != wantY.DType {
+			return nil, fmt.Errorf("loader %s declared examples %s -> %s but produced %s -> %s", p.LoaderName, wantX, wantY, split.X.Schema, split.Y.Schema)
+		}
+	}
+	if err := loaders.Apply(p.Steps[:p.BatchFrom], ds); err != nil {
+		return nil, &data.DataError{Path: p.SpecFile(), Err: err}
+	}
+	return ds, nil
 }
 
 // Close releases the backend that holds the trained model.
@@ -215,29 +225,51 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		}
 	}()
 
-	ds, closer, err := p.Data(opt.DataDir, opt.CacheDir)
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
-	train, val := p.fitSplits(ds)
-	// Examples held out of the training data for validation are said, so
-	// the counts add up to what the data gave.
+	var train, val, test examples
+	var classes []string
 	heldOut := ""
-	if p.Train.Validation.Split == "fraction" && val != nil {
-		heldOut = fmt.Sprintf(" (%d held out for validation)", val.Len())
+	if p.Stream != nil {
+		sd, err := p.streamData(opt.DataDir, opt.CacheDir)
+		if err != nil {
+			return nil, err
+		}
+		defer sd.Close()
+		train, test, classes = sd.train, sd.test, sd.classes
+		if p.Train.Validation.Split == "test" {
+			val = test
+		}
+	} else {
+		ds, closer, err := p.Data(opt.DataDir, opt.CacheDir)
+		if err != nil {
+			return nil, err
+		}
+		defer closer.Close()
+		tr, v := p.fitSplits(ds)
+		// Examples held out of the training data for validation are said, so
+		// the counts add up to what the data gave.
+		if p.Train.Validation.Split == "fraction" && v != nil {
+			heldOut = fmt.Sprintf(" (%d held out for validation)", v.Len())
+		}
+		if p.Recommender != nil {
+			logf("%s: %d training%s and %d test ratings, model %s, backend %s\n", p.Name, tr.Len(), heldOut, ds.Test.Len(), p.ModelName, backendName)
+			return p.fitRecommender(backend, ds, &tr, v, logf)
+		}
+		train, test, classes = memExamples{&tr}, memExamples{&ds.Test}, ds.Classes
+		if v != nil {
+			val = memExamples{v}
+		}
 	}
-	if p.Recommender != nil {
-		logf("%s: %d training%s and %d test ratings, model %s, backend %s\n", p.Name, train.Len(), heldOut, ds.Test.Len(), p.ModelName, backendName)
-		return p.fitRecommender(backend, ds, &train, val, logf)
-	}
-	logf("%s: %d training%s and %d test examples, %s parameters, backend %s\n", p.Name, train.Len(), heldOut, ds.Test.Len(), Thousands(p.Params()), backendName)
+	logf("%s: %d training%s and %d test examples, %s parameters, backend %s\n", p.Name, train.Len(), heldOut, test.Len(), Thousands(p.Params()), backendName)
 
 	m, err := NewModel(p, backend)
 	if err != nil {
 		return nil, err
 	}
-	samples, err := p.augmentSamples(&train)
+	first, err := train.head()
+	if err != nil {
+		return nil, err
+	}
+	samples, err := p.augmentSamples(first)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +303,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 				Stopped: fmt.Errorf("checkpoint after epoch %d", r.Epoch)})
 		}
 	}
-	hist, err := m.Fit(&train, val, p.Train.Epochs, fo)
+	hist, err := m.fit(train, val, p.Train.Epochs, fo)
 	withSamples := func(r *Result) *Result { r.augment = samples; return r }
 	if checkpointErr != nil {
 		return nil, fmt.Errorf("checkpoint: %w", checkpointErr)
@@ -286,20 +318,30 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		return nil, err
 	}
 	res := withSamples(&Result{History: hist, Seconds: seconds(), model: m, backend: backend})
-	if res.Test, err = m.Evaluate(&ds.Test); err != nil {
+	if res.Test, err = m.evaluateOn(test); err != nil {
 		return nil, fmt.Errorf("test evaluation: %w", err)
 	}
-	res.TestExamples = ds.Test.Len()
-	outputs, err := m.Outputs(&ds.Test)
+	res.TestExamples = test.Len()
+	outputs, err := m.outputsOf(test)
 	if err != nil {
 		return nil, fmt.Errorf("test predictions: %w", err)
 	}
 	if p.reconstructs() {
 		// An autoencoder's outputs are no class or value per example:
 		// drawn beside its inputs rather than put in predictions.arrow.
-		res.Grid = p.reconstructionGrid(&ds.Test, outputs)
-	} else if rows, ok := predictionRows(outputs, &ds.Test.Y, ds.Classes); ok {
-		res.Predictions = &rows
+		head, err := test.head()
+		if err != nil {
+			return nil, err
+		}
+		res.Grid = p.reconstructionGrid(head, outputs)
+	} else {
+		labels, err := test.labels()
+		if err != nil {
+			return nil, err
+		}
+		if rows, ok := predictionRows(outputs, &labels, classes); ok {
+			res.Predictions = &rows
+		}
 	}
 	keep = true
 	return res, nil

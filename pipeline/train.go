@@ -67,6 +67,15 @@ var (
 // generator seeded from the spec, so runs repeat exactly, and a resumed run
 // ends as the uninterrupted one would.
 func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.History, error) {
+	var v examples
+	if val != nil {
+		v = memExamples{val}
+	}
+	return m.fit(memExamples{train}, v, epochs, o)
+}
+
+// fit is Fit on examples in memory or streamed.
+func (m *Model) fit(train, val examples, epochs int, o FitOptions) (*data.History, error) {
 	h, first := &data.History{}, 1
 	if o.Resume != nil {
 		h = o.Resume
@@ -79,10 +88,10 @@ func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.His
 	// generator where the uninterrupted run had it (the training split,
 	// and so the length of each permutation, is the same).
 	rng := rand.New(rand.NewPCG(uint64(m.plan.Seed), 0x5eed))
-	for range first - 1 {
-		rng.Perm(train.Len())
-	}
 	batch := m.plan.Train.BatchSize
+	for epoch := 1; epoch < first; epoch++ {
+		train.skip(batch, rng, epoch)
+	}
 	stop := newStopper(m.plan.Train.EarlyStopping)
 	if best := stop.replay(h); best > 0 && stop.cfg.RestoreBest {
 		fitLog(o, "early_stopping.restore_best: the best epoch so far, %d, was trained before the resume and its weights are not in the checkpoint; a better epoch from here on is kept as usual\n", best)
@@ -109,35 +118,45 @@ func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.His
 			return h, err
 		}
 		start := time.Now()
-		order := rng.Perm(train.Len())
+		n := train.Len()
 		sums := make([]float64, 2*len(m.plan.Metrics))
-		for from := 0; from < len(order); from += batch {
+		done, step := 0, 0
+		var stopped error // why the epoch ended early
+		err := train.batches(batch, rng, epoch, func(split *data.Split, idx []int) error {
+			step++
 			if o.Context != nil && o.Context.Err() != nil {
-				if lastEpoch == nil && first == 1 {
-					return nil, fmt.Errorf("%w before the first epoch ended", ErrInterrupted)
-				}
-				return h, errors.Join(ErrInterrupted, m.restoreVars(lastEpoch))
+				stopped = ErrInterrupted
+				return ErrInterrupted
 			}
-			idx := order[from:min(from+batch, len(order))]
-			s, err := m.trainOn(train, idx, epoch, from/batch+1)
+			s, err := m.trainOn(split, idx, epoch, step)
 			if err != nil {
-				return h, fmt.Errorf("epoch %d, step %d: %w", epoch, from/batch+1, err)
+				return fmt.Errorf("epoch %d, step %d: %w", epoch, step, err)
 			}
 			for i := range sums {
 				sums[i] += s[i]
 			}
 			if loss := s[0] / s[1]; math.IsNaN(loss) || math.IsInf(loss, 0) {
-				err := fmt.Errorf("%w at epoch %d, step %d: the loss is %v; lower the learning rate or check the data", ErrDiverged, epoch, from/batch+1, loss)
-				if lastEpoch == nil && first == 1 {
-					return nil, err
-				}
-				return h, errors.Join(err, m.restoreVars(lastEpoch))
+				stopped = fmt.Errorf("%w at epoch %d, step %d: the loss is %v; lower the learning rate or check the data", ErrDiverged, epoch, step, loss)
+				return stopped
 			}
+			done += len(idx)
 			if o.Step != nil {
-				o.Step(StepReport{Epoch: epoch, Epochs: epochs, Done: from + len(idx), Examples: len(order), Running: finish(m.plan.Metrics, sums), Names: metricNames(m.plan.Metrics)})
+				o.Step(StepReport{Epoch: epoch, Epochs: epochs, Done: done, Examples: n, Running: finish(m.plan.Metrics, sums), Names: metricNames(m.plan.Metrics)})
 			}
+			return nil
+		})
+		switch {
+		case stopped != nil && lastEpoch == nil && first == 1:
+			if errors.Is(stopped, ErrInterrupted) {
+				return nil, fmt.Errorf("%w before the first epoch ended", ErrInterrupted)
+			}
+			return nil, stopped
+		case stopped != nil:
+			return h, errors.Join(stopped, m.restoreVars(lastEpoch))
+		case err != nil:
+			return h, err
 		}
-		rep := EpochReport{Epoch: epoch, Epochs: epochs, Metrics: map[string]float64{}, Samples: len(order)}
+		rep := EpochReport{Epoch: epoch, Epochs: epochs, Metrics: map[string]float64{}, Samples: n}
 		for i, metric := range m.plan.Metrics {
 			v := evaluators.Finish(metric.Metric, sums[2*i]/sums[2*i+1])
 			h.Add(metric.Name, v)
@@ -145,7 +164,7 @@ func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.His
 			rep.Names = append(rep.Names, metric.Name)
 		}
 		if val != nil && val.Len() > 0 {
-			vals, err := m.Evaluate(val)
+			vals, err := m.evaluateOn(val)
 			if err != nil {
 				return h, fmt.Errorf("epoch %d, validation: %w", epoch, err)
 			}
@@ -159,7 +178,6 @@ func (m *Model) Fit(train, val *data.Split, epochs int, o FitOptions) (*data.His
 		if o.Report != nil {
 			o.Report(rep)
 		}
-		var err error
 		if lastEpoch, err = m.snapshotVars(); err != nil {
 			return h, err
 		}
@@ -272,22 +290,21 @@ func (m *Model) evalBatch() int {
 
 // Evaluate returns each metric's mean over split, without dropout.
 func (m *Model) Evaluate(split *data.Split) (map[string]float64, error) {
-	n := split.Len()
+	return m.evaluateOn(memExamples{split})
+}
+
+// evaluateOn is Evaluate on examples in memory or streamed.
+func (m *Model) evaluateOn(ex examples) (map[string]float64, error) {
 	sums := make([]float64, 2*len(m.plan.Metrics))
-	batch := m.evalBatch()
-	idx := make([]int, 0, batch)
-	for from := 0; from < n; from += batch {
-		idx = idx[:0]
-		for i := from; i < min(from+batch, n); i++ {
-			idx = append(idx, i)
-		}
+	err := ex.batches(m.evalBatch(), nil, 0, func(split *data.Split, idx []int) error {
 		s, err := m.run(m.evaluate, split, idx)
-		if err != nil {
-			return nil, err
-		}
-		for i := range sums {
+		for i := range s {
 			sums[i] += s[i]
 		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return finish(m.plan.Metrics, sums), nil
 }

@@ -150,7 +150,7 @@ func (s Section) Title() string {
 // what decoding does rather than a copy of it. The errors (no name, data or
 // model) do not matter here.
 func documentedDefaults() *Spec {
-	root, err := parseYAML("defaults", []byte("train: {early_stopping: {}}\ngolden: {}\n"))
+	root, err := parseYAML("defaults", []byte("data: {stream: {}}\ntrain: {early_stopping: {}}\ngolden: {}\n"))
 	if err != nil {
 		panic(err)
 	}

@@ -5,6 +5,7 @@ package spec
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +39,21 @@ type Data struct {
 	Transforms []Component `pipe:"transforms,registry=transform" doc:"preprocessing steps, applied in order"`
 	TrainLimit int         `pipe:"train_limit,min=0" doc:"use only the first N training examples (0: all)"`
 	TestLimit  int         `pipe:"test_limit,min=0" doc:"use only the first N test examples (0: all)"`
+	Stream     *Stream     `pipe:"stream" doc:"train and test from the Arrow cache a record batch at a time, memory-mapped, for a dataset larger than memory (stream: {} takes the defaults); needs the cache"`
 }
+
+// Stream reads a dataset from its cache entry in record batches instead
+// of whole.
+type Stream struct {
+	BatchRows     int `pipe:"batch_rows,min=0" doc:"examples per record batch of the cache entry; part of the cache key"`
+	ShuffleWindow int `pipe:"shuffle_window,min=0" doc:"record batches shuffled together: each epoch takes the batches in an order drawn from the seed and the epoch, then shuffles the examples within each window of this many batches; only a window's examples are in memory. A window covering the training split shuffles exactly as without stream"`
+}
+
+// Stream defaults.
+const (
+	DefaultStreamBatchRows     = 8192
+	DefaultStreamShuffleWindow = 64
+)
 
 // Model is either a layer stack on an input of a given per-example shape,
 // or a registered rating model named by name, with its params beside it.
@@ -279,6 +294,10 @@ func decode(file string, root *yaml.Node, files map[*yaml.Node]string) (*Spec, e
 	}
 	if es := s.Train.EarlyStopping; es != nil && es.Monitor == "" {
 		es.Monitor = "val_loss"
+	}
+	if st := s.Data.Stream; st != nil {
+		st.BatchRows = cmp.Or(st.BatchRows, DefaultStreamBatchRows)
+		st.ShuffleWindow = cmp.Or(st.ShuffleWindow, DefaultStreamShuffleWindow)
 	}
 	s.Golden.fillDefaults()
 	return s, d.errs.Err()

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -67,4 +69,35 @@ func NodeScript(t testing.TB, dir, script, pkg, install string) (node, path stri
 		missing("%s not installed: %s", pkg, install)
 	}
 	return node, path
+}
+
+// MappedRSS is the resident size, in bytes, of this process's mappings of
+// files whose path ends with suffix (from /proc/self/smaps, Linux): what a
+// memory-mapped reader keeps in memory of them. Elsewhere it fails t.
+func MappedRSS(t testing.TB, suffix string) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Fatalf("MappedRSS needs /proc/self/smaps (Linux): %v", err)
+	}
+	var total int64
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if !strings.HasSuffix(fields[0], ":") { // a mapping's header: range perms offset dev inode [path]
+			in = len(fields) >= 6 && strings.HasSuffix(fields[len(fields)-1], suffix)
+			continue
+		}
+		if in && fields[0] == "Rss:" && len(fields) >= 2 {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			if err != nil {
+				t.Fatalf("smaps: %q", line)
+			}
+			total += kb << 10
+		}
+	}
+	return total
 }
