@@ -169,19 +169,26 @@ func splitSchema(schema *arrow.Schema) ([2]arrowColumnSpec, int, error) {
 	return cols, rows, nil
 }
 
+// elemType is the Arrow type of a dtype's values.
+func elemType(d data.DType) (arrow.DataType, bool) {
+	switch d {
+	case data.Float32:
+		return arrow.PrimitiveTypes.Float32, true
+	case data.Int32:
+		return arrow.PrimitiveTypes.Int32, true
+	case data.Uint8:
+		return arrow.PrimitiveTypes.Uint8, true
+	}
+	return nil, false
+}
+
 // columnSpec reads a column's pipe metadata and checks its Arrow type.
 func columnSpec(f arrow.Field) (arrowColumnSpec, error) {
 	var c arrowColumnSpec
 	dtype, _ := f.Metadata.GetValue(arrowKeyDType)
-	var elem arrow.DataType
-	switch c.DType = data.DType(dtype); c.DType {
-	case data.Float32:
-		elem = arrow.PrimitiveTypes.Float32
-	case data.Int32:
-		elem = arrow.PrimitiveTypes.Int32
-	case data.Uint8:
-		elem = arrow.PrimitiveTypes.Uint8
-	default:
+	c.DType = data.DType(dtype)
+	elem, ok := elemType(c.DType)
+	if !ok {
 		return c, fmt.Errorf("bad %s %q", arrowKeyDType, dtype)
 	}
 	shapeText, _ := f.Metadata.GetValue(arrowKeyShape)

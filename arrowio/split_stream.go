@@ -73,13 +73,8 @@ func NewSplitWriter(path string, x, y data.Schema, rows int) (*SplitWriter, erro
 
 // fixedArrowType is the Arrow type of a column of fixed-shape examples.
 func fixedArrowType(s data.Schema) (arrow.DataType, error) {
-	var elem arrow.DataType
-	switch s.DType {
-	case data.Float32:
-		elem = arrow.PrimitiveTypes.Float32
-	case data.Int32:
-		elem = arrow.PrimitiveTypes.Int32
-	default:
+	elem, ok := elemType(s.DType)
+	if !ok {
 		return nil, fmt.Errorf("unsupported dtype %q", s.DType)
 	}
 	if len(s.Shape) == 0 {

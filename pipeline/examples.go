@@ -202,9 +202,12 @@ func appendExamples(dst, src *data.Split, idx []int) {
 func appendArray(dst, src *data.Array, idx []int) {
 	k := src.Size()
 	for _, i := range idx {
-		if src.DType == data.Int32 {
+		switch src.DType {
+		case data.Int32:
 			dst.Int = append(dst.Int, src.Int[i*k:(i+1)*k]...)
-		} else {
+		case data.Uint8:
+			dst.Bytes = append(dst.Bytes, src.Bytes[i*k:(i+1)*k]...)
+		default:
 			dst.Float = append(dst.Float, src.Float[i*k:(i+1)*k]...)
 		}
 	}

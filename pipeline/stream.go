@@ -111,7 +111,8 @@ func (p *Plan) streamData(dataDir, cacheDir string) (*streamSet, error) {
 	}
 	set.train.limit(p.TrainLimit)
 	set.test.limit(p.TestLimit)
-	if x, _ := set.train.s.Schemas(); p.Input != nil && !slices.Equal(x.Shape, p.Input) {
+	sx, sy := set.train.s.Schemas()
+	if x, _, _ := loaders.Schemas(sx, sy, p.batchSteps()); p.Input != nil && !slices.Equal(x.Shape, p.Input) {
 		set.Close()
 		return nil, spec.ErrorList{p.Errorf("model.input.shape", "the data gives examples of shape %v after the transforms, the model expects %v", x.Shape, p.Input)}
 	}

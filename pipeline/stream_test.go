@@ -298,3 +298,36 @@ func TestStreamEvaluateRun(t *testing.T) {
 		t.Errorf("evaluate %v (stream %v); the run measured %v", test, p.Stream, res.Test)
 	}
 }
+
+// TestStreamStoredBytes: MNIST's pixels are cached as bytes and scaled on
+// each batch; streamed from the entry with a window over the whole subset,
+// the CNN trains to the in-memory run's numbers (dropout and shuffling as
+// the spec says).
+func TestStreamStoredBytes(t *testing.T) {
+	dataDir := testdata.Dir(t, "mnist")
+	sets := []string{"train.epochs=1", "data.train_limit=512", "data.test_limit=128", "train.batch_size=64"}
+	plan := func(extra ...string) *Plan {
+		p, err := Load(filepath.Join("..", "specs", "mnist_cnn.yaml"), append(sets, extra...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if p := plan(); p.StoredX.DType != data.Uint8 || p.BatchFrom == len(p.Steps) {
+		t.Fatalf("mnist_cnn stores %s with batch steps from %d of %d; the test needs bytes scaled per batch", p.StoredX, p.BatchFrom, len(p.Steps))
+	}
+	runs := t.TempDir()
+	mem, err := Train(plan(), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	streamed, err := Train(plan("data.stream={batch_rows: 100}"), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer streamed.Close()
+	if !reflect.DeepEqual(mem.History, streamed.History) || !reflect.DeepEqual(mem.Test, streamed.Test) {
+		t.Errorf("in memory %v %v\nstreamed %v %v", mem.History, mem.Test, streamed.History, streamed.Test)
+	}
+}
