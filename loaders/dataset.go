@@ -73,6 +73,20 @@ func SplitSteps(steps []Step) int {
 	return i
 }
 
+// RatingHoldOut is a Transform whose examples are not the unit that
+// train.validation: a fraction draws: a rating vector holds many ratings,
+// and holding out whole vectors leaves the model nothing to predict them
+// from, so their error says nothing of the test error, which is measured
+// on ratings missing from vectors the model does see. It holds out ratings
+// instead.
+type RatingHoldOut interface {
+	Transform
+	// HoldOut draws a seeded fraction of the ratings in train (a split the
+	// transform made) and returns train without them, in its inputs and
+	// targets, and the validation split that scores exactly them.
+	HoldOut(train data.Split, fraction float64, seed uint64) (rest, val data.Split)
+}
+
 // columnSchemas is OutSchemas of a column transform.
 func columnSchemas(t ColumnTransform, x, y data.Schema) (data.Schema, data.Schema, error) {
 	var err error

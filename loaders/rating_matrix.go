@@ -3,6 +3,8 @@ package loaders
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"github.com/pipe-ml/pipe/data"
 )
@@ -60,4 +62,34 @@ func (t *RatingMatrix) ApplyDataset(ds *data.Dataset) error {
 	ds.Train = data.Split{X: data.Array{Schema: vec, Float: trainIn}, Y: data.Array{Schema: vec, Float: trainTarget}}
 	ds.Test = data.Split{X: data.Array{Schema: vec, Float: trainIn}, Y: data.Array{Schema: vec, Float: testTarget}}
 	return nil
+}
+
+// HoldOut holds out a seeded sample of the training ratings, the cells
+// observed in train's targets, fraction of them rounded down, as the
+// AutoRec paper carves its validation ratings from the training ratings.
+// In rest a held-out rating is missing from the inputs (0) and the
+// targets (NaN); val has rest's inputs and only the held-out ratings as
+// targets, so its masked metrics score the model's predictions of exactly
+// them, from the same inputs it trained on, as the test split scores the
+// test ratings.
+func (t *RatingMatrix) HoldOut(train data.Split, fraction float64, seed uint64) (rest, val data.Split) {
+	var observed []int
+	for i, v := range train.Y.Float {
+		if !math.IsNaN(float64(v)) {
+			observed = append(observed, i)
+		}
+	}
+	nan := float32(math.NaN())
+	in, target, held := slices.Clone(train.X.Float), slices.Clone(train.Y.Float), make([]float32, len(train.Y.Float))
+	for i := range held {
+		held[i] = nan
+	}
+	n := int(float64(len(observed)) * fraction)
+	for _, k := range rand.New(rand.NewPCG(seed, 0x7a1)).Perm(len(observed))[:n] {
+		i := observed[k]
+		held[i], in[i], target[i] = target[i], 0, nan
+	}
+	rest = data.Split{X: data.Array{Schema: train.X.Schema, Float: in}, Y: data.Array{Schema: train.Y.Schema, Float: target}}
+	val = data.Split{X: rest.X, Y: data.Array{Schema: train.Y.Schema, Float: held}}
+	return rest, val
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -247,9 +248,7 @@ func Train(p *Plan, opt Options) (*Result, error) {
 		tr, v := p.fitSplits(ds)
 		// Examples held out of the training data for validation are said, so
 		// the counts add up to what the data gave.
-		if p.Train.Validation.Split == "fraction" && v != nil {
-			heldOut = fmt.Sprintf(" (%d held out for validation)", v.Len())
-		}
+		heldOut = p.heldOutNote(v)
 		if p.Recommender != nil {
 			logf("%s: %d training%s and %d test ratings, model %s, backend %s\n", p.Name, tr.Len(), heldOut, ds.Test.Len(), p.ModelName, backendName)
 			return p.fitRecommender(backend, ds, &tr, v, logf)
@@ -355,6 +354,11 @@ func (p *Plan) fitSplits(ds *data.Dataset) (train data.Split, val *data.Split) {
 	case "none":
 		val = nil
 	case "fraction":
+		if h := p.ratingHoldOut(); h != nil {
+			// Rating vectors: a fraction of the ratings, not of the vectors.
+			rest, drawn := h.HoldOut(ds.Train, v.Fraction, uint64(p.Seed))
+			return rest, &drawn
+		}
 		held := int(float64(train.Len()) * v.Fraction)
 		if ds.Ratings != nil && !ds.Train.X.Ragged() && !ds.Train.Y.Ragged() {
 			// Rating files are often sorted by user (MovieLense, Jester):
@@ -368,6 +372,35 @@ func (p *Plan) fitSplits(ds *data.Dataset) (train data.Split, val *data.Split) {
 		train, val = ds.Train.Slice(0, cut), new(ds.Train.Slice(cut, ds.Train.Len()))
 	}
 	return train, val
+}
+
+// ratingHoldOut is the last transform that holds out ratings rather than
+// examples for validation (rating_matrix), nil for none.
+func (p *Plan) ratingHoldOut() loaders.RatingHoldOut {
+	for i := len(p.Steps) - 1; i >= 0; i-- {
+		if h, ok := p.Steps[i].Transform.(loaders.RatingHoldOut); ok {
+			return h
+		}
+	}
+	return nil
+}
+
+// heldOutNote says how much of the training data fitSplits held out for
+// validation, "" when none: examples, or ratings for rating vectors.
+func (p *Plan) heldOutNote(val *data.Split) string {
+	switch {
+	case p.Train.Validation.Split != "fraction" || val == nil:
+		return ""
+	case p.ratingHoldOut() != nil:
+		n := 0
+		for _, v := range val.Y.Float {
+			if !math.IsNaN(float64(v)) {
+				n++
+			}
+		}
+		return fmt.Sprintf(" (%d of their ratings held out for validation)", n)
+	}
+	return fmt.Sprintf(" (%d held out for validation)", val.Len())
 }
 
 // sampleOut splits s into the examples not drawn and n examples drawn

@@ -121,7 +121,7 @@ type Train struct {
 	BatchSize  int        `pipe:"batch_size,min=1,max=1048576" doc:"examples per training step"`
 	Shards     int        `pipe:"shards,min=1,max=1024" doc:"split every batch into this many parts computed side by side, so that the Go backend runs them on separate cores (its convolution and LSTM work is mostly single-threaded); the gradients add up as for the whole batch, dropout draws per part"`
 	Epochs     int        `pipe:"epochs,min=1,max=100000" doc:"passes over the training data"`
-	Validation Validation `pipe:"validation" doc:"test (the test split), none, or a fraction in (0,1) of the training data held out"`
+	Validation Validation `pipe:"validation" doc:"test (the test split), none, or a fraction in (0,1) of the training data held out: the last fraction of the examples; for rating data a seeded sample of the training ratings; after rating_matrix a seeded sample of the ratings in the vectors, missing from the training inputs and targets and scored from the same inputs (AutoRec's protocol), not whole vectors"`
 	Phases     []Phase    `pipe:"phases" doc:"train in phases, one after another on the same weights, each for its epochs and on the losses of the outputs it names, as Keras' model.compile(loss_weights=...) then model.fit between them: e.g. pre-train an autoencoder's output, then fine-tune another (GLocal-K); train.epochs is then the sum of the phases' epochs, and a golden run trains each phase golden.epochs at most"`
 	// Training controls.
 	EarlyStopping *EarlyStopping `pipe:"early_stopping" doc:"stop when a monitored metric stops improving"`
