@@ -86,9 +86,7 @@ func writeTestDigits(t *testing.T, dataDir string, n int) []string {
 	for i := range n {
 		x := ds.Test.X.Slice(i, i+1)
 		img := image.NewGray(image.Rect(0, 0, 28, 28))
-		for j, v := range x.Float {
-			img.Pix[j] = uint8(v) // the loader's floats are the raw bytes 0..255
-		}
+		copy(img.Pix, x.Bytes) // the loader keeps MNIST's raw bytes 0..255
 		path := filepath.Join(dir, fmt.Sprintf("digit%d.png", i))
 		f, err := os.Create(path)
 		if err != nil {

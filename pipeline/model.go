@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -383,13 +382,6 @@ func predictionRows(outputs []float32, labels *data.Array, classes []string) (ar
 		return arrowio.PredictionRows{}, false
 	}
 	width := len(outputs) / n
-	if slices.ContainsFunc(labels.Float, func(v float32) bool { return v != v }) {
-		// NaN labels are missing ratings (rating_matrix): the outputs are
-		// rating vectors, no class per example; taken for one-hot labels,
-		// a whole rating matrix (1682 x 943 for GLocal-K) would make a
-		// confusion matrix of that many classes.
-		return arrowio.PredictionRows{}, false
-	}
 	rows := arrowio.PredictionRows{Index: make([]int64, n), Label: make([]float32, n), Prediction: make([]float32, n)}
 	labelWidth := labels.Size()
 	for i := range n {

@@ -70,8 +70,9 @@ type Result struct {
 	// fitted is the fitted rating model; its state, when it has one
 	// (recsys.StateSaver), is saved as the run's checkpoint.
 	fitted recsys.Fitted
-	// Predictions are the rows of predictions.arrow; nil when the model's
-	// outputs have no per-example prediction (whole rating vectors).
+	// Predictions are the rows of predictions.arrow (for rating vectors,
+	// each example's output vector, without a classification report); nil
+	// when the outputs do not fit the labels.
 	Predictions  *arrowio.PredictionRows
 	TestExamples int
 	// augment is augment.png's images; nil without train.augment.
@@ -447,7 +448,12 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 	}
 	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions,
 		Fitted: p.fittedState(p.Steps), Augment: res.augment, Grid: res.Grid}
-	if c.Report, err = classificationReport(res.Predictions); err != nil {
+	// Rating vectors (rating_matrix) are rows of outputs, no class per
+	// example: taken for one-hot labels, a whole rating matrix (1682 x 943
+	// for GLocal-K) would make a confusion matrix of that many classes.
+	if p.RatingData() {
+		c.Report = nil
+	} else if c.Report, err = classificationReport(res.Predictions); err != nil {
 		// The trained model is worth more than its report: the run is
 		// written without one, and metrics.json says why.
 		metrics["report_error"] = err.Error()
