@@ -11,6 +11,7 @@ package arrowio
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/pipe-ml/pipe/internal/fbcheck"
 )
@@ -23,6 +24,7 @@ const (
 	fbTypeFixedSizeList = 16
 	fbTypeLargeList     = 21
 
+	fbHeaderSchema      = 1
 	fbHeaderRecordBatch = 3
 
 	// maxArrowFieldDepth is the deepest field nesting a split file has
@@ -102,20 +104,8 @@ func checkArrowFooter(data []byte) ([]fbcheck.Block, error) {
 	if err != nil || !ok {
 		return nil, fmt.Errorf("footer: %w: no schema", errArrowCorrupt)
 	}
-	fields, err := schema.Tables(1)
-	if err != nil {
-		return nil, fmt.Errorf("schema: %w", err)
-	}
-	for i, f := range fields {
-		if err := checkArrowField(f, 0); err != nil {
-			return nil, fmt.Errorf("schema field %d: %w", i, err)
-		}
-	}
-	if err := schema.KeyValues(2); err != nil {
-		return nil, fmt.Errorf("schema metadata: %w", err)
-	}
-	if _, _, err := schema.Vector(3, 8); err != nil { // features
-		return nil, fmt.Errorf("schema features: %w", err)
+	if err := checkArrowSchema(schema); err != nil {
+		return nil, err
 	}
 	if _, n, err := footer.Vector(2, 24); err != nil || n != 0 {
 		return nil, errors.New("dictionary batches are not supported (or the footer is corrupt)")
@@ -133,6 +123,45 @@ func checkArrowFooter(data []byte) ([]fbcheck.Block, error) {
 // checkRecordBatchMessage checks the metadata of the record batch message
 // that blk points at: in the file, a RecordBatch, uncompressed, its
 // buffers in its body.
+// checkArrowSchema checks a Schema table: its fields, metadata and
+// features.
+func checkArrowSchema(schema fbcheck.Table) error {
+	fields, err := schema.Tables(1)
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	for i, f := range fields {
+		if err := checkArrowField(f, 0); err != nil {
+			return fmt.Errorf("schema field %d: %w", i, err)
+		}
+	}
+	if err := schema.KeyValues(2); err != nil {
+		return fmt.Errorf("schema metadata: %w", err)
+	}
+	if _, _, err := schema.Vector(3, 8); err != nil { // features
+		return fmt.Errorf("schema features: %w", err)
+	}
+	return nil
+}
+
+// checkSchemaMessage checks the schema message msg (length prefix,
+// metadata and padding, no body) before arrow-go parses it: a corrupt
+// field count or offset there would make it allocate or read anything.
+func checkSchemaMessage(msg []byte) error {
+	if len(msg) > math.MaxInt32 {
+		return fmt.Errorf("%w: a schema message of %d bytes", errArrowCorrupt, len(msg))
+	}
+	meta, _, err := fbcheck.Message(msg, fbcheck.Block{Meta: int32(len(msg))})
+	if err != nil {
+		return err
+	}
+	schema, err := fbcheck.Header(meta, fbHeaderSchema)
+	if err != nil {
+		return err
+	}
+	return checkArrowSchema(schema)
+}
+
 func checkRecordBatchMessage(data []byte, blk fbcheck.Block) error {
 	meta, body, err := fbcheck.Message(data, blk)
 	if err != nil {

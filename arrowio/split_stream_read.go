@@ -99,6 +99,9 @@ func OpenSplitStream(path string) (s *SplitStream, err error) {
 	if s.schemaMsg, err = readAt(f, 8, s.blocks[0].Offset-8); err != nil {
 		return s, err
 	}
+	if err := checkSchemaMessage(s.schemaMsg); err != nil {
+		return s, fmt.Errorf("schema message: %w", err)
+	}
 	r, err := ipc.NewReader(bytes.NewReader(s.schemaMsg), ipc.WithEnsureNativeEndian(false), ipc.WithAllocator(memory.DefaultAllocator))
 	if err != nil {
 		return s, err
