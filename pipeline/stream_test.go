@@ -331,3 +331,13 @@ func TestStreamStoredBytes(t *testing.T) {
 		t.Errorf("in memory %v %v\nstreamed %v %v", mem.History, mem.Test, streamed.History, streamed.Test)
 	}
 }
+
+// TestStreamRefusesFittedBatchStep: standardize runs on each batch with
+// statistics fitted on the whole training split, which a streamed dataset
+// never holds; the spec is refused at the step's line.
+func TestStreamRefusesFittedBatchStep(t *testing.T) {
+	_, err := Load(filepath.Join("..", "specs", "cifar10_resnet20.yaml"), "data.stream={}")
+	if err == nil || !strings.Contains(err.Error(), "standardize runs on each batch") || !strings.Contains(err.Error(), "cifar10_resnet20.yaml:") {
+		t.Fatalf("got %v; want standardize refused at its line", err)
+	}
+}
