@@ -4,7 +4,10 @@
 // loaders produce these values, models and evaluators consume them.
 package data
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // DType is the element type of an Array.
 type DType string
@@ -101,25 +104,32 @@ func (a *Array) Slice(from, to int) Array {
 // Take copies examples idx of a fixed-shape array, in that order, into
 // an array of their own: a batch, or a sample of the examples.
 func (a *Array) Take(idx []int) Array {
-	n := a.Size()
 	out := Array{Schema: a.Schema}
-	switch a.DType {
-	case Int32:
-		out.Int = take(a.Int, idx, n)
-	case Uint8:
-		out.Bytes = take(a.Bytes, idx, n)
-	default:
-		out.Float = take(a.Float, idx, n)
-	}
+	out.Append(a, idx)
 	return out
 }
 
-func take[T any](s []T, idx []int, n int) []T {
-	out := make([]T, 0, len(idx)*n)
-	for _, i := range idx {
-		out = append(out, s[i*n:(i+1)*n]...)
+// Append appends examples idx of the fixed-shape array src, in that order,
+// to a (of src's dtype), reusing a's capacity: a window of streamed
+// batches grows this way.
+func (a *Array) Append(src *Array, idx []int) {
+	n := src.Size()
+	switch src.DType {
+	case Int32:
+		a.Int = appendTaken(a.Int, src.Int, idx, n)
+	case Uint8:
+		a.Bytes = appendTaken(a.Bytes, src.Bytes, idx, n)
+	default:
+		a.Float = appendTaken(a.Float, src.Float, idx, n)
 	}
-	return out
+}
+
+func appendTaken[T any](dst, s []T, idx []int, n int) []T {
+	dst = slices.Grow(dst, len(idx)*n)
+	for _, i := range idx {
+		dst = append(dst, s[i*n:(i+1)*n]...)
+	}
+	return dst
 }
 
 // Split is the features and labels of one part of a dataset.

@@ -179,36 +179,22 @@ func (e *streamExamples) head() (*data.Split, error) {
 
 func (e *streamExamples) labels() (data.Array, error) {
 	_, y := e.s.Schemas()
-	out := data.Split{Y: data.Array{Schema: y}}
+	out := data.Array{Schema: y}
 	for i, k := range e.lens {
 		b, err := e.s.Batch(i)
 		if err != nil {
 			return data.Array{}, err
 		}
-		appendArray(&out.Y, &b.Y, identity(k))
+		out.Append(&b.Y, identity(k))
 		if err := e.s.Release(i); err != nil {
 			return data.Array{}, err
 		}
 	}
-	return out.Y, nil
+	return out, nil
 }
 
 // appendExamples appends examples idx of src to dst (of fixed shapes).
 func appendExamples(dst, src *data.Split, idx []int) {
-	appendArray(&dst.X, &src.X, idx)
-	appendArray(&dst.Y, &src.Y, idx)
-}
-
-func appendArray(dst, src *data.Array, idx []int) {
-	k := src.Size()
-	for _, i := range idx {
-		switch src.DType {
-		case data.Int32:
-			dst.Int = append(dst.Int, src.Int[i*k:(i+1)*k]...)
-		case data.Uint8:
-			dst.Bytes = append(dst.Bytes, src.Bytes[i*k:(i+1)*k]...)
-		default:
-			dst.Float = append(dst.Float, src.Float[i*k:(i+1)*k]...)
-		}
-	}
+	dst.X.Append(&src.X, idx)
+	dst.Y.Append(&src.Y, idx)
 }
