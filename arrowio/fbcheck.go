@@ -120,9 +120,6 @@ func checkArrowFooter(data []byte) ([]fbcheck.Block, error) {
 	return blocks, nil
 }
 
-// checkRecordBatchMessage checks the metadata of the record batch message
-// that blk points at: in the file, a RecordBatch, uncompressed, its
-// buffers in its body.
 // checkArrowSchema checks a Schema table: its fields, metadata and
 // features.
 func checkArrowSchema(schema fbcheck.Table) error {
@@ -162,6 +159,9 @@ func checkSchemaMessage(msg []byte) error {
 	return checkArrowSchema(schema)
 }
 
+// checkRecordBatchMessage checks the metadata of the record batch message
+// that blk points at: in the file, a RecordBatch, uncompressed, its
+// buffers in its body.
 func checkRecordBatchMessage(data []byte, blk fbcheck.Block) error {
 	meta, body, err := fbcheck.Message(data, blk)
 	if err != nil {
