@@ -1,10 +1,14 @@
 package pipeline
 
 import (
+	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/pipe-ml/pipe/internal/testdata"
+	"github.com/pipe-ml/pipe/rundir"
 )
 
 // ratingVectorsSpec is I-AutoRec on 100 Jester users, small enough for a
@@ -97,5 +101,31 @@ func TestRatingVectorsValidation(t *testing.T) {
 	}
 	if math.Abs(got[2]-res.Test["rmse"]) < 1e-6 {
 		t.Errorf("val_rmse %v is the test rmse", got[2])
+	}
+}
+
+// TestRatingVectorsRunFiles: a run on rating vectors (I-AutoRec) writes
+// its outputs as predictions.arrow rows, one per test vector (ONNX export
+// is checked against them), and no classification report: a vector of
+// ratings is no class.
+func TestRatingVectorsRunFiles(t *testing.T) {
+	dir := testdata.Dir(t, "jester5k")
+	p, err := Load(filepath.Join("..", "specs", "cf", "jester5k_i_autorec.yaml"), "train.epochs=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(p, Options{DataDir: dir, RunsDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Close()
+	if res.Predictions == nil || len(res.Predictions.Probabilities) != res.TestExamples || res.TestExamples == 0 {
+		t.Errorf("predictions %v for %d test vectors", res.Predictions != nil, res.TestExamples)
+	}
+	if _, err := os.Stat(filepath.Join(res.Dir, rundir.PredictionsFile)); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join(res.Dir, rundir.ReportFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s: %v; want no classification report for rating vectors", rundir.ReportFile, err)
 	}
 }

@@ -451,12 +451,12 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 	// Rating vectors (rating_matrix) are rows of outputs, no class per
 	// example: taken for one-hot labels, a whole rating matrix (1682 x 943
 	// for GLocal-K) would make a confusion matrix of that many classes.
-	if p.RatingData() {
-		c.Report = nil
-	} else if c.Report, err = classificationReport(res.Predictions); err != nil {
-		// The trained model is worth more than its report: the run is
-		// written without one, and metrics.json says why.
-		metrics["report_error"] = err.Error()
+	if !p.RatingData() {
+		if c.Report, err = classificationReport(res.Predictions); err != nil {
+			// The trained model is worth more than its report: the run
+			// is written without one, and metrics.json says why.
+			metrics["report_error"] = err.Error()
+		}
 	}
 	// A run whose key cannot be computed (its data folder went away while
 	// it trained) is still written, without run.json: pipe compare then
