@@ -89,6 +89,16 @@ type Phase struct {
 	On     []bool
 }
 
+// lastPhaseStart is the first epoch of the last phase (from 1); 1 when
+// the plan has no phases.
+func (t *Training) lastPhaseStart() int {
+	from := 1
+	for _, ph := range t.Phases[:max(len(t.Phases)-1, 0)] {
+		from += ph.Epochs
+	}
+	return from
+}
+
 // phaseOf returns the phase that epoch (from 1) falls in; nil when the
 // plan has no phases.
 func (t *Training) phaseOf(epoch int) *Phase {

@@ -82,9 +82,6 @@ func (p *Plan) compilePhases(s *spec.Spec) spec.ErrorList {
 	if len(s.Train.Phases) == 0 {
 		return nil
 	}
-	if s.Train.EarlyStopping != nil {
-		errs = append(errs, s.Errorf("train.early_stopping", "early stopping would end a phase before the next starts: leave it out with train.phases"))
-	}
 	var names []string
 	for _, h := range p.Heads {
 		names = append(names, h.Name)

@@ -181,7 +181,7 @@ func TestResumeEarlyStoppingCount(t *testing.T) {
 	for _, v := range []float64{0.5, 0.7, 0.6, 0.7, 0.65} { // best 0.7 at epoch 2, then 3 without improvement
 		h.Add("val_accuracy", v)
 	}
-	s := newStopper(p.Train.EarlyStopping)
+	s := newStopper(p.Train.EarlyStopping, 1)
 	epoch := s.replay(h)
 	if epoch != 2 || s.best != data.Minimised("val_accuracy", 0.7) || s.wait != 3 {
 		t.Errorf("after replay: best epoch %d (%v), wait %d; want 2 (%v), 3", epoch, s.best, s.wait, data.Minimised("val_accuracy", 0.7))

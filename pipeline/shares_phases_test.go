@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/spec"
 )
 
@@ -65,5 +66,49 @@ func TestSharesAndPhases(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one saying %q", c.to, err, c.want)
 		}
+	}
+}
+
+// TestEarlyStoppingWatchesLastPhase: with phases, early stopping is
+// accepted and counts from the last phase's first epoch: the low values
+// of the first phase neither set the best nor count towards patience.
+func TestEarlyStoppingWatchesLastPhase(t *testing.T) {
+	src := strings.Replace(sharesSpec, "phases:", "early_stopping: {monitor: loss, patience: 1}, phases:", 1)
+	s, err := spec.Parse("s.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := p.Train.lastPhaseStart()
+	if from != 3 {
+		t.Fatalf("the last phase starts at epoch %d, want 3", from)
+	}
+	h := &data.History{}
+	stop := newStopper(p.Train.EarlyStopping, from)
+	var stopped int
+	for epoch, v := range []float64{0.1, 0.1, 0.5, 0.6, 0.7, 0.8} {
+		h.Add("loss", v)
+		done, err := stop.after(nil, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			stopped = epoch + 1
+			break
+		}
+	}
+	if stopped != 5 {
+		t.Errorf("stopped after epoch %d; want 5 (best 0.5 at epoch 3, then two epochs without improvement)", stopped)
+	}
+	resumed := newStopper(p.Train.EarlyStopping, from)
+	h = &data.History{}
+	for _, v := range []float64{0.1, 0.1, 0.5, 0.6} {
+		h.Add("loss", v)
+	}
+	if best := resumed.replay(h); best != 3 || resumed.wait != 1 {
+		t.Errorf("replay: best epoch %d, wait %d; want 3 and 1", best, resumed.wait)
 	}
 }

@@ -92,7 +92,7 @@ func (m *Model) fit(train, val examples, epochs int, o FitOptions) (*data.Histor
 	for epoch := 1; epoch < first; epoch++ {
 		train.skip(batch, rng, epoch)
 	}
-	stop := newStopper(m.plan.Train.EarlyStopping)
+	stop := newStopper(m.plan.Train.EarlyStopping, m.plan.Train.lastPhaseStart())
 	if best := stop.replay(h); best > 0 && stop.cfg.RestoreBest {
 		fitLog(o, "early_stopping.restore_best: the best epoch so far, %d, was trained before the resume and its weights are not in the checkpoint; a better epoch from here on is kept as usual\n", best)
 	}
@@ -210,16 +210,22 @@ func (m *Model) setLRScale(epoch, epochs int, h *data.History) error {
 	return v.SetValue(tensors.FromValue(float32(s.Scale(epoch, epochs, h))))
 }
 
-// stopper is early stopping: it watches a history series and keeps the
-// best epoch's weights when asked to restore them.
+// stopper is early stopping: it watches a history series from epoch from
+// on and keeps the best epoch's weights when asked to restore them.
+// With train.phases it watches the last phase only: stopping an earlier
+// one would skip the phases after it, and a series measured while another
+// output trains says little about the one trained last.
 type stopper struct {
 	cfg  *spec.EarlyStopping
+	from int // the first epoch watched, from 1
 	best float64
 	wait int
 	keep map[string]*tensors.Tensor // the best epoch's variables
 }
 
-func newStopper(cfg *spec.EarlyStopping) *stopper { return &stopper{cfg: cfg, best: math.Inf(1)} }
+func newStopper(cfg *spec.EarlyStopping, from int) *stopper {
+	return &stopper{cfg: cfg, from: from, best: math.Inf(1)}
+}
 
 // replay brings the best value and the count of epochs without
 // improvement to where they were after the epochs of h, those a resumed
@@ -234,6 +240,9 @@ func (s *stopper) replay(h *data.History) (best int) {
 		return 0
 	}
 	for i, v := range h.Series(s.cfg.Monitor) {
+		if i+1 < s.from {
+			continue
+		}
 		if v := data.Minimised(s.cfg.Monitor, v); v < s.best-s.cfg.MinDelta {
 			s.best, s.wait, best = v, 0, i+1
 		} else {
@@ -251,6 +260,9 @@ func (s *stopper) after(m *Model, h *data.History) (bool, error) {
 	values := h.Series(s.cfg.Monitor)
 	if len(values) == 0 {
 		return false, fmt.Errorf("early_stopping.monitor: the history has no %s", s.cfg.Monitor)
+	}
+	if len(values) < s.from {
+		return false, nil
 	}
 	v := data.Minimised(s.cfg.Monitor, values[len(values)-1])
 	if v < s.best-s.cfg.MinDelta {
@@ -272,6 +284,9 @@ func (s *stopper) after(m *Model, h *data.History) (bool, error) {
 
 // restore puts back the best epoch's weights, when kept.
 func (s *stopper) restore(m *Model) error {
+	if s.keep == nil {
+		return nil
+	}
 	err := m.restoreVars(s.keep)
 	s.keep = nil
 	return err
