@@ -84,28 +84,39 @@ const fitChunk = 4096
 // the batch steps before each: the numbers a whole-dataset fit gives,
 // without the dataset in floats.
 func (p *Plan) fitBatchSteps(train *data.Split) error {
+	return p.fitBatchStepsOn(func(visit func(*data.Split) error) error {
+		for lo, n := 0, train.Len(); lo < n; lo += fitChunk {
+			chunk := train.Slice(lo, min(lo+fitChunk, n))
+			if err := visit(&chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// fitBatchStepsOn is fitBatchSteps on a training split that each hands to
+// visit a chunk of whole examples at a time, in order: slices of a split
+// in memory, or the record batches of a streamed one.
+func (p *Plan) fitBatchStepsOn(each func(visit func(*data.Split) error) error) error {
 	steps := p.batchSteps()
 	for i, s := range steps {
 		f, ok := s.Transform.(loaders.Fitter)
 		if !ok {
 			continue
 		}
-		col := &train.X
-		if f.Column() == "y" {
-			col = &train.Y
-		}
-		n := col.Len()
 		err := f.Fit(func(visit func(data.Array) error) error {
-			for lo := 0; lo < n; lo += fitChunk {
-				a, err := loaders.ApplyColumn(steps[:i], f.Column(), col.Slice(lo, min(lo+fitChunk, n)))
+			return each(func(chunk *data.Split) error {
+				col := chunk.X
+				if f.Column() == "y" {
+					col = chunk.Y
+				}
+				a, err := loaders.ApplyColumn(steps[:i], f.Column(), col)
 				if err != nil {
 					return err
 				}
-				if err := visit(a); err != nil {
-					return err
-				}
-			}
-			return nil
+				return visit(a)
+			})
 		})
 		if err != nil {
 			return fmt.Errorf("%s (%s): %w", s.Path, s.Kind, err)

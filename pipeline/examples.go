@@ -166,6 +166,25 @@ func (e *streamExamples) skip(batch int, rng *rand.Rand, epoch int) {
 	}
 }
 
+// each hands every record batch of the file to visit, in order, mapped
+// only while visit runs.
+func (e *streamExamples) each(visit func(*data.Split) error) error {
+	for i := range e.s.Batches() {
+		b, err := e.s.Batch(i)
+		if err != nil {
+			return err
+		}
+		err = visit(&b)
+		if rerr := e.s.Release(i); err == nil {
+			err = rerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (e *streamExamples) head() (*data.Split, error) {
 	b, err := e.s.Batch(0)
 	if err != nil {

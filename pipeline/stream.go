@@ -41,11 +41,6 @@ func (p *Plan) checkStream(s *spec.Spec) spec.ErrorList {
 			errs = append(errs, s.Errorf("data.stream", "streaming needs examples of a fixed shape; %s is %s after the transforms (pad sequences first)", c.name, c.s))
 		}
 	}
-	for _, st := range p.batchSteps() {
-		if _, fits := st.Transform.(loaders.Fitter); fits {
-			errs = append(errs, s.Errorf(st.Path, "%s runs on each batch with statistics fitted on the whole training split, which a streamed dataset never holds", st.Kind))
-		}
-	}
 	if st, ok := p.Loader.(loaders.Streamer); ok {
 		if param, why := st.CannotStream(); param != "" {
 			errs = append(errs, s.Errorf("data."+param, "data.stream: %s", why))
@@ -108,6 +103,12 @@ func (p *Plan) streamData(dataDir, cacheDir string) (*streamSet, error) {
 		}
 		set.files = append(set.files, s)
 		*ex = &streamExamples{s: s, seed: uint64(p.Seed), window: p.Stream.ShuffleWindow}
+	}
+	// Batch steps that learn from the training split (standardize) are
+	// fitted on all of it, as in memory, a record batch at a time.
+	if err := p.fitBatchStepsOn(set.train.each); err != nil {
+		set.Close()
+		return nil, &data.DataError{Path: p.SpecFile(), Err: err}
 	}
 	set.train.limit(p.TrainLimit)
 	set.test.limit(p.TestLimit)

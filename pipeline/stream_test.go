@@ -332,12 +332,42 @@ func TestStreamStoredBytes(t *testing.T) {
 	}
 }
 
-// TestStreamRefusesFittedBatchStep: standardize runs on each batch with
-// statistics fitted on the whole training split, which a streamed dataset
-// never holds; the spec is refused at the step's line.
-func TestStreamRefusesFittedBatchStep(t *testing.T) {
-	_, err := Load(filepath.Join("..", "specs", "cifar10_resnet20.yaml"), "data.stream={}")
-	if err == nil || !strings.Contains(err.Error(), "standardize runs on each batch") || !strings.Contains(err.Error(), "cifar10_resnet20.yaml:") {
-		t.Fatalf("got %v; want standardize refused at its line", err)
+// TestStreamFitsBatchStep: standardize, fitted on the whole training
+// split, is fitted on a streamed split a record batch at a time, to the
+// same numbers: the run trains as in memory, and stores the statistics.
+func TestStreamFitsBatchStep(t *testing.T) {
+	dataDir := testdata.Dir(t, "mnist")
+	sets := []string{"train.epochs=1", "data.train_limit=512", "data.test_limit=128", "train.batch_size=64",
+		"data.transforms=[{scale: {divide: 255}}, {reshape: {shape: [28, 28, 1]}}, {standardize: {per: pixel}}, {one_hot: {classes: 10}}]"}
+	plan := func(extra ...string) *Plan {
+		p, err := Load(filepath.Join("..", "specs", "mnist_cnn.yaml"), append(sets, extra...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	runs := t.TempDir()
+	mem, err := Run(plan(), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	streamed, err := Run(plan("data.stream={batch_rows: 100}"), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer streamed.Close()
+	if !reflect.DeepEqual(mem.History, streamed.History) || !reflect.DeepEqual(mem.Test, streamed.Test) {
+		t.Errorf("in memory %v %v\nstreamed %v %v", mem.History, mem.Test, streamed.History, streamed.Test)
+	}
+	fitted := func(dir string) string {
+		b, err := os.ReadFile(filepath.Join(dir, "fitted.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if m, s := fitted(mem.Dir), fitted(streamed.Dir); m != s || !strings.Contains(s, `"data.transforms[2]"`) {
+		t.Errorf("fitted.json in memory:\n%.300s\nstreamed:\n%.300s", m, s)
 	}
 }
