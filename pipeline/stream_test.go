@@ -304,62 +304,17 @@ func TestStreamEvaluateRun(t *testing.T) {
 // the CNN trains to the in-memory run's numbers (dropout and shuffling as
 // the spec says).
 func TestStreamStoredBytes(t *testing.T) {
-	dataDir := testdata.Dir(t, "mnist")
-	sets := []string{"train.epochs=1", "data.train_limit=512", "data.test_limit=128", "train.batch_size=64"}
-	plan := func(extra ...string) *Plan {
-		p, err := Load(filepath.Join("..", "specs", "mnist_cnn.yaml"), append(sets, extra...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	if p := plan(); p.StoredX.DType != data.Uint8 || p.BatchFrom == len(p.Steps) {
+	if p := mnistSubset(t); p.StoredX.DType != data.Uint8 || p.BatchFrom == len(p.Steps) {
 		t.Fatalf("mnist_cnn stores %s with batch steps from %d of %d; the test needs bytes scaled per batch", p.StoredX, p.BatchFrom, len(p.Steps))
 	}
-	runs := t.TempDir()
-	mem, err := Train(plan(), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
-	streamed, err := Train(plan("data.stream={batch_rows: 100}"), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer streamed.Close()
-	if !reflect.DeepEqual(mem.History, streamed.History) || !reflect.DeepEqual(mem.Test, streamed.Test) {
-		t.Errorf("in memory %v %v\nstreamed %v %v", mem.History, mem.Test, streamed.History, streamed.Test)
-	}
+	memAndStreamed(t)
 }
 
 // TestStreamFitsBatchStep: standardize, fitted on the whole training
 // split, is fitted on a streamed split a record batch at a time, to the
 // same numbers: the run trains as in memory, and stores the statistics.
 func TestStreamFitsBatchStep(t *testing.T) {
-	dataDir := testdata.Dir(t, "mnist")
-	sets := []string{"train.epochs=1", "data.train_limit=512", "data.test_limit=128", "train.batch_size=64",
-		"data.transforms=[{scale: {divide: 255}}, {reshape: {shape: [28, 28, 1]}}, {standardize: {per: pixel}}, {one_hot: {classes: 10}}]"}
-	plan := func(extra ...string) *Plan {
-		p, err := Load(filepath.Join("..", "specs", "mnist_cnn.yaml"), append(sets, extra...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	runs := t.TempDir()
-	mem, err := Run(plan(), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mem.Close()
-	streamed, err := Run(plan("data.stream={batch_rows: 100}"), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer streamed.Close()
-	if !reflect.DeepEqual(mem.History, streamed.History) || !reflect.DeepEqual(mem.Test, streamed.Test) {
-		t.Errorf("in memory %v %v\nstreamed %v %v", mem.History, mem.Test, streamed.History, streamed.Test)
-	}
+	mem, streamed := memAndStreamed(t, "data.transforms=[{scale: {divide: 255}}, {reshape: {shape: [28, 28, 1]}}, {standardize: {per: pixel}}, {one_hot: {classes: 10}}]")
 	fitted := func(dir string) string {
 		b, err := os.ReadFile(filepath.Join(dir, "fitted.json"))
 		if err != nil {
@@ -370,4 +325,38 @@ func TestStreamFitsBatchStep(t *testing.T) {
 	if m, s := fitted(mem.Dir), fitted(streamed.Dir); m != s || !strings.Contains(s, `"data.transforms[2]"`) {
 		t.Errorf("fitted.json in memory:\n%.300s\nstreamed:\n%.300s", m, s)
 	}
+}
+
+// mnistSubset is mnist_cnn on 512 training and 128 test images, one
+// epoch, with the overrides sets.
+func mnistSubset(t *testing.T, sets ...string) *Plan {
+	t.Helper()
+	p, err := Load(filepath.Join("..", "specs", "mnist_cnn.yaml"),
+		append([]string{"train.epochs=1", "data.train_limit=512", "data.test_limit=128", "train.batch_size=64"}, sets...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// memAndStreamed runs mnistSubset(sets) in memory and streamed from
+// record batches of 100 images, checks that both end with the same
+// history and test metrics, and returns the two runs.
+func memAndStreamed(t *testing.T, sets ...string) (mem, streamed *Result) {
+	t.Helper()
+	dataDir, runs := testdata.Dir(t, "mnist"), t.TempDir()
+	mem, err := Run(mnistSubset(t, sets...), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close() })
+	streamed, err = Run(mnistSubset(t, append(sets, "data.stream={batch_rows: 100}")...), Options{DataDir: dataDir, CacheDir: t.TempDir(), RunsDir: runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { streamed.Close() })
+	if !reflect.DeepEqual(mem.History, streamed.History) || !reflect.DeepEqual(mem.Test, streamed.Test) {
+		t.Errorf("in memory %v %v\nstreamed %v %v", mem.History, mem.Test, streamed.History, streamed.Test)
+	}
+	return mem, streamed
 }
