@@ -18,23 +18,10 @@ import (
 // what releases the reader.
 func arrowRecords(buf []byte) (sc *arrow.Schema, next func() (arrow.RecordBatch, error), release func(), err error) {
 	r := bytes.NewReader(buf)
-	mem := memory.NewGoAllocator()
 	if bytes.HasPrefix(buf, []byte(fbcheck.Magic)) {
-		fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem))
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("not a readable Arrow IPC file: %v", err)
-		}
-		i := 0
-		next = func() (arrow.RecordBatch, error) {
-			if i == fr.NumRecords() {
-				return nil, io.EOF
-			}
-			i++
-			return fr.RecordBatch(i - 1) // the reader releases it at the next call
-		}
-		return fr.Schema(), next, func() { fr.Close() }, nil
+		return arrowFileRecords(r)
 	}
-	sr, err := ipc.NewReader(r, ipc.WithAllocator(mem))
+	sr, err := ipc.NewReader(r, ipc.WithAllocator(memory.NewGoAllocator()))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("neither an Arrow IPC file nor an Arrow IPC stream: %v", err)
 	}
@@ -48,4 +35,22 @@ func arrowRecords(buf []byte) (sc *arrow.Schema, next func() (arrow.RecordBatch,
 		return nil, io.EOF
 	}
 	return sr.Schema(), next, sr.Release, nil
+}
+
+// arrowFileRecords is arrowRecords for an Arrow IPC file that r reads: the
+// reader reads the footer, then each record batch when it is asked for.
+func arrowFileRecords(r ipc.ReadAtSeeker) (sc *arrow.Schema, next func() (arrow.RecordBatch, error), release func(), err error) {
+	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(memory.NewGoAllocator()))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("not a readable Arrow IPC file: %v", err)
+	}
+	i := 0
+	next = func() (arrow.RecordBatch, error) {
+		if i == fr.NumRecords() {
+			return nil, io.EOF
+		}
+		i++
+		return fr.RecordBatch(i - 1) // the reader releases it at the next call
+	}
+	return fr.Schema(), next, func() { fr.Close() }, nil
 }

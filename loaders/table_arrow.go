@@ -8,7 +8,8 @@ import (
 )
 
 // readTableArrow appends the wanted columns of an Arrow IPC file (the file
-// format, Feather v2) to raw. Values are formatted by Arrow's ValueStr, as
+// format, Feather v2) to raw, a record batch at a time from the file (it
+// is never read whole). Values are formatted by Arrow's ValueStr, as
 // the Parquet reader formats them; a dictionary-encoded column (pandas'
 // category) reads as its values. checkTableArrow vets the metadata first,
 // so that a corrupt file cannot make arrow-go allocate without bound, and a
@@ -18,12 +19,12 @@ func readTableArrow(raw *tableRaw, path string) (err error) {
 	if err != nil {
 		return err
 	}
-	buf, err := io.ReadAll(f)
-	f.Close()
+	defer f.Close()
+	st, err := f.Stat()
 	if err != nil {
 		return dataErr(path, "%v", err)
 	}
-	if err := checkTableArrow(buf); err != nil {
+	if err := checkTableArrow(f, st.Size()); err != nil {
 		return dataErr(path, "%v", err)
 	}
 	defer func() {
@@ -31,7 +32,7 @@ func readTableArrow(raw *tableRaw, path string) (err error) {
 			err = dataErr(path, "corrupt Arrow file: %v", p)
 		}
 	}()
-	sc, next, release, err := arrowRecords(buf)
+	sc, next, release, err := arrowFileRecords(f)
 	if err != nil {
 		return dataErr(path, "%v", err)
 	}

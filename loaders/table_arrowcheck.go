@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/pipe-ml/pipe/internal/fbcheck"
 )
@@ -67,17 +68,34 @@ func checkTableField(f fbcheck.Table) error {
 	return f.KeyValues(6)
 }
 
-// checkTableArrow checks the framing and metadata of an Arrow IPC file:
-// magic bytes, footer, schema, and every dictionary and record batch.
-func checkTableArrow(data []byte) error {
-	const tail = 4 + len(fbcheck.Magic)
-	if len(data) < 8+tail || string(data[:len(fbcheck.Magic)]) != fbcheck.Magic ||
-		string(data[len(data)-len(fbcheck.Magic):]) != fbcheck.Magic {
+// maxFooter bounds the footer read into memory: a corrupt size cannot make
+// the check read a file's worth, and a real footer of 64 MB would list
+// 2.8 million record batches.
+const maxFooter = 1 << 26
+
+// checkTableArrow checks the framing and metadata of the Arrow IPC file of
+// size bytes that r reads: magic bytes, footer, schema, and every
+// dictionary and record batch, reading the footer and then one message at
+// a time, so that the check holds no more of the file than its largest
+// record batch.
+func checkTableArrow(r io.ReaderAt, size int64) error {
+	const tail = int64(4 + len(fbcheck.Magic))
+	head, end := make([]byte, len(fbcheck.Magic)), make([]byte, tail)
+	if size < 8+tail || readAt(r, head, 0) != nil || readAt(r, end, size-tail) != nil ||
+		string(head) != fbcheck.Magic || string(end[4:]) != fbcheck.Magic {
 		return errors.New("not an Arrow IPC file (no ARROW1 magic at both ends: truncated, or the stream format, which the table loader does not read)")
 	}
-	footer, err := fbcheck.Footer(data)
-	if err != nil {
+	n := int64(binary.LittleEndian.Uint32(end))
+	if n <= 0 || n > size-8-tail || n > maxFooter {
+		return fmt.Errorf("%w: footer size %d in a file of %d bytes", errArrowMeta, n, size)
+	}
+	buf := make([]byte, n)
+	if err := readAt(r, buf, size-tail-n); err != nil {
 		return err
+	}
+	footer, err := fbcheck.Buf(buf).Root()
+	if err != nil {
+		return fmt.Errorf("footer: %w", err)
 	}
 	schema, ok, err := footer.Sub(1)
 	if err != nil || !ok {
@@ -111,7 +129,7 @@ func checkTableArrow(data []byte) error {
 			return fmt.Errorf("footer %ses: %w", kind.name, err)
 		}
 		for i, blk := range blocks {
-			if err := checkTableArrowMessage(data, blk, kind.header); err != nil {
+			if err := checkTableArrowBlock(r, size, blk, kind.header); err != nil {
 				return fmt.Errorf("%s %d: %w", kind.name, i, err)
 			}
 		}
@@ -119,7 +137,30 @@ func checkTableArrow(data []byte) error {
 	return nil
 }
 
-// checkTableArrowMessage checks the message blk points at: a record batch,
+// checkTableArrowBlock reads the message blk points at, once its place is
+// inside the file, and checks it.
+func checkTableArrowBlock(r io.ReaderAt, size int64, blk fbcheck.Block, header int64) error {
+	if blk.Offset < 0 || blk.Meta < 8 || blk.Body < 0 || blk.Offset%8 != 0 ||
+		blk.Offset > size || int64(blk.Meta) > size-blk.Offset || blk.Body > size-blk.Offset-int64(blk.Meta) {
+		return fmt.Errorf("%w: block at %d (metadata %d, body %d bytes) is outside the %d-byte file", errArrowMeta, blk.Offset, blk.Meta, blk.Body, size)
+	}
+	msg := make([]byte, int64(blk.Meta)+blk.Body)
+	if err := readAt(r, msg, blk.Offset); err != nil {
+		return err
+	}
+	return checkTableArrowMessage(msg, fbcheck.Block{Meta: blk.Meta, Body: blk.Body}, header)
+}
+
+// readAt fills p from r at off; a short file is an error.
+func readAt(r io.ReaderAt, p []byte, off int64) error {
+	_, err := r.ReadAt(p, off)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// checkTableArrowMessage checks the message blk points at in data: a record batch,
 // or a dictionary batch holding one, whose buffers lie in its body and,
 // compressed, claim a bounded uncompressed size.
 func checkTableArrowMessage(data []byte, blk fbcheck.Block, header int64) error {
