@@ -140,9 +140,8 @@ func checkTableArrow(r io.ReaderAt, size int64) error {
 // checkTableArrowBlock reads the message blk points at, once its place is
 // inside the file, and checks it.
 func checkTableArrowBlock(r io.ReaderAt, size int64, blk fbcheck.Block, header int64) error {
-	if blk.Offset < 0 || blk.Meta < 8 || blk.Body < 0 || blk.Offset%8 != 0 ||
-		blk.Offset > size || int64(blk.Meta) > size-blk.Offset || blk.Body > size-blk.Offset-int64(blk.Meta) {
-		return fmt.Errorf("%w: block at %d (metadata %d, body %d bytes) is outside the %d-byte file", errArrowMeta, blk.Offset, blk.Meta, blk.Body, size)
+	if err := blk.In(size); err != nil {
+		return err
 	}
 	msg := make([]byte, int64(blk.Meta)+blk.Body)
 	if err := readAt(r, msg, blk.Offset); err != nil {

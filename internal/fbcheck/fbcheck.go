@@ -222,6 +222,16 @@ type Block struct {
 	Body   int64
 }
 
+// In checks that blk is a well-formed block (aligned, with a metadata
+// length prefix) that lies in a file of size bytes.
+func (blk Block) In(size int64) error {
+	if blk.Offset < 0 || blk.Meta < 8 || blk.Body < 0 || blk.Offset%8 != 0 ||
+		blk.Offset > size || int64(blk.Meta) > size-blk.Offset || blk.Body > size-blk.Offset-int64(blk.Meta) {
+		return fmt.Errorf("%w: block at %d (metadata %d, body %d bytes) is outside the %d-byte file", ErrCorrupt, blk.Offset, blk.Meta, blk.Body, size)
+	}
+	return nil
+}
+
 // Blocks reads the vector of Blocks (24-byte structs) in the table's slot.
 func (t Table) Blocks(slot int) ([]Block, error) {
 	start, n, err := t.Vector(slot, 24)
@@ -243,10 +253,8 @@ func (t Table) Blocks(slot int) ([]Block, error) {
 // Message checks that blk lies in the file data and returns its message
 // metadata, past the length prefix, and its body.
 func Message(data []byte, blk Block) (Buf, []byte, error) {
-	if blk.Offset < 0 || blk.Meta < 8 || blk.Body < 0 || blk.Offset%8 != 0 ||
-		blk.Offset > int64(len(data)) || int64(blk.Meta) > int64(len(data))-blk.Offset ||
-		blk.Body > int64(len(data))-blk.Offset-int64(blk.Meta) {
-		return nil, nil, fmt.Errorf("%w: block at %d (metadata %d, body %d bytes) is outside the %d-byte file", ErrCorrupt, blk.Offset, blk.Meta, blk.Body, len(data))
+	if err := blk.In(int64(len(data))); err != nil {
+		return nil, nil, err
 	}
 	end := blk.Offset + int64(blk.Meta)
 	meta := data[blk.Offset:end]
