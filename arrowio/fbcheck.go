@@ -9,6 +9,7 @@ package arrowio
 // ReadSplit recovers from.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -73,7 +74,12 @@ func checkArrowField(f fbcheck.Table, depth int) error {
 // IPC file data: magic bytes, footer, schema, and the metadata of every
 // record batch. It returns the record-batch blocks.
 func checkArrowFile(data []byte) ([]fbcheck.Block, error) {
-	blocks, err := checkArrowFooter(data)
+	size := int64(len(data))
+	footer, err := fbcheck.ReadFooter(bytes.NewReader(data), size, size)
+	if err != nil {
+		return nil, err
+	}
+	blocks, err := checkArrowFooter(footer)
 	if err != nil {
 		return nil, err
 	}
@@ -85,21 +91,10 @@ func checkArrowFile(data []byte) ([]fbcheck.Block, error) {
 	return blocks, nil
 }
 
-// checkArrowFooter checks the magic bytes at both ends of data and the
-// footer before the last ones, with its schema, and returns the
-// record-batch blocks, unchecked: only the footer's bytes and the first
-// eight need be there (a streamed file is checked without reading the
-// rest; see OpenSplitStream).
-func checkArrowFooter(data []byte) ([]fbcheck.Block, error) {
-	const tail = 4 + len(fbcheck.Magic)
-	if len(data) < 8+tail || string(data[:len(fbcheck.Magic)]) != fbcheck.Magic ||
-		string(data[len(data)-len(fbcheck.Magic):]) != fbcheck.Magic {
-		return nil, errors.New("not an Arrow IPC file (missing ARROW1 magic; truncated?)")
-	}
-	footer, err := fbcheck.Footer(data)
-	if err != nil {
-		return nil, err
-	}
+// checkArrowFooter checks a split file's footer (fbcheck.ReadFooter's),
+// with its schema, and returns the record-batch blocks, unchecked: a
+// streamed file checks each when it reads it (see OpenSplitStream).
+func checkArrowFooter(footer fbcheck.Table) ([]fbcheck.Block, error) {
 	schema, ok, err := footer.Sub(1)
 	if err != nil || !ok {
 		return nil, fmt.Errorf("footer: %w: no schema", errArrowCorrupt)

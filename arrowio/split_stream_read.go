@@ -2,13 +2,11 @@ package arrowio
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
-	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -65,27 +63,11 @@ func OpenSplitStream(path string) (s *SplitStream, err error) {
 		return s, err
 	}
 	size := st.Size()
-	const tail = int64(4 + len(fbcheck.Magic))
-	if size < 8+tail {
-		return s, errors.New("not an Arrow IPC file (missing ARROW1 magic; truncated?)")
-	}
-	end, err := readAt(f, size-tail, tail)
+	footer, err := fbcheck.ReadFooter(f, size, maxStreamMeta)
 	if err != nil {
 		return s, err
 	}
-	footerLen := int64(binary.LittleEndian.Uint32(end))
-	if footerLen <= 0 || footerLen > min(size-8-tail, maxStreamMeta) {
-		return s, fmt.Errorf("%w: footer size %d in a file of %d bytes", errArrowCorrupt, footerLen, size)
-	}
-	footer, err := readAt(f, size-tail-footerLen, footerLen)
-	if err != nil {
-		return s, err
-	}
-	head, err := readAt(f, 0, 8)
-	if err != nil {
-		return s, err
-	}
-	if s.blocks, err = checkArrowFooter(slices.Concat(head, footer, end)); err != nil {
+	if s.blocks, err = checkArrowFooter(footer); err != nil {
 		return s, err
 	}
 	if len(s.blocks) == 0 {
@@ -96,7 +78,7 @@ func OpenSplitStream(path string) (s *SplitStream, err error) {
 	if first := s.blocks[0].Offset; first <= 8 || first > min(size, 8+maxStreamMeta) {
 		return s, fmt.Errorf("%w: the first record batch at %d", errArrowCorrupt, first)
 	}
-	if s.schemaMsg, err = readAt(f, 8, s.blocks[0].Offset-8); err != nil {
+	if s.schemaMsg, err = fbcheck.ReadAt(f, 8, s.blocks[0].Offset-8); err != nil {
 		return s, err
 	}
 	if err := checkSchemaMessage(s.schemaMsg); err != nil {
@@ -135,11 +117,13 @@ const maxStreamMeta = 1 << 20
 // batchLength reads the rows of the record batch at b from its metadata,
 // after checking that the batch lies in the file.
 func batchLength(f *os.File, b fbcheck.Block, size int64) (int, error) {
-	if b.Offset < 0 || b.Meta < 8 || b.Meta > maxStreamMeta || b.Body < 0 || b.Offset > size ||
-		int64(b.Meta) > size-b.Offset || b.Body > size-b.Offset-int64(b.Meta) {
-		return 0, fmt.Errorf("%w: block at %d (metadata %d, body %d bytes) is outside the %d-byte file", errArrowCorrupt, b.Offset, b.Meta, b.Body, size)
+	if err := b.In(size); err != nil {
+		return 0, err
 	}
-	meta, err := readAt(f, b.Offset, int64(b.Meta))
+	if b.Meta > maxStreamMeta {
+		return 0, fmt.Errorf("%w: record batch metadata of %d bytes", errArrowCorrupt, b.Meta)
+	}
+	meta, err := fbcheck.ReadAt(f, b.Offset, int64(b.Meta))
 	if err != nil {
 		return 0, err
 	}
@@ -156,14 +140,6 @@ func batchLength(f *os.File, b fbcheck.Block, size int64) (int, error) {
 		return 0, fmt.Errorf("%w: a record batch of %d rows", errArrowCorrupt, n)
 	}
 	return int(n), nil
-}
-
-func readAt(f *os.File, off, n int64) ([]byte, error) {
-	b := make([]byte, n)
-	if _, err := f.ReadAt(b, off); err != nil {
-		return nil, err
-	}
-	return b, nil
 }
 
 // Len is the number of examples.

@@ -68,9 +68,8 @@ func checkTableField(f fbcheck.Table) error {
 	return f.KeyValues(6)
 }
 
-// maxFooter bounds the footer read into memory: a corrupt size cannot make
-// the check read a file's worth, and a real footer of 64 MB would list
-// 2.8 million record batches.
+// maxFooter bounds the footer read into memory: a real footer of 64 MB
+// would list 2.8 million record batches.
 const maxFooter = 1 << 26
 
 // checkTableArrow checks the framing and metadata of the Arrow IPC file of
@@ -79,23 +78,9 @@ const maxFooter = 1 << 26
 // a time, so that the check holds no more of the file than its largest
 // record batch.
 func checkTableArrow(r io.ReaderAt, size int64) error {
-	const tail = int64(4 + len(fbcheck.Magic))
-	head, end := make([]byte, len(fbcheck.Magic)), make([]byte, tail)
-	if size < 8+tail || readAt(r, head, 0) != nil || readAt(r, end, size-tail) != nil ||
-		string(head) != fbcheck.Magic || string(end[4:]) != fbcheck.Magic {
-		return errors.New("not an Arrow IPC file (no ARROW1 magic at both ends: truncated, or the stream format, which the table loader does not read)")
-	}
-	n := int64(binary.LittleEndian.Uint32(end))
-	if n <= 0 || n > size-8-tail || n > maxFooter {
-		return fmt.Errorf("%w: footer size %d in a file of %d bytes", errArrowMeta, n, size)
-	}
-	buf := make([]byte, n)
-	if err := readAt(r, buf, size-tail-n); err != nil {
-		return err
-	}
-	footer, err := fbcheck.Buf(buf).Root()
+	footer, err := fbcheck.ReadFooter(r, size, maxFooter)
 	if err != nil {
-		return fmt.Errorf("footer: %w", err)
+		return err
 	}
 	schema, ok, err := footer.Sub(1)
 	if err != nil || !ok {
@@ -143,20 +128,11 @@ func checkTableArrowBlock(r io.ReaderAt, size int64, blk fbcheck.Block, header i
 	if err := blk.In(size); err != nil {
 		return err
 	}
-	msg := make([]byte, int64(blk.Meta)+blk.Body)
-	if err := readAt(r, msg, blk.Offset); err != nil {
+	msg, err := fbcheck.ReadAt(r, blk.Offset, int64(blk.Meta)+blk.Body)
+	if err != nil {
 		return err
 	}
 	return checkTableArrowMessage(msg, fbcheck.Block{Meta: blk.Meta, Body: blk.Body}, header)
-}
-
-// readAt fills p from r at off; a short file is an error.
-func readAt(r io.ReaderAt, p []byte, off int64) error {
-	_, err := r.ReadAt(p, off)
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return err
 }
 
 // checkTableArrowMessage checks the message blk points at in data: a record batch,

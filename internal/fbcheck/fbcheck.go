@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // Magic opens and closes an Arrow IPC file.
@@ -213,6 +214,56 @@ func Footer(data []byte) (Table, error) {
 		return Table{}, fmt.Errorf("footer: %w", err)
 	}
 	return footer, nil
+}
+
+// ReadFooter reads the framing of the Arrow IPC file of size bytes that r
+// reads, and no more of it: the magic at both ends and the footer, whose
+// length must be at most max (so that a corrupt length cannot make the
+// caller read a file's worth). It returns the footer table.
+func ReadFooter(r io.ReaderAt, size, max int64) (Table, error) {
+	const tail = int64(4 + len(Magic))
+	if size < 8+tail {
+		return Table{}, errNoMagic
+	}
+	head, err := ReadAt(r, 0, int64(len(Magic)))
+	if err != nil {
+		return Table{}, err
+	}
+	end, err := ReadAt(r, size-tail, tail)
+	if err != nil {
+		return Table{}, err
+	}
+	if string(head) != Magic || string(end[4:]) != Magic {
+		return Table{}, errNoMagic
+	}
+	n := int64(binary.LittleEndian.Uint32(end))
+	if n <= 0 || n > min(size-8-tail, max) {
+		return Table{}, fmt.Errorf("%w: footer size %d in a file of %d bytes", ErrCorrupt, n, size)
+	}
+	b, err := ReadAt(r, size-tail-n, n)
+	if err != nil {
+		return Table{}, err
+	}
+	footer, err := Buf(b).Root()
+	if err != nil {
+		return Table{}, fmt.Errorf("footer: %w", err)
+	}
+	return footer, nil
+}
+
+var errNoMagic = errors.New("not an Arrow IPC file (no ARROW1 magic at both ends: truncated, or the stream format, which is not read here)")
+
+// ReadAt reads the n bytes of r at off; a file that ends before them is
+// an error.
+func ReadAt(r io.ReaderAt, off, n int64) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := r.ReadAt(b, off); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return b, nil
 }
 
 // Block is a Block of an Arrow file footer: where a message lies.
