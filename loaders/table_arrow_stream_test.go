@@ -3,8 +3,6 @@ package loaders_test
 import (
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -13,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/pipe-ml/pipe/data"
+	"github.com/pipe-ml/pipe/internal/testdata"
 	"github.com/pipe-ml/pipe/loaders"
 )
 
@@ -27,16 +26,8 @@ func (s *heapSink) Begin(train, test int) error { return nil }
 
 func (s *heapSink) Write(test bool, b *data.Split) error {
 	s.rows += b.Len()
-	runtime.GC()
-	s.most = max(s.most, liveHeap()-s.base)
+	s.most = max(s.most, testdata.LiveHeap()-s.base)
 	return nil
-}
-
-// liveHeap is the heap's objects; after a collection, the live ones.
-func liveHeap() int64 {
-	m := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(m)
-	return int64(m[0].Value.Uint64())
 }
 
 // TestTableArrowStreamsBatches: a 33 MB Arrow IPC file (64 record batches
@@ -91,8 +82,7 @@ func TestTableArrowStreamsBatches(t *testing.T) {
 	if err := l.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	runtime.GC()
-	sink := &heapSink{base: liveHeap()}
+	sink := &heapSink{base: testdata.LiveHeap()}
 	if _, err := l.LoadStream(dir, 4096, sink); err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
-	"runtime/metrics"
 	"strings"
 	"testing"
 
@@ -169,13 +167,11 @@ func TestStreamReadsWindows(t *testing.T) {
 	ex := &streamExamples{s: st, seed: 1, window: 2}
 	ex.limit(0)
 	const window = 2 * rows * (width + 1) * 4
-	runtime.GC()
-	base := heapBytes()
+	base := testdata.LiveHeap()
 	var most, mapped int64
 	seen := make([]bool, batches*rows)
 	err = ex.batches(100, rand.New(rand.NewPCG(1, 2)), 1, func(s *data.Split, idx []int) error {
-		runtime.GC()
-		most = max(most, heapBytes()-base)
+		most = max(most, testdata.LiveHeap()-base)
 		mapped = max(mapped, testdata.MappedRSS(t, "train.arrow"))
 		for _, i := range idx {
 			seen[int(s.Y.Float[i])] = true
@@ -197,13 +193,6 @@ func TestStreamReadsWindows(t *testing.T) {
 		t.Errorf("the heap grew by %d KB in an epoch of a 40 MB file; a window is %d KB", most>>10, window>>10)
 	}
 	t.Logf("heap grew by at most %d KB; a window is %d KB", most>>10, window>>10)
-}
-
-// heapBytes is the memory of the heap's objects, live or not yet swept.
-func heapBytes() int64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return int64(s[0].Value.Uint64())
 }
 
 // TestStreamResume: a streamed run interrupted in epoch 2 and resumed

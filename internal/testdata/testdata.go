@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,4 +102,14 @@ func MappedRSS(t testing.TB, suffix string) int64 {
 		}
 	}
 	return total
+}
+
+// LiveHeap collects garbage and returns the bytes of the heap's objects
+// left, the live ones: a bound on it neither hides memory that is held
+// nor trips on garbage not yet collected.
+func LiveHeap() int64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }
