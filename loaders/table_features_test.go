@@ -93,16 +93,19 @@ func TestTableIndexEncoding(t *testing.T) {
 	}
 }
 
+// reviewsCSV is a small text table: three training reviews, one test.
+const reviewsCSV = "review,label,split\n" +
+	"\"Good, good movie!\",pos,train\n" +
+	"bad MOVIE,neg,train\n" +
+	"good plot,pos,train\n" +
+	"awful movie good,neg,test\n"
+
 // TestTableText: a text column is tokenized as imdb is, ranked by
 // frequency in the training rows only, capped by num_words and pre-padded
 // or pre-truncated to maxlen.
 func TestTableText(t *testing.T) {
 	dir := t.TempDir()
-	writeText(t, filepath.Join(dir, "r.csv"), "review,label,split\n"+
-		"\"Good, good movie!\",pos,train\n"+
-		"bad MOVIE,neg,train\n"+
-		"good plot,pos,train\n"+
-		"awful movie good,neg,test\n")
+	writeText(t, filepath.Join(dir, "r.csv"), reviewsCSV)
 	cases := []struct {
 		numWords, maxLen int
 		train, test      []int32

@@ -71,11 +71,7 @@ func TestTableFittedRestore(t *testing.T) {
 // give the word indices of the loaded dataset.
 func TestTableFittedText(t *testing.T) {
 	dir := t.TempDir()
-	writeText(t, filepath.Join(dir, "r.csv"), "review,label,split\n"+
-		"\"Good, good movie!\",pos,train\n"+
-		"bad MOVIE,neg,train\n"+
-		"good plot,pos,train\n"+
-		"awful movie good,neg,test\n")
+	writeText(t, filepath.Join(dir, "r.csv"), reviewsCSV)
 	input := filepath.Join(t.TempDir(), "row.csv")
 	writeText(t, input, "review\nawful movie good\n")
 	newText := func() *loaders.Table {
