@@ -169,6 +169,6 @@ func checkRecordBatchMessage(data []byte, blk fbcheck.Block) error {
 	if _, ok, err := rb.Ref(3); err != nil || ok {
 		return errors.New("compressed record batches are not supported")
 	}
-	_, err = fbcheck.Buffers(rb, body)
+	_, err = fbcheck.Buffers(rb, int64(len(body)))
 	return err
 }

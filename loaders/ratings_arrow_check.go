@@ -139,7 +139,7 @@ func checkMessage(meta fbcheck.Buf, body []byte, want int64) error {
 // checkRecordBatch checks a RecordBatch's vectors, that its buffers lie in
 // its body, and what its compressed buffers claim to expand to.
 func checkRecordBatch(rb fbcheck.Table, body []byte) error {
-	buffers, err := fbcheck.Buffers(rb, body)
+	buffers, err := fbcheck.Buffers(rb, int64(len(body)))
 	if err != nil {
 		return err
 	}

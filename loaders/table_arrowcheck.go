@@ -68,17 +68,16 @@ func checkTableField(f fbcheck.Table) error {
 	return f.KeyValues(6)
 }
 
-// maxFooter bounds the footer read into memory: a real footer of 64 MB
-// would list 2.8 million record batches.
-const maxFooter = 1 << 26
+// maxMeta bounds the footer and each message's metadata read into memory:
+// a real footer of 64 MB would list 2.8 million record batches.
+const maxMeta = 1 << 26
 
 // checkTableArrow checks the framing and metadata of the Arrow IPC file of
 // size bytes that r reads: magic bytes, footer, schema, and every
-// dictionary and record batch, reading the footer and then one message at
-// a time, so that the check holds no more of the file than its largest
-// record batch.
+// dictionary and record batch, reading the footer and each message's
+// metadata, not the record batches' bodies.
 func checkTableArrow(r io.ReaderAt, size int64) error {
-	footer, err := fbcheck.ReadFooter(r, size, maxFooter)
+	footer, err := fbcheck.ReadFooter(r, size, maxMeta)
 	if err != nil {
 		return err
 	}
@@ -122,24 +121,24 @@ func checkTableArrow(r io.ReaderAt, size int64) error {
 	return nil
 }
 
-// checkTableArrowBlock reads the message blk points at, once its place is
-// inside the file, and checks it.
+// checkTableArrowBlock checks the message blk points at, once its place
+// is inside the file: a record batch, or a dictionary batch holding one,
+// whose buffers lie in its body and, compressed, claim a bounded
+// uncompressed size. It reads the message's metadata and the 8-byte
+// length before each compressed buffer, not the body, which arrow-go
+// reads once, when it decodes the batch.
 func checkTableArrowBlock(r io.ReaderAt, size int64, blk fbcheck.Block, header int64) error {
 	if err := blk.In(size); err != nil {
 		return err
 	}
-	msg, err := fbcheck.ReadAt(r, blk.Offset, int64(blk.Meta)+blk.Body)
+	if int64(blk.Meta) > maxMeta {
+		return fmt.Errorf("%w: message metadata of %d bytes", errArrowMeta, blk.Meta)
+	}
+	raw, err := fbcheck.ReadAt(r, blk.Offset, int64(blk.Meta))
 	if err != nil {
 		return err
 	}
-	return checkTableArrowMessage(msg, fbcheck.Block{Meta: blk.Meta, Body: blk.Body}, header)
-}
-
-// checkTableArrowMessage checks the message blk points at in data: a record batch,
-// or a dictionary batch holding one, whose buffers lie in its body and,
-// compressed, claim a bounded uncompressed size.
-func checkTableArrowMessage(data []byte, blk fbcheck.Block, header int64) error {
-	meta, body, err := fbcheck.Message(data, blk)
+	meta, _, err := fbcheck.Message(raw, fbcheck.Block{Meta: blk.Meta})
 	if err != nil {
 		return err
 	}
@@ -154,7 +153,7 @@ func checkTableArrowMessage(data []byte, blk fbcheck.Block, header int64) error 
 		}
 		rb = dict
 	}
-	buffers, err := fbcheck.Buffers(rb, body)
+	buffers, err := fbcheck.Buffers(rb, blk.Body)
 	if err != nil {
 		return err
 	}
@@ -169,7 +168,11 @@ func checkTableArrowMessage(data []byte, blk fbcheck.Block, header int64) error 
 	}
 	for i, b := range buffers {
 		if compressed && b.Size >= 8 {
-			if u := int64(binary.LittleEndian.Uint64(body[b.Off:])); u > maxUncompressed {
+			p, err := fbcheck.ReadAt(r, blk.Offset+int64(blk.Meta)+b.Off, 8)
+			if err != nil {
+				return err
+			}
+			if u := int64(binary.LittleEndian.Uint64(p)); u > maxUncompressed {
 				return fmt.Errorf("%w: buffer %d claims %d bytes uncompressed", errArrowMeta, i, u)
 			}
 		}

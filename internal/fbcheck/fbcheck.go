@@ -341,8 +341,9 @@ func Header(meta Buf, want int64) (Table, error) {
 type Buffer struct{ Off, Size int64 }
 
 // Buffers checks a RecordBatch table's nodes, buffers and
-// variadicBufferCounts vectors, and that every buffer lies in body.
-func Buffers(rb Table, body []byte) ([]Buffer, error) {
+// variadicBufferCounts vectors, and that every buffer lies in a body of
+// body bytes.
+func Buffers(rb Table, body int64) ([]Buffer, error) {
 	if _, _, err := rb.Vector(1, 16); err != nil { // nodes
 		return nil, err
 	}
@@ -357,8 +358,8 @@ func Buffers(rb Table, body []byte) ([]Buffer, error) {
 	for i := range out {
 		p := rb.B[start+16*i:]
 		off, size := int64(binary.LittleEndian.Uint64(p)), int64(binary.LittleEndian.Uint64(p[8:]))
-		if off < 0 || size < 0 || off > int64(len(body)) || size > int64(len(body))-off {
-			return nil, fmt.Errorf("%w: buffer %d (%d bytes at %d) is outside the %d-byte body", ErrCorrupt, i, size, off, len(body))
+		if off < 0 || size < 0 || off > body || size > body-off {
+			return nil, fmt.Errorf("%w: buffer %d (%d bytes at %d) is outside the %d-byte body", ErrCorrupt, i, size, off, body)
 		}
 		out[i] = Buffer{off, size}
 	}
