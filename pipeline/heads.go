@@ -27,7 +27,7 @@ func (p *Plan) compileHeads(s *spec.Spec) spec.ErrorList {
 	var errs spec.ErrorList
 	outputs := s.Model.Outputs
 	if len(outputs) == 0 {
-		outputs = []spec.Output{{Layer: p.Stages[len(p.Stages)-1].Name, Weight: 1}}
+		outputs = []spec.Output{{Layer: p.Stages[len(p.Stages)-1].Name, Weight: 1, Target: s.Train.Target}}
 	}
 	index := map[string]int{}
 	for i, st := range p.Stages {
@@ -36,9 +36,6 @@ func (p *Plan) compileHeads(s *spec.Spec) spec.ErrorList {
 	for i, o := range outputs {
 		path := fmt.Sprintf("model.outputs[%d]", i)
 		h := Head{Stage: index[o.Layer], Name: o.Layer, Weight: o.Weight, Target: o.Target}
-		if h.Target == "" {
-			h.Target = s.Train.Target
-		}
 		c := o.Loss
 		if c.Kind == "" {
 			c, path = s.Train.Loss, "train.loss"

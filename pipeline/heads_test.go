@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -70,15 +71,21 @@ func loadSpec(t *testing.T, name, src string, sets ...string) *Plan {
 
 // TestTwoHeads: each output trains with its own loss and target; the
 // reported loss is their weighted sum, each with a series of its own, and
-// the metrics measure the first output.
+// the metrics measure the first output. The run directory it writes
+// opens again: pipe evaluate measures the same.
 func TestTwoHeads(t *testing.T) {
 	p := loadSpec(t, "two_heads.yaml", twoHeadSpec)
-	if len(p.Heads) != 2 || p.Heads[1].Target != "input" || p.Heads[1].Weight != 2 {
+	if len(p.Heads) != 2 || p.Heads[0].Target != "label" || p.Heads[1].Target != "input" || p.Heads[1].Weight != 2 {
 		t.Fatalf("heads %+v", p.Heads)
 	}
-	res, err := Train(p, Options{DataDir: testdata.Dir(t, "mnist")})
+	opt := Options{DataDir: testdata.Dir(t, "mnist"), RunsDir: t.TempDir()}
+	res, err := Run(p, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer res.Close()
+	if _, test, err := EvaluateRun(res.Dir, opt); err != nil || !reflect.DeepEqual(test, res.Test) {
+		t.Errorf("evaluate %v, %v; the run measured %v", test, err, res.Test)
 	}
 	h := res.History
 	class, image, total := h.Series("class_loss"), h.Series("image_loss"), h.Series("loss")

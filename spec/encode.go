@@ -2,6 +2,7 @@ package spec
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -77,6 +78,9 @@ func encodeStruct(v reflect.Value, n *yaml.Node) *yaml.Node {
 		if c, ok := f.Interface().(Component); ok && c.Kind == "" {
 			continue // an optional component left out
 		}
+		if unset(tag, f) {
+			continue
+		}
 		if tag.Inline {
 			c := f.Interface().(Component)
 			n.Content = append(n.Content, scalar(tag.Name), scalar(c.Kind))
@@ -88,6 +92,22 @@ func encodeStruct(v reflect.Value, n *yaml.Node) *yaml.Node {
 		n.Content = append(n.Content, scalar(tag.Name), encodeValue(f))
 	}
 	return n
+}
+
+// unset reports a zero value that its field's range excludes (cv's
+// folds, blocks and seeds, of which a spec gives one): the field was not
+// given, and writing it would make the text fail to decode.
+func unset(tag FieldTag, f reflect.Value) bool {
+	if !f.IsZero() {
+		return false
+	}
+	switch f.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Float64, reflect.Float32:
+		return tag.Min != nil && *tag.Min > 0
+	case reflect.String:
+		return len(tag.OneOf) > 0 && !slices.Contains(tag.OneOf, "")
+	}
+	return false
 }
 
 // encodeComponent writes `kind: {params}`, or the bare kind without params.

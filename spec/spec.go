@@ -292,6 +292,9 @@ func decode(file string, root *yaml.Node, files map[*yaml.Node]string) (*Spec, e
 	if s.Golden == nil {
 		s.Golden = &Golden{}
 	}
+	for i := range s.Model.Outputs {
+		s.Model.Outputs[i].Target = cmp.Or(s.Model.Outputs[i].Target, s.Train.Target)
+	}
 	if es := s.Train.EarlyStopping; es != nil && es.Monitor == "" {
 		es.Monitor = "val_loss"
 	}
