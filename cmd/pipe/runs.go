@@ -25,8 +25,11 @@ fields whose values differ among the listed runs of the same spec
 time, whether the run finished, and its directory.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if all == (len(args) > 0) {
-				return usageError{errors.New("runs needs spec files (or names) or --all, not both")}
+			switch {
+			case all && len(args) > 0:
+				return usageError{errors.New("runs takes spec files (or names) or --all, not both")}
+			case !all && len(args) == 0:
+				return usageError{fmt.Errorf("runs needs spec files (or names), or --all for every run under %s", g.runsDir)}
 			}
 			if asJSON && asCSV {
 				return usageError{errors.New("--json and --csv exclude each other")}

@@ -271,8 +271,8 @@ func TestRunsCommand(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"runs"}, "needs spec files (or names) or --all"},
-		{[]string{"runs", "--all", knnSpec}, "not both"},
+		{[]string{"runs"}, "needs spec files (or names), or --all for every run under " + runs},
+		{[]string{"runs", "--all", knnSpec}, "or --all, not both"},
 		{[]string{"runs", "--all", "--json", "--csv"}, "exclude each other"},
 		{[]string{"runs", "--all", "--sort", "rsme"}, `no listed run has a metric "rsme" (did you mean "rmse"?)`},
 		{[]string{"runs", "no_such_spec"}, "no_such_spec: no such spec file, and no runs of a spec of that name"},
