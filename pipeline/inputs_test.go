@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -217,5 +218,16 @@ func TestNeuralCFSpecs(t *testing.T) {
 	p.WriteSummary(&b)
 	if !strings.Contains(b.String(), "mlp_item (embedding)         (None, 1, 32)  53,248   item\n") {
 		t.Errorf("summary:\n%s", b.String())
+	}
+	// Its rules, above, inside and below the table, are as wide as each other.
+	lines := strings.Split(b.String(), "\n")
+	var widths []int
+	for _, l := range lines {
+		if strings.Trim(l, "_=") == "" && l != "" {
+			widths = append(widths, len(l))
+		}
+	}
+	if len(widths) != 4 || slices.Min(widths) != slices.Max(widths) {
+		t.Errorf("rules of widths %v:\n%s", widths, b.String())
 	}
 }

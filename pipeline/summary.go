@@ -60,8 +60,8 @@ func (p *Plan) TrainedParams(res *Result) int {
 // a rating model.
 func (p *Plan) writeSummary(w io.Writer, n int) {
 	rule := strings.Repeat("_", 65)
-	fmt.Fprintf(w, "Model: %q\n%s\n", p.Name, rule)
 	if p.Recommender != nil {
+		fmt.Fprintf(w, "Model: %q\n%s\n", p.Name, rule)
 		_, formula := p.ParamCount(nil)
 		// The column starts where the layer table's Output Shape does; a
 		// longer name (matrix_factorization (model)) keeps a space before it.
@@ -76,16 +76,19 @@ func (p *Plan) writeSummary(w io.Writer, n int) {
 		fmt.Fprintf(w, "Total params: %s\nTrainable params: %s\nNon-trainable params: 0\n%s\n", total, total, rule)
 		return
 	}
+	// The table first, since the rule above it is as wide as it is.
+	var table strings.Builder
 	if len(p.Inputs) == 1 && ops.Sequential(p.Stages) {
-		fmt.Fprintf(w, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
-		fmt.Fprintln(w, strings.Repeat("=", 65))
+		fmt.Fprintf(&table, " %-28s%-26s%-10s\n", "Layer (type)", "Output Shape", "Param #")
+		fmt.Fprintln(&table, strings.Repeat("=", 65))
 		for _, s := range p.Stages {
-			fmt.Fprintf(w, " %-28s%-26s%-10s\n", fmt.Sprintf("%s (%s)", s.Name, s.Kind), ops.FormatShape(s.Out), Thousands(stageParams(s)))
+			fmt.Fprintf(&table, " %-28s%-26s%-10s\n", fmt.Sprintf("%s (%s)", s.Name, s.Kind), ops.FormatShape(s.Out), Thousands(stageParams(s)))
 		}
-		fmt.Fprintln(w, strings.Repeat("=", 65))
+		fmt.Fprintln(&table, strings.Repeat("=", 65))
 	} else {
-		rule = p.writeGraphTable(w)
+		rule = p.writeGraphTable(&table)
 	}
+	fmt.Fprintf(w, "Model: %q\n%s\n%s", p.Name, rule, table.String())
 	state := p.NonTrainableParams()
 	fmt.Fprintf(w, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n", Thousands(p.Params()+state), Thousands(p.Params()), Thousands(state), rule)
 }
