@@ -13,11 +13,9 @@ func init() {
 	mappings["flatten"] = exportFlatten
 	mappings["clip"] = exportClip
 	mappings["activation"] = exportActivation
-	// ONNX has LeakyRelu, Elu and Relu with Clip for these; mapping them
-	// waits on ONNX Runtime cases in layers_test.go.
-	for _, kind := range []string{"leaky_relu", "elu", "relu"} {
-		notExportable[kind] = "pipe does not map this activation layer to ONNX yet; the activation layer or a layer's activation param exports linear, relu, sigmoid, tanh and softmax"
-	}
+	mappings["leaky_relu"] = exportLeakyReLU
+	mappings["elu"] = exportELU
+	mappings["relu"] = exportReLU
 }
 
 // layer returns st's config as the type its mapping knows, or an error
@@ -90,4 +88,46 @@ func exportActivation(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 		return x, err
 	}
 	return b.activation(x, st.Name, l.Fn)
+}
+
+// exportLeakyReLU is LeakyRelu: x for x >= 0, alpha * x below, as pipe's.
+func exportLeakyReLU(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
+	l, err := layer[*ops.LeakyReLU](st)
+	if err != nil {
+		return x, err
+	}
+	x.name = b.op("LeakyRelu", st.Name, []string{x.name}, float1("alpha", float32(l.Alpha)))
+	return x, nil
+}
+
+// exportELU is Elu: x for x > 0, alpha * (exp(x) - 1) below.
+func exportELU(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
+	l, err := layer[*ops.ELU](st)
+	if err != nil {
+		return x, err
+	}
+	x.name = b.op("Elu", st.Name, []string{x.name}, float1("alpha", float32(l.Alpha)))
+	return x, nil
+}
+
+// exportReLU is Relu, or with a threshold or negative slope x where
+// x >= threshold and negative_slope * (x - threshold) below; then at most
+// max_value.
+func exportReLU(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
+	l, err := layer[*ops.ReLU](st)
+	if err != nil {
+		return x, err
+	}
+	if l.NegativeSlope == 0 && l.Threshold == 0 {
+		x.name = b.op("Relu", st.Name, []string{x.name})
+	} else {
+		threshold := b.scalar(st.Name+"/threshold", float32(l.Threshold))
+		below := b.op("Mul", st.Name, []string{b.op("Sub", st.Name, []string{x.name, threshold}), b.scalar(st.Name+"/negative_slope", float32(l.NegativeSlope))})
+		above := b.op("GreaterOrEqual", st.Name, []string{x.name, threshold})
+		x.name = b.op("Where", st.Name, []string{above, x.name, below})
+	}
+	if l.MaxValue != nil {
+		x.name = b.op("Min", st.Name, []string{x.name, b.scalar(st.Name+"/max_value", float32(*l.MaxValue))})
+	}
+	return x, nil
 }

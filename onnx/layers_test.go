@@ -102,6 +102,34 @@ var layerCases = []layerCase{
 	{name: "lstm", kind: "lstm", x: "[7, 3]", input: "[7, 3]", layers: "[{lstm: {units: 5}}]", out: "[5]"},
 	{name: "lstm sequences, no bias", kind: "lstm", x: "[6, 4]", input: "[6, 4]", layers: "[{lstm: {units: 3, return_sequences: true, use_bias: false}}, {lstm: {units: 2}}]", out: "[2]"},
 	{name: "lstm after embedding", kind: "lstm", x: "[12]", int: true, input: "[12]", layers: "[{embedding: {input_dim: 20, output_dim: 4}}, {lstm: {units: 6}}, {dense: {units: 1, activation: sigmoid}}]", out: "[1]", lo: 0, hi: 20},
+	// Normalisation, with the moving statistics as inference uses them.
+	{name: "batch_normalization after conv2d", kind: "batch_normalization", x: "[6, 5, 2]", input: "[6, 5, 2]", layers: "[{conv2d: {filters: 3, kernel: 3, padding: same}}, batch_normalization, {activation: relu}]", out: "[6, 5, 3]"},
+	{name: "batch_normalization of dense, no scale", kind: "batch_normalization", x: "[6]", input: "[6]", layers: "[{dense: {units: 4}}, {batch_normalization: {scale: false, epsilon: 0.01}}]", out: "[4]"},
+	{name: "batch_normalization over rows, no center", kind: "batch_normalization", x: "[4, 5, 3]", input: "[4, 5, 3]", layers: "[{conv2d: {filters: 2, kernel: 1}}, {batch_normalization: {axis: 1, center: false}}]", out: "[4, 5, 2]"},
+	{name: "layer_normalization of a sequence", kind: "layer_normalization", x: "[5, 4]", input: "[5, 4]", layers: "[layer_normalization, {dense: {units: 2}}]", out: "[5, 2]"},
+	{name: "layer_normalization after conv2d", kind: "layer_normalization", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 3, kernel: 2}}, {layer_normalization: {epsilon: 0.1}}]", out: "[4, 3, 3]"},
+	{name: "layer_normalization over rows, no center", kind: "layer_normalization", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 3, kernel: 2}}, {layer_normalization: {axis: 1, center: false}}]", out: "[4, 3, 3]"},
+	// Activation layers and every activation name.
+	{name: "leaky_relu", kind: "leaky_relu", x: "[6]", input: "[6]", layers: "[{leaky_relu: {alpha: 0.1}}]", out: "[6]"},
+	{name: "elu", kind: "elu", x: "[6]", input: "[6]", layers: "[{elu: {alpha: 0.5}}]", out: "[6]"},
+	{name: "relu", kind: "relu", x: "[6]", input: "[6]", layers: "[relu]", out: "[6]"},
+	{name: "relu with threshold, slope and max_value", kind: "relu", x: "[8]", input: "[8]", layers: "[{relu: {max_value: 1.5, negative_slope: 0.2, threshold: -0.5}}]", out: "[8]"},
+	{name: "relu capped", kind: "relu", x: "[6]", input: "[6]", layers: "[{relu: {max_value: 0.5}}]", out: "[6]"},
+	{name: "activations elu selu gelu swish", kind: "activation", x: "[6]", input: "[6]", layers: "[{activation: elu}, {dense: {units: 6, activation: selu}}, {activation: gelu}, {dense: {units: 5, activation: swish}}, {activation: silu}]", out: "[5]"},
+	{name: "activations softplus softsign hard_sigmoid", kind: "activation", x: "[6]", input: "[6]", layers: "[{activation: softplus}, {dense: {units: 6, activation: softsign}}, {activation: hard_sigmoid}, {dense: {units: 4, activation: leaky_relu}}]", out: "[4]"},
+	{name: "activations exponential relu6 after conv2d", kind: "activation", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 3, kernel: 2, activation: exponential}}, {activation: relu6}]", out: "[4, 3, 3]"},
+	// Graphs: merges, in both layouts, and a shared layer.
+	{name: "add of a residual block", kind: "add", x: "[6, 5, 2]", input: "[6, 5, 2]", layers: "[{conv2d: {filters: 3, kernel: 3, padding: same}, name: c1}, {conv2d: {filters: 3, kernel: 3, padding: same}, name: c2}, batch_normalization, {add: null, inputs: [c1, batch_normalization]}, {activation: relu}]", out: "[6, 5, 3]"},
+	{name: "add of the input and a convolution", kind: "add", x: "[5, 4, 3]", input: "[5, 4, 3]", layers: "[{conv2d: {filters: 3, kernel: 3, padding: same}}, {add: null, inputs: [input, conv2d]}]", out: "[5, 4, 3]"},
+	{name: "subtract multiply", kind: "subtract", x: "[6]", input: "[6]", layers: "[{dense: {units: 4}, name: a}, {dense: {units: 4}, name: b, inputs: [input]}, {subtract: null, inputs: [a, b]}, {multiply: null, inputs: [a, subtract]}]", out: "[4]"},
+	{name: "multiply", kind: "multiply", x: "[6]", input: "[6]", layers: "[{dense: {units: 3}, name: a}, {multiply: null, inputs: [a, a]}]", out: "[3]"},
+	{name: "average of three", kind: "average", x: "[6]", input: "[6]", layers: "[{dense: {units: 4}, name: a}, {dense: {units: 4}, name: b, inputs: [input]}, {dense: {units: 4}, name: c, inputs: [input]}, {average: null, inputs: [a, b, c]}]", out: "[4]"},
+	{name: "maximum minimum", kind: "maximum", x: "[6]", input: "[6]", layers: "[{dense: {units: 4}, name: a}, {dense: {units: 4}, name: b, inputs: [input]}, {maximum: null, inputs: [a, b]}, {minimum: null, inputs: [maximum, b], name: min}]", out: "[4]"},
+	{name: "minimum", kind: "minimum", x: "[6]", input: "[6]", layers: "[{dense: {units: 6}, name: a}, {minimum: null, inputs: [a, input]}]", out: "[6]"},
+	{name: "concatenate channels of two convolutions", kind: "concatenate", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 3, kernel: 2}, name: a}, {conv2d: {filters: 2, kernel: 2}, name: b, inputs: [input]}, {concatenate: null, inputs: [a, b]}, flatten, {dense: {units: 3}}]", out: "[3]"},
+	{name: "concatenate rows of the input and a convolution", kind: "concatenate", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 2, kernel: [2, 1]}}, {concatenate: {axis: 1}, inputs: [input, conv2d]}]", out: "[9, 4, 2]"},
+	{name: "concatenate rows of two convolutions", kind: "concatenate", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 2, kernel: 2}, name: a}, {conv2d: {filters: 2, kernel: [3, 2]}, name: b, inputs: [input]}, {concatenate: {axis: 1}, inputs: [a, b]}]", out: "[7, 3, 2]"},
+	{name: "a shared dense layer", kind: "dense", x: "[4]", input: "[4]", layers: "[{dense: {units: 4, activation: tanh}, name: d}, {shares: d, name: again}]", out: "[4]"},
 	// The input transforms in the graph.
 	{name: "scale and reshape", kind: "", x: "[12]", transforms: "[{scale: {divide: 255, subtract: 3}}, {reshape: {shape: [2, -1, 3]}}]", input: "[2, 2, 3]", layers: "[flatten]", out: "[12]", lo: 0, hi: 256},
 	{name: "one_hot of x", kind: "", x: "[4]", int: true, transforms: "[{one_hot: {classes: 5, on: x}}]", input: "[4, 5]", layers: "[flatten, {dense: {units: 3}}]", out: "[3]", lo: 0, hi: 5},
@@ -253,7 +281,8 @@ func TestExportLayers(t *testing.T) {
 }
 
 // randomWeights gives every variable of the plan's layers values in
-// [-0.5, 0.5): biases too, which start at zero.
+// [-0.5, 0.5): biases too, which start at zero; moving variances, which
+// must be positive, in [0.1, 1.1).
 func randomWeights(t *testing.T, r *rand.Rand, m *pipeline.Model, plan *pipeline.Plan) {
 	t.Helper()
 	set := 0
@@ -263,8 +292,12 @@ func randomWeights(t *testing.T, r *rand.Rand, m *pipeline.Model, plan *pipeline
 		}
 		dims := v.Shape().Dimensions
 		vals := make([]float32, data.Elements(dims))
+		variance := strings.HasSuffix(v.Path(), "moving_variance") // must be positive
 		for i := range vals {
 			vals[i] = float32(r.Float64() - 0.5)
+			if variance {
+				vals[i] += 0.6
+			}
 		}
 		if err := v.SetValue(tensors.FromFlatDataAndDimensions(vals, dims...)); err != nil {
 			t.Fatal(err)
@@ -286,6 +319,7 @@ func TestExportEveryLayerMapped(t *testing.T) {
 	}
 	for _, name := range ops.Layers.Names() {
 		_, mapped := mappings[name]
+		mapped = mapped || merges[name] != nil
 		reason, marked := notExportable[name]
 		switch {
 		case mapped && marked:
@@ -298,7 +332,7 @@ func TestExportEveryLayerMapped(t *testing.T) {
 			t.Errorf("layer %s has neither an ONNX mapping nor a not-exportable mark with a reason (onnx.notExportable)", name)
 		}
 	}
-	for name := range mappings {
+	for _, name := range Mapped() {
 		if !slices.Contains(ops.Layers.Names(), name) {
 			t.Errorf("mapping for %s, which is not a registered layer", name)
 		}

@@ -1,9 +1,137 @@
 package onnx
 
+import (
+	"fmt"
+	"math"
+
+	"github.com/pipe-ml/pipe/ops"
+)
+
+// The normalisation layers: batch_normalization with its moving
+// statistics, as inference uses them, and layer_normalization, each
+// written out in pipe's own order of operations so that the two agree to
+// rounding.
 func init() {
-	// BatchNormalization (with the moving statistics, as inference uses
-	// them) and LayerNormalization (opset 17) exist in ONNX; the mappings
-	// and their runtime tests are still to write.
-	notExportable["batch_normalization"] = "no ONNX mapping yet (ONNX BatchNormalization with the moving statistics would do)"
-	notExportable["layer_normalization"] = "no ONNX mapping yet (ONNX LayerNormalization, opset 17, would do)"
+	mappings["batch_normalization"] = exportBatchNorm
+	mappings["layer_normalization"] = exportLayerNorm
+}
+
+// featureAxis is a Keras axis (batch 0, negative from the end) as an axis
+// of one example of rank n.
+func featureAxis(axis, n int) (int, error) {
+	a := axis - 1
+	if axis < 0 {
+		a = n + axis
+	}
+	if axis == 0 || a < 0 || a >= n {
+		return 0, fmt.Errorf("axis %d is not an axis of examples of rank %d", axis, n)
+	}
+	return a, nil
+}
+
+// alongAxis returns x in a layout where per-example axis a can be reached
+// by broadcasting, with the dims that a vector along it takes: the channels
+// of a channels-first value lead its example, other axes are reached in
+// pipe's channels-last order.
+func (b *stackBuilder) alongAxis(x tensor, a int, c int, name string) (tensor, []int) {
+	n := len(x.shape)
+	if !(x.channelsFirst && a == n-1) {
+		x = b.channelsLast(x, name)
+	}
+	after := n - 1 - a // the example's axes after a
+	if x.channelsFirst {
+		after = n - 1 // the spatial axes after the channels
+	}
+	dims := []int{c}
+	for range after {
+		dims = append(dims, 1)
+	}
+	return x, dims
+}
+
+// exportBatchNorm is (x - moving_mean) * gamma / sqrt(moving_variance +
+// epsilon) + beta, pipe's inference, with the factor computed here.
+func exportBatchNorm(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
+	l, err := layer[*ops.BatchNorm](st)
+	if err != nil {
+		return x, err
+	}
+	a, err := featureAxis(l.Axis, len(st.In))
+	if err != nil {
+		return x, err
+	}
+	c := st.In[a]
+	mean, _, err := b.weight(st, ops.StatePrefix+"moving_mean", c)
+	if err != nil {
+		return x, err
+	}
+	variance, _, err := b.weight(st, ops.StatePrefix+"moving_variance", c)
+	if err != nil {
+		return x, err
+	}
+	inv := make([]float32, c)
+	for i, v := range variance {
+		inv[i] = 1 / float32(math.Sqrt(float64(v+float32(l.Epsilon))))
+	}
+	if l.Scale {
+		gamma, _, err := b.weight(st, "gamma", c)
+		if err != nil {
+			return x, err
+		}
+		for i := range inv {
+			inv[i] *= gamma[i]
+		}
+	}
+	x, dims := b.alongAxis(x, a, c, st.Name)
+	x.name = b.op("Sub", st.Name, []string{x.name, b.floats(st.Name+"/moving_mean", dims, mean)})
+	x.name = b.op("Mul", st.Name, []string{x.name, b.floats(st.Name+"/factor", dims, inv)})
+	if l.Center {
+		beta, _, err := b.weight(st, "beta", c)
+		if err != nil {
+			return x, err
+		}
+		x.name = b.op("Add", st.Name, []string{x.name, b.floats(st.Name+"/beta", dims, beta)})
+	}
+	return x, nil
+}
+
+// exportLayerNorm normalises each example over one axis, as pipe does:
+// (x - mean) / sqrt(variance + epsilon) * gamma + beta. ONNX's
+// LayerNormalization normalises over every axis from the given one on,
+// which is pipe's only for the last, so the steps are written out.
+func exportLayerNorm(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
+	l, err := layer[*ops.LayerNorm](st)
+	if err != nil {
+		return x, err
+	}
+	a, err := featureAxis(l.Axis, len(st.In))
+	if err != nil {
+		return x, err
+	}
+	c := st.In[a]
+	x, dims := b.alongAxis(x, a, c, st.Name)
+	axis := a + 1
+	if x.channelsFirst {
+		axis = 1
+	}
+	mean := b.op("ReduceMean", st.Name, []string{x.name}, ints("axes", axis), int1("keepdims", 1))
+	centred := b.op("Sub", st.Name, []string{x.name, mean})
+	variance := b.op("ReduceMean", st.Name, []string{b.op("Mul", st.Name, []string{centred, centred})}, ints("axes", axis), int1("keepdims", 1))
+	std := b.op("Sqrt", st.Name, []string{b.op("Add", st.Name, []string{variance, b.scalar(st.Name+"/epsilon", float32(l.Epsilon))})})
+	x.name = b.op("Div", st.Name, []string{centred, std})
+	if l.Scale {
+		gamma, _, err := b.weight(st, "gamma", c)
+		if err != nil {
+			return x, err
+		}
+		x.name = b.op("Mul", st.Name, []string{x.name, b.floats(st.Name+"/gamma", dims, gamma)})
+	}
+	if l.Center {
+		beta, _, err := b.weight(st, "beta", c)
+		if err != nil {
+			return x, err
+		}
+		x.name = b.op("Add", st.Name, []string{x.name, b.floats(st.Name+"/beta", dims, beta)})
+	}
+	return x, nil
 }

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -37,12 +38,16 @@ type tensor struct {
 // mapping adds the ONNX nodes of one stage to the graph and returns its output.
 type mapping func(b *stackBuilder, st ops.Stage, x tensor) (tensor, error)
 
-// mappings are the layers pipe can export, by registered name; each
-// mapping file adds its own in init(). notExportable are the layers that
-// cannot be, with the reason an export error gives. A test fails for a
-// registered layer in neither, and for a mapping without a runtime test.
+// mergeMapping is the mapping of a layer that reads several values.
+type mergeMapping func(b *stackBuilder, st ops.Stage, xs []tensor) (tensor, error)
+
+// mappings and merges are the layers pipe can export, by registered name;
+// each mapping file adds its own in init(). notExportable are the layers
+// that cannot be, with the reason an export error gives. A test fails for
+// a registered layer in none, and for a mapping without a runtime test.
 var (
 	mappings      = map[string]mapping{}
+	merges        = map[string]mergeMapping{}
 	notExportable = map[string]string{}
 )
 
@@ -58,7 +63,11 @@ type stackBuilder struct {
 // a checkpoint that does not fit its spec is an error, not a graph that
 // reads past its weights.
 func (b *stackBuilder) weight(st ops.Stage, name string, want ...int) ([]float32, []int, error) {
-	path := "/" + st.Name + "/" + name
+	owner := st.Name
+	if st.Shares != "" { // a shared layer's weights live under the layer it shares
+		owner = st.Shares
+	}
+	path := "/" + owner + "/" + name
 	v := b.weights.GetVariable(path)
 	if v == nil {
 		return nil, nil, fmt.Errorf("the checkpoint has no variable %s", path)
@@ -109,23 +118,41 @@ func (b *stackBuilder) channelsLast(x tensor, name string) tensor {
 	return x
 }
 
-// activation applies a named activation as pipe's ops do; softmax is over
-// the channels, the last axis in pipe's order.
+// activation applies a named activation as pipe's ops do (ops'
+// activations); softmax is over the channels, the last axis in pipe's
+// order.
 func (b *stackBuilder) activation(x tensor, name, fn string) (tensor, error) {
-	op := map[string]string{"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}[fn]
-	switch {
-	case fn == "" || fn == "linear":
-		return x, nil
-	case op == "":
-		return x, fmt.Errorf("activation %q has no ONNX mapping", fn)
-	case fn == "softmax":
+	one := func(op string, attrs ...attr) string { return b.op(op, name, []string{x.name}, attrs...) }
+	switch fn {
+	case "", "linear":
+	case "relu", "sigmoid", "tanh", "softplus", "softsign":
+		x.name = one(map[string]string{"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softplus": "Softplus", "softsign": "Softsign"}[fn])
+	case "exponential":
+		x.name = one("Exp")
+	case "softmax":
 		axis := -1
 		if x.channelsFirst {
 			axis = 1
 		}
-		x.name = b.op(op, name, []string{x.name}, int1("axis", axis))
+		x.name = one("Softmax", int1("axis", axis))
+	case "leaky_relu":
+		x.name = one("LeakyRelu", float1("alpha", 0.2))
+	case "elu":
+		x.name = one("Elu", float1("alpha", 1))
+	case "selu": // ONNX's default alpha and gamma are Keras' constants
+		x.name = one("Selu")
+	case "gelu": // the exact form: x * (1 + erf(x / sqrt 2)) / 2
+		erf := b.op("Erf", name, []string{b.op("Mul", name, []string{x.name, b.scalar(name+"/rsqrt2", float32(1/math.Sqrt2))})})
+		half := b.op("Mul", name, []string{b.op("Add", name, []string{erf, b.scalar(name+"/one", 1)}), b.scalar(name+"/half", 0.5)})
+		x.name = b.op("Mul", name, []string{x.name, half})
+	case "swish", "silu":
+		x.name = b.op("Mul", name, []string{x.name, one("Sigmoid")})
+	case "hard_sigmoid": // Keras 3's: relu6(x + 3) / 6
+		x.name = one("HardSigmoid", float1("alpha", 1.0/6), float1("beta", 0.5))
+	case "relu6":
+		x.name = b.op("Clip", name, []string{x.name, b.scalar(name+"/min", 0), b.scalar(name+"/max", 6)})
 	default:
-		x.name = b.op(op, name, []string{x.name})
+		return x, fmt.Errorf("activation %q has no ONNX mapping", fn)
 	}
 	return x, nil
 }
@@ -141,7 +168,7 @@ func exportable(plan *pipeline.Plan, st ops.Stage) error {
 		// give other outputs than the model's.
 		return plan.Errorf(st.SpecPath, "layer %s (%s) cannot be exported to ONNX: mask_zero's mask is not carried into the graph", st.Name, st.Kind)
 	}
-	if _, ok := mappings[st.Kind]; !ok {
+	if _, ok := mappings[st.Kind]; !ok && merges[st.Kind] == nil {
 		return plan.Errorf(st.SpecPath, "layer %s (%s) has no ONNX mapping; pipe export maps %s", st.Name, st.Kind, strings.Join(Mapped(), ", "))
 	}
 	return nil
@@ -153,14 +180,19 @@ func Mapped() []string {
 	for k := range mappings {
 		out = append(out, k)
 	}
+	for k := range merges {
+		out = append(out, k)
+	}
 	sort.Strings(out)
 	return out
 }
 
-// Stack returns the ONNX model of plan's layer stack with the variables
-// of weights (a run's checkpoint, or a Model's store). The graph takes
-// the loader's raw examples, "x" [N, ...], and applies the spec's input
-// transforms itself; its output "y" [N, ...] is what pipe's Outputs gives.
+// Stack returns the ONNX model of plan's layers with the variables of
+// weights (a run's checkpoint, or a Model's store): a stack, or a graph of
+// one input and one output (residual connections, merges, shared layers).
+// The graph takes the loader's raw examples, "x" [N, ...], and applies
+// the spec's input transforms itself; its output "y" [N, ...] is what
+// pipe's Outputs gives.
 func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelProto, error) {
 	if plan.Recommender != nil {
 		return nil, fmt.Errorf("%s is a rating model (%s), not a layer stack", plan.Name, plan.ModelName)
@@ -168,8 +200,8 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 	if len(plan.Inputs) > 1 {
 		return nil, &UnsupportedError{plan.Errorf("model.inputs", "a model of several inputs cannot be exported to ONNX yet")}
 	}
-	if !ops.Sequential(plan.Stages) || len(plan.Heads) > 1 {
-		return nil, &UnsupportedError{plan.Errorf("model.layers", "a model whose layers form a graph (named inputs, several outputs) cannot be exported to ONNX yet; a plain stack can")}
+	if len(plan.Heads) > 1 {
+		return nil, &UnsupportedError{plan.Errorf("model.outputs", "a model of several outputs cannot be exported to ONNX yet; a graph of one input and one output can")}
 	}
 	for _, st := range plan.Stages {
 		if err := exportable(plan, st); err != nil {
@@ -185,19 +217,33 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 	if !slices.Equal(x.shape, plan.Input) {
 		return nil, fmt.Errorf("the preprocessed input has shape %v, the model's input is %v", x.shape, plan.Input)
 	}
+	// values are what stages read by Stage.From: the input, then each
+	// stage's output, in the plan's order (each stage after its inputs).
+	values := []tensor{x}
 	for _, st := range plan.Stages {
-		if x, err = mappings[st.Kind](b, st, x); err != nil {
+		xs := make([]tensor, len(st.From))
+		for i, f := range st.From {
+			xs[i] = values[f]
+		}
+		if merge := merges[st.Kind]; merge != nil {
+			x, err = merge(b, st, xs)
+		} else {
+			x, err = mappings[st.Kind](b, st, xs[0])
+		}
+		if err != nil {
 			return nil, fmt.Errorf("layer %s (%s): %w", st.Name, st.Kind, err)
 		}
+		values = append(values, x)
 	}
-	x = b.channelsLast(x, "output")
+	head := plan.Stages[plan.Heads[0].Stage]
+	x = b.channelsLast(values[1+plan.Heads[0].Stage], "output")
 	b.identity(x.name, outputName)
 	b.g.Input = []*onnxpb.ValueInfoProto{in}
 	outDims := []any{batchDim}
 	for _, d := range plan.Output() {
 		outDims = append(outDims, d)
 	}
-	outDoc := fmt.Sprintf("the output of layer %s (%s), one row per example", plan.Stages[len(plan.Stages)-1].Name, plan.Stages[len(plan.Stages)-1].Kind)
+	outDoc := fmt.Sprintf("the output of layer %s (%s), one row per example", head.Name, head.Kind)
 	b.g.Output = []*onnxpb.ValueInfoProto{valueInfo(outputName, outDoc, onnxpb.TensorProto_FLOAT, outDims...)}
 
 	props := [][2]string{

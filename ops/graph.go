@@ -26,7 +26,7 @@ type Stage struct {
 }
 
 // Sequential reports whether every stage of a one-input model reads only
-// the one before it: a plain stack, as exporters that know no graphs need.
+// the one before it: a plain stack, whose summary is Keras' Sequential table.
 func Sequential(stages []Stage) bool {
 	for i, st := range stages {
 		if len(st.From) != 1 || st.From[0] != i {
