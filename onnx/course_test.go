@@ -133,6 +133,43 @@ func TestExportCourseModels(t *testing.T) {
 	}
 }
 
+// TestExportTwoInputs exports short runs of NeuMF and the Keras CF model,
+// graphs of two inputs (the user and item columns of the examples; Keras
+// CF's dot), and checks ONNX Runtime's ratings of the test pairs against
+// predictions.arrow, and the metadata's ids of the dense indices.
+func TestExportTwoInputs(t *testing.T) {
+	ort := newORT(t)
+	dataDir := testdata.Dir(t, "movielense")
+	for _, name := range []string{"movielense_neumf", "movielense_keras_cf"} {
+		t.Run(name, func(t *testing.T) {
+			plan, err := pipeline.Load("../specs/cf/"+name+".yaml", "data.train_limit=20000", "data.test_limit=2000", "train.epochs=1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.Inputs) != 2 {
+				t.Fatalf("%d inputs; the test needs two", len(plan.Inputs))
+			}
+			res, err := pipeline.Run(plan, pipeline.Options{DataDir: dataDir, RunsDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Close()
+			m := checkRun(t, ort, res.Dir, dataDir, nil)
+			ds, closer, err := plan.Data(dataDir, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closer.Close()
+			for key, want := range map[string][]string{"pipe.user_ids": ds.Ratings.Users, "pipe.item_ids": ds.Ratings.Items} {
+				var ids []string
+				if err := json.Unmarshal([]byte(Metadata(m)[key]), &ids); err != nil || len(want) == 0 || !slices.Equal(ids, want) {
+					t.Errorf("%s: %v, %d ids for %d", key, err, len(ids), len(want))
+				}
+			}
+		})
+	}
+}
+
 // TestExportMatrixFactorization exports a short matrix factorisation run and
 // checks ONNX Runtime's ratings on the test pairs, fallbacks included,
 // against predictions.arrow.
@@ -206,7 +243,8 @@ func checkRun(t *testing.T, ort *ortRunner, dir, dataDir string, raw *data.Datas
 		checkRatings(t, ort, m, plan, dataDir, want.prediction)
 		return m
 	}
-	if len(want.probabilities) != n {
+	regression := len(want.probabilities) == 0 // one value per example, as NeuMF's rating
+	if !regression && len(want.probabilities) != n {
 		t.Fatalf("predictions.arrow has %d predictions and %d rows of probabilities", n, len(want.probabilities))
 	}
 	if got := Metadata(m)["pipe.class_names"]; len(want.classNames) > 0 && got != jsonList(want.classNames) {
@@ -253,6 +291,19 @@ func checkRun(t *testing.T, ort *ortRunner, dir, dataDir string, raw *data.Datas
 		t.Fatalf("ONNX Runtime gave %d rows for %d examples", len(got), n)
 	}
 	var worst float64
+	if regression {
+		for i, row := range got {
+			if len(row) != 1 {
+				t.Fatalf("example %d: ONNX Runtime gave %d values, predictions.arrow one", i, len(row))
+			}
+			worst = max(worst, abs(row[0]-float64(want.prediction[i])))
+		}
+		t.Logf("%s: %d examples, largest difference from predictions.arrow %.2g (%s)", plan.Name, n, worst, Signature(m))
+		if worst > 1e-4 {
+			t.Errorf("ONNX Runtime differs from predictions.arrow by %g, more than 1e-4", worst)
+		}
+		return m
+	}
 	classes := map[float32]bool{}
 	for i, row := range got {
 		classes[want.prediction[i]] = true

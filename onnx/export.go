@@ -57,6 +57,10 @@ type Meta struct {
 	VectorIDs []string
 	// VectorOf is "user" or "item": what VectorIDs are ids of.
 	VectorOf string
+	// UserIDs and ItemIDs are the dataset's ids of the dense user and item
+	// indices that a model on rating pairs takes (NeuMF's x [N, 2]); nil
+	// otherwise.
+	UserIDs, ItemIDs []string
 }
 
 // ExportRun returns the ONNX model of the run in dir.
@@ -77,11 +81,11 @@ func ExportRun(dir string, opt Options) (*onnxpb.ModelProto, error) {
 		return nil, err
 	}
 	if plan.RatingData() {
-		vec, err := ratingVectorMeta(plan, opt)
+		ids, err := ratingMeta(plan, opt)
 		if err != nil {
 			return nil, err
 		}
-		meta.VectorIDs, meta.VectorOf = vec.VectorIDs, vec.VectorOf
+		meta.VectorIDs, meta.VectorOf, meta.UserIDs, meta.ItemIDs = ids.VectorIDs, ids.VectorOf, ids.UserIDs, ids.ItemIDs
 	}
 	return Stack(plan, store, meta)
 }

@@ -32,7 +32,7 @@ func (b *graphBuilder) unique(name string) string {
 	return name
 }
 
-// attr is one node attribute; made by the ints, int, float and str helpers.
+// attr is one node attribute; made by the ints, int1, float1 and str1 helpers.
 type attr = *onnxpb.AttributeProto
 
 func ints(name string, v ...int) attr {
@@ -49,6 +49,10 @@ func int1(name string, v int) attr {
 
 func float1(name string, v float32) attr {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_FLOAT.Enum(), F: proto.Float32(v)}
+}
+
+func str1(name, v string) attr {
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(v)}
 }
 
 // node adds an op whose outputs are named after name and returns them.

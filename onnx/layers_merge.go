@@ -17,7 +17,7 @@ func init() {
 		}
 	}
 	merges["concatenate"] = exportConcatenate
-	notExportable["dot"] = "no ONNX mapping yet (MatMul over the chosen axes, with normalize's L2 division, would do)"
+	merges["dot"] = exportDot
 }
 
 // sameLayout returns xs all channels-first when every one is, else all
@@ -63,12 +63,9 @@ func exportConcatenate(b *stackBuilder, st ops.Stage, xs []tensor) (tensor, erro
 		return tensor{}, err
 	}
 	rank := len(st.Out)
-	a := l.Axis - 1 // Keras counts the batch axis as 0
-	if l.Axis < 0 {
-		a = rank + l.Axis
-	}
-	if a < 0 || a >= rank {
-		return tensor{}, fmt.Errorf("axis %d is not an axis of examples of rank %d", l.Axis, rank)
+	a, err := featureAxis(l.Axis, rank)
+	if err != nil {
+		return tensor{}, err
 	}
 	xs = b.sameLayout(xs, st.Name)
 	axis := a + 1 // the batch axis first
@@ -86,4 +83,60 @@ func exportConcatenate(b *stackBuilder, st ops.Stage, xs []tensor) (tensor, erro
 	y.name = b.op("Concat", st.Name, names, int1("axis", axis))
 	y.shape = st.Out
 	return y, nil
+}
+
+// exportDot is Einsum contracting the chosen axis of each input, per
+// example, after normalize's L2 division (the squared norm at least 1e-12,
+// as pipe and Keras); the dot of two vectors keeps one axis, [N, 1].
+func exportDot(b *stackBuilder, st ops.Stage, xs []tensor) (tensor, error) {
+	l, err := layer[*ops.Dot](st)
+	if err != nil {
+		return tensor{}, err
+	}
+	x, y := b.channelsLast(xs[0], st.Name), b.channelsLast(xs[1], st.Name)
+	ax, err := featureAxis(l.Axes[0], len(x.shape))
+	if err != nil {
+		return tensor{}, err
+	}
+	ay, err := featureAxis(l.Axes[len(l.Axes)-1], len(y.shape))
+	if err != nil {
+		return tensor{}, err
+	}
+	if l.Normalize {
+		x.name, y.name = b.l2Normalize(x.name, ax+1, st.Name), b.l2Normalize(y.name, ay+1, st.Name)
+	}
+	// n is the batch axis, k the contracted one, the rest one letter each.
+	letters := "abcdefghijlmopqrstuvwxy"
+	var xi, yi, out []byte
+	for i := range x.shape {
+		if i == ax {
+			xi = append(xi, 'k')
+			continue
+		}
+		xi = append(xi, letters[0])
+		out, letters = append(out, letters[0]), letters[1:]
+	}
+	for i := range y.shape {
+		if i == ay {
+			yi = append(yi, 'k')
+			continue
+		}
+		yi = append(yi, letters[0])
+		out, letters = append(out, letters[0]), letters[1:]
+	}
+	eq := fmt.Sprintf("n%s,n%s->n%s", xi, yi, out)
+	z := x
+	z.name = b.op("Einsum", st.Name, []string{x.name, y.name}, str1("equation", eq))
+	if len(out) == 0 {
+		z.name = b.op("Unsqueeze", st.Name, []string{z.name, b.axes(st.Name+"/axis", 1)})
+	}
+	z.shape = st.Out
+	return z, nil
+}
+
+// l2Normalize divides x by its L2 norm along axis (of the batched value).
+func (b *stackBuilder) l2Normalize(x string, axis int, name string) string {
+	sq := b.op("ReduceSum", name, []string{b.op("Mul", name, []string{x, x}), b.axes(name+"/norm_axis", axis)}, int1("keepdims", 1))
+	norm := b.op("Sqrt", name, []string{b.op("Max", name, []string{sq, b.scalar(name+"/epsilon", 1e-12)})})
+	return b.op("Div", name, []string{x, norm})
 }

@@ -49,6 +49,7 @@ type layerCase struct {
 	int        bool   // int32 examples, else float32
 	transforms string // YAML list
 	input      string // model.input.shape
+	inputs     string // instead of input: model.inputs (YAML list)
 	layers     string // YAML list
 	out        string // the output shape (the loader's y_shape)
 	lo, hi     int32  // integer inputs are drawn from [lo, hi)
@@ -129,6 +130,11 @@ var layerCases = []layerCase{
 	{name: "concatenate channels of two convolutions", kind: "concatenate", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 3, kernel: 2}, name: a}, {conv2d: {filters: 2, kernel: 2}, name: b, inputs: [input]}, {concatenate: null, inputs: [a, b]}, flatten, {dense: {units: 3}}]", out: "[3]"},
 	{name: "concatenate rows of the input and a convolution", kind: "concatenate", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 2, kernel: [2, 1]}}, {concatenate: {axis: 1}, inputs: [input, conv2d]}]", out: "[9, 4, 2]"},
 	{name: "concatenate rows of two convolutions", kind: "concatenate", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 2, kernel: 2}, name: a}, {conv2d: {filters: 2, kernel: [3, 2]}, name: b, inputs: [input]}, {concatenate: {axis: 1}, inputs: [a, b]}]", out: "[7, 3, 2]"},
+	{name: "two inputs, columns of the examples", kind: "", x: "[6]", inputs: "[{name: a, shape: [2], columns: [0, 2]}, {name: b, shape: [4], columns: [2, 6]}]", layers: "[{dense: {units: 3}, inputs: [a], name: da}, {dense: {units: 3}, inputs: [b], name: db}, {add: null, inputs: [da, db]}]", out: "[3]"},
+	{name: "user and item ids, as NeuMF", kind: "", x: "[2]", int: true, inputs: "[{name: user, shape: [1], columns: [0, 1]}, {name: item, shape: [1], columns: [1, 2]}]", layers: "[{embedding: {input_dim: 5, output_dim: 3}, inputs: [user], name: u}, {flatten: {}, name: uv}, {embedding: {input_dim: 6, output_dim: 3}, inputs: [item], name: i}, {flatten: {}, name: iv}, {multiply: null, inputs: [uv, iv]}, {concatenate: null, inputs: [multiply, uv]}, {dense: {units: 1}}]", out: "[1]", lo: 0, hi: 5},
+	{name: "dot of two vectors", kind: "dot", x: "[6]", input: "[6]", layers: "[{dense: {units: 4}, name: a}, {dense: {units: 4}, name: b, inputs: [input]}, {dot: {axes: [1]}, inputs: [a, b]}]", out: "[1]"},
+	{name: "dot normalized, of a sequence and a vector", kind: "dot", x: "[5, 3]", input: "[5, 3]", layers: "[{dense: {units: 4}, name: s}, flatten, {dense: {units: 4}, name: v}, {dot: {axes: [2, 1], normalize: true}, inputs: [s, v]}]", out: "[5]"},
+	{name: "dot over rows of two convolutions", kind: "dot", x: "[5, 4, 2]", input: "[5, 4, 2]", layers: "[{conv2d: {filters: 2, kernel: 2}, name: a}, {conv2d: {filters: 3, kernel: [2, 1]}, name: b, inputs: [input]}, {dot: {axes: [1]}, inputs: [a, b]}]", out: "[3, 2, 4, 3]"},
 	{name: "a shared dense layer", kind: "dense", x: "[4]", input: "[4]", layers: "[{dense: {units: 4, activation: tanh}, name: d}, {shares: d, name: again}]", out: "[4]"},
 	// The input transforms in the graph.
 	{name: "scale and reshape", kind: "", x: "[12]", transforms: "[{scale: {divide: 255, subtract: 3}}, {reshape: {shape: [2, -1, 3]}}]", input: "[2, 2, 3]", layers: "[flatten]", out: "[12]", lo: 0, hi: 256},
@@ -144,6 +150,10 @@ func compileCase(t *testing.T, c layerCase) *pipeline.Plan {
 	if transforms == "" {
 		transforms = "[]"
 	}
+	input := fmt.Sprintf("input: {shape: %s}", c.input)
+	if c.inputs != "" {
+		input = "inputs: " + c.inputs
+	}
 	dtype := "float32"
 	if c.int {
 		dtype = "int32"
@@ -157,10 +167,10 @@ data:
   y_shape: %s
   transforms: %s
 model:
-  input: {shape: %s}
+  %s
   layers: %s
 train: {loss: mse, optimizer: sgd, batch_size: 4, epochs: 1}
-`, c.x, dtype, c.out, transforms, c.input, c.layers)
+`, c.x, dtype, c.out, transforms, input, c.layers)
 	path := filepath.Join(t.TempDir(), "spec.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)

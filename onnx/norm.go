@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/pipe-ml/pipe/ops"
@@ -14,19 +13,6 @@ import (
 func init() {
 	mappings["batch_normalization"] = exportBatchNorm
 	mappings["layer_normalization"] = exportLayerNorm
-}
-
-// featureAxis is a Keras axis (batch 0, negative from the end) as an axis
-// of one example of rank n.
-func featureAxis(axis, n int) (int, error) {
-	a := axis - 1
-	if axis < 0 {
-		a = n + axis
-	}
-	if axis == 0 || a < 0 || a >= n {
-		return 0, fmt.Errorf("axis %d is not an axis of examples of rank %d", axis, n)
-	}
-	return a, nil
 }
 
 // alongAxis returns x in a layout where per-example axis a can be reached

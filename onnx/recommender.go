@@ -74,17 +74,15 @@ func exportRecommender(run *rundir.Run, plan *pipeline.Plan, opt Options) (*onnx
 	return MatrixFactorization(plan, tab.MFTables(), ds.Ratings), nil
 }
 
-// ratingVectorMeta are the ids of a rating vector's entries, for a layer
-// stack on rating_matrix (AutoRec): the dataset is loaded for them.
-func ratingVectorMeta(plan *pipeline.Plan, opt Options) (Meta, error) {
+// ratingMeta is the ids of a layer stack's input on rating data: for a
+// rating vector (rating_matrix) the dataset's ids of its entries, for
+// rating pairs (user, item) the ids of the dense user and item indices.
+func ratingMeta(plan *pipeline.Plan, opt Options) (Meta, error) {
 	var meta Meta
 	for _, s := range plan.Steps {
 		if rm, ok := s.Transform.(*loaders.RatingMatrix); ok {
 			meta.VectorOf = map[string]string{"item": "user", "user": "item"}[rm.By]
 		}
-	}
-	if meta.VectorOf == "" {
-		return meta, nil
 	}
 	ds, closer, err := plan.Data(data.UserDir(opt.DataDir, "PIPE_DATA", "data"), opt.CacheDir)
 	if err != nil {
@@ -94,9 +92,13 @@ func ratingVectorMeta(plan *pipeline.Plan, opt Options) (Meta, error) {
 	if ds.Ratings == nil {
 		return meta, fmt.Errorf("loader %s gives no rating info", plan.LoaderName)
 	}
-	meta.VectorIDs = ds.Ratings.Users
-	if meta.VectorOf == "item" {
+	switch meta.VectorOf {
+	case "user":
+		meta.VectorIDs = ds.Ratings.Users
+	case "item":
 		meta.VectorIDs = ds.Ratings.Items
+	default:
+		meta.UserIDs, meta.ItemIDs = ds.Ratings.Users, ds.Ratings.Items
 	}
 	return meta, nil
 }

@@ -86,6 +86,24 @@ func (b *stackBuilder) weight(st ops.Stage, name string, want ...int) ([]float32
 	return vals, t.Shape().Dimensions, nil
 }
 
+// modelInputs are the model's inputs on the preprocessed examples x: x
+// itself, or for each of model.inputs its columns of x's last axis, as
+// pipe slices them.
+func (b *stackBuilder) modelInputs(x tensor) []tensor {
+	var out []tensor
+	for _, in := range b.plan.Inputs {
+		if in.To == 0 {
+			out = append(out, x)
+			continue
+		}
+		v := x
+		v.name = b.op("Slice", in.Name, []string{x.name, b.axes(in.Name+"/starts", in.From), b.axes(in.Name+"/ends", in.To), b.axes(in.Name+"/axes", -1)})
+		v.shape = in.Shape
+		out = append(out, v)
+	}
+	return out
+}
+
 // channelsFirst moves the channels of an image or sequence to axis 1.
 func (b *stackBuilder) channelsFirst(x tensor, name string) tensor {
 	if x.channelsFirst || len(x.shape) < 2 {
@@ -157,6 +175,19 @@ func (b *stackBuilder) activation(x tensor, name, fn string) (tensor, error) {
 	return x, nil
 }
 
+// featureAxis is a Keras axis (batch 0, negative from the end) as an axis
+// of one example of rank n.
+func featureAxis(axis, n int) (int, error) {
+	a := axis - 1
+	if axis < 0 {
+		a = n + axis
+	}
+	if axis == 0 || a < 0 || a >= n {
+		return 0, fmt.Errorf("axis %d is not an axis of examples of rank %d", axis, n)
+	}
+	return a, nil
+}
+
 // exportable says whether stage st can be exported: an error at the
 // layer's spec position when it cannot.
 func exportable(plan *pipeline.Plan, st ops.Stage) error {
@@ -189,16 +220,13 @@ func Mapped() []string {
 
 // Stack returns the ONNX model of plan's layers with the variables of
 // weights (a run's checkpoint, or a Model's store): a stack, or a graph of
-// one input and one output (residual connections, merges, shared layers).
+// one output (residual connections, merges, shared layers, several inputs).
 // The graph takes the loader's raw examples, "x" [N, ...], and applies
 // the spec's input transforms itself; its output "y" [N, ...] is what
 // pipe's Outputs gives.
 func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelProto, error) {
 	if plan.Recommender != nil {
 		return nil, fmt.Errorf("%s is a rating model (%s), not a layer stack", plan.Name, plan.ModelName)
-	}
-	if len(plan.Inputs) > 1 {
-		return nil, &UnsupportedError{plan.Errorf("model.inputs", "a model of several inputs cannot be exported to ONNX yet")}
 	}
 	if len(plan.Heads) > 1 {
 		return nil, &UnsupportedError{plan.Errorf("model.outputs", "a model of several outputs cannot be exported to ONNX yet; a graph of one input and one output can")}
@@ -217,9 +245,9 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 	if !slices.Equal(x.shape, plan.Input) {
 		return nil, fmt.Errorf("the preprocessed input has shape %v, the model's input is %v", x.shape, plan.Input)
 	}
-	// values are what stages read by Stage.From: the input, then each
-	// stage's output, in the plan's order (each stage after its inputs).
-	values := []tensor{x}
+	// values are what stages read by Stage.From: the model's inputs, then
+	// each stage's output, in the plan's order (each stage after its inputs).
+	values := b.modelInputs(x)
 	for _, st := range plan.Stages {
 		xs := make([]tensor, len(st.From))
 		for i, f := range st.From {
@@ -236,7 +264,7 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 		values = append(values, x)
 	}
 	head := plan.Stages[plan.Heads[0].Stage]
-	x = b.channelsLast(values[1+plan.Heads[0].Stage], "output")
+	x = b.channelsLast(values[len(plan.Inputs)+plan.Heads[0].Stage], "output")
 	b.identity(x.name, outputName)
 	b.g.Input = []*onnxpb.ValueInfoProto{in}
 	outDims := []any{batchDim}
@@ -258,6 +286,9 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 	}
 	if meta.VectorIDs != nil {
 		props = append(props, [2]string{"pipe." + meta.VectorOf + "_ids", jsonList(meta.VectorIDs)})
+	}
+	if meta.UserIDs != nil {
+		props = append(props, [2]string{"pipe.user_ids", jsonList(meta.UserIDs)}, [2]string{"pipe.item_ids", jsonList(meta.ItemIDs)})
 	}
 	var layers []string
 	for _, st := range plan.Stages {
