@@ -170,6 +170,69 @@ func TestExportTwoInputs(t *testing.T) {
 	}
 }
 
+// TestExportDenoisingAutoencoder exports a short run of the Keras MNIST
+// denoising autoencoder (reshape, conv2d_transpose; a noise transform and
+// the clean target that the graph leaves out, as pipe predict does) and
+// checks ONNX Runtime's reconstructions of raw test images against pipe's
+// predictor on the same pixels.
+func TestExportDenoisingAutoencoder(t *testing.T) {
+	ort := newORT(t)
+	dataDir := testdata.Dir(t, "mnist")
+	plan, err := pipeline.Load("../specs/mnist_denoising_autoencoder.yaml", "data.train_limit=256", "data.test_limit=16", "train.epochs=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := pipeline.Options{DataDir: dataDir, RunsDir: t.TempDir()}
+	res, err := pipeline.Run(plan, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Close()
+	m, err := ExportRun(res.Dir, Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := plan.Loader.Load(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	x := raw.Test.X.Slice(0, n)
+	pr, err := pipeline.NewPredictor(res.Dir, opt, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	var examples []data.Array
+	for i := range n {
+		var px []float64
+		for _, v := range x.Slice(i, i+1).Bytes {
+			px = append(px, float64(v))
+		}
+		e, err := pr.FromPixels("x", px)
+		if err != nil {
+			t.Fatal(err)
+		}
+		examples = append(examples, e)
+	}
+	want, err := pr.Predict(examples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rows(ort.run(t, m, feeds(x))[0][outputName])
+	if len(got) != n {
+		t.Fatalf("ONNX Runtime gave %d rows for %d images", len(got), n)
+	}
+	var worst float64
+	for i := range got {
+		worst = max(worst, maxDiff(t, got[i], want[i]))
+	}
+	t.Logf("%d reconstructions of %d values, largest difference %.2g (%s)", n, len(want[0]), worst, Signature(m))
+	if worst > 1e-5 {
+		t.Errorf("ONNX Runtime and pipe's reconstructions differ by %g (more than 1e-5)", worst)
+	}
+}
+
 // TestExportMatrixFactorization exports a short matrix factorisation run and
 // checks ONNX Runtime's ratings on the test pairs, fallbacks included,
 // against predictions.arrow.

@@ -6,12 +6,10 @@ import (
 	"github.com/pipe-ml/pipe/ops"
 )
 
-// The mappings of ops' parameter-free shape layers (pooling, padding,
-// upsampling, reshape, noise). Pools are ONNX's pools on channels-first
-// values, padded as TensorFlow; the layers that act only in training add
-// nothing. The rest ONNX could carry (Pad, Slice, Resize, Reshape,
-// Transpose, Tile) but each needs the channels-first bookkeeping of
-// tensor; they are marked until mapped.
+// The mappings of ops' pooling layers and of the layers that act only in
+// training (noise, spatial dropout), which add nothing. Pools are ONNX's
+// pools on channels-first values, padded as TensorFlow. Padding, cropping,
+// upsampling and reshaping are in layers_layout.go.
 func init() {
 	mappings["average_pool2d"] = exportAveragePool2D
 	mappings["max_pool1d"] = exportPool1D
@@ -22,9 +20,6 @@ func init() {
 	mappings["spatial_dropout2d"] = exportTrainingOnly
 	mappings["spatial_dropout1d"] = exportTrainingOnly
 	mappings["gaussian_noise"] = exportTrainingOnly
-	for _, name := range []string{"zero_padding2d", "cropping2d", "zero_padding1d", "cropping1d", "upsampling2d", "upsampling1d", "reshape", "permute", "repeat_vector"} {
-		notExportable[name] = "pipe export has no mapping for it yet"
-	}
 }
 
 // exportAveragePool2D is AveragePool without the padded cells in the

@@ -55,6 +55,12 @@ func (b *stackBuilder) input() (*onnxpb.ValueInfoProto, tensor, string, error) {
 	x := tensor{name: inputName, shape: schema.Shape, dtype: schema.DType}
 	var done []string
 	for _, s := range steps {
+		switch s.Transform.(type) {
+		case loaders.Corrupter, loaders.InputAsTarget:
+			// A denoising model's noise and its clean target are training's:
+			// the graph takes the noisy input as it is, as pipe predict does.
+			continue
+		}
 		ct, ok := s.Transform.(loaders.ColumnTransform)
 		if !ok {
 			return nil, tensor{}, "", &UnsupportedError{p.Errorf(s.Path, "transform %s cannot be exported to ONNX: it works on the whole dataset, not one example", s.Kind)}
