@@ -32,7 +32,7 @@ func (b *graphBuilder) unique(name string) string {
 	return name
 }
 
-// attr is one node attribute; made by the ints, int1, float1 and str1 helpers.
+// attr is one node attribute; made by the ints, int1, float1, str1 and strs helpers.
 type attr = *onnxpb.AttributeProto
 
 func ints(name string, v ...int) attr {
@@ -53,6 +53,14 @@ func float1(name string, v float32) attr {
 
 func str1(name, v string) attr {
 	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(v)}
+}
+
+func strs(name string, v ...string) attr {
+	out := make([][]byte, len(v))
+	for i, x := range v {
+		out[i] = []byte(x)
+	}
+	return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_STRINGS.Enum(), Strings: out}
 }
 
 // node adds an op whose outputs are named after name and returns them.
