@@ -82,7 +82,8 @@ func readPredictions(t *testing.T, path string) predictions {
 }
 
 // courseCases are the course models, the recurrent ones of the sequence
-// specs (GRU, bidirectional LSTM, the IRNN's relu simple_rnn) and two graph
+// specs (GRU, bidirectional LSTM, the IRNN's relu simple_rnn), the
+// transformer (attention, layer normalisation, residual adds) and two graph
 // models with batch normalisation (ResNet-20's residual adds, VGG's
 // normalised stages), trained briefly on subsets.
 var courseCases = []struct {
@@ -96,6 +97,7 @@ var courseCases = []struct {
 	{"imdb_gru.yaml", []string{"data.train_limit=256", "data.test_limit=128"}},
 	{"imdb_bidirectional_lstm.yaml", []string{"data.train_limit=256", "data.test_limit=128"}},
 	{"mnist_irnn.yaml", []string{"data.train_limit=256", "data.test_limit=128"}},
+	{"imdb_transformer.yaml", []string{"data.train_limit=256", "data.test_limit=128"}},
 	// Momentum 0.1 makes the moving statistics those of the last batches:
 	// with Keras' 0.99 a few steps leave them near their start, and the
 	// network's outputs saturate (the same probabilities, 0 and 1, for

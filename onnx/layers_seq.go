@@ -1,16 +1,18 @@
 package onnx
 
 import (
+	"slices"
+
 	"github.com/pipe-ml/pipe/data"
 	"github.com/pipe-ml/pipe/onnx/onnxpb"
 	"github.com/pipe-ml/pipe/ops"
 )
 
 // The mapping of ops/embedding.go; the recurrent layers are in
-// layers_recurrent.go.
+// layers_recurrent.go, attention in layers_attention.go.
 func init() {
 	mappings["embedding"] = exportEmbedding
-	for _, k := range []string{"masking", "time_distributed", "multi_head_attention", "position_embedding", "token_and_position_embedding"} {
+	for _, k := range []string{"masking", "time_distributed"} {
 		notExportable[k] = "no ONNX mapping yet"
 	}
 }
@@ -23,7 +25,13 @@ func exportEmbedding(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	table, dims, err := b.weight(st, "embeddings", l.InputDim, l.OutputDim)
+	return b.embed(st, "", x, l.InputDim, l.OutputDim)
+}
+
+// embed looks the ids x up in the table scope+"embeddings" [rows, dim] of
+// stage st.
+func (b *stackBuilder) embed(st ops.Stage, scope string, x tensor, rows, dim int) (tensor, error) {
+	table, dims, err := b.weight(st, scope+"embeddings", rows, dim)
 	if err != nil {
 		return x, err
 	}
@@ -32,9 +40,9 @@ func exportEmbedding(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 		x.name = b.op("Cast", st.Name, []string{x.name}, int1("to", int(onnxpb.TensorProto_INT32)))
 		x.dtype = data.Int32
 	}
-	lo, hi := b.int32s(st.Name+"/min_id", nil, []int32{0}), b.int32s(st.Name+"/max_id", nil, []int32{int32(l.InputDim - 1)})
+	lo, hi := b.int32s(st.Name+"/min_id", nil, []int32{0}), b.int32s(st.Name+"/max_id", nil, []int32{int32(rows - 1)})
 	ids := b.op("Clip", st.Name, []string{x.name, lo, hi})
-	x.name = b.op("Gather", st.Name, []string{b.floats(st.Name+"/embeddings", dims, table), ids}, int1("axis", 0))
-	x.shape, x.dtype = st.Out, data.Float32
+	x.name = b.op("Gather", st.Name, []string{b.floats(st.Name+"/"+scope+"embeddings", dims, table), ids}, int1("axis", 0))
+	x.shape, x.dtype = append(slices.Clone(x.shape), dim), data.Float32
 	return x, nil
 }

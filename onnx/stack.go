@@ -194,7 +194,14 @@ func exportable(plan *pipeline.Plan, st ops.Stage) error {
 	if reason, ok := notExportable[st.Kind]; ok {
 		return plan.Errorf(st.SpecPath, "layer %s (%s) cannot be exported to ONNX: %s", st.Name, st.Kind, reason)
 	}
-	if e, ok := st.Layer.(*ops.Embedding); ok && e.MaskZero {
+	maskZero := false
+	switch l := st.Layer.(type) {
+	case *ops.Embedding:
+		maskZero = l.MaskZero
+	case *ops.TokenAndPositionEmbedding:
+		maskZero = l.MaskZero
+	}
+	if maskZero {
 		// The layers after it would read every step: the graph would
 		// give other outputs than the model's.
 		return plan.Errorf(st.SpecPath, "layer %s (%s) cannot be exported to ONNX: mask_zero's mask is not carried into the graph", st.Name, st.Kind)
