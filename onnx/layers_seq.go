@@ -12,9 +12,8 @@ import (
 // layers_recurrent.go, attention in layers_attention.go.
 func init() {
 	mappings["embedding"] = exportEmbedding
-	for _, k := range []string{"masking", "time_distributed"} {
-		notExportable[k] = "no ONNX mapping yet"
-	}
+	notExportable["masking"] = "its mask is not carried into the graph: the layers after it would read every step"
+
 }
 
 // exportEmbedding is Gather on the table, after the ids are clamped to
