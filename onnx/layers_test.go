@@ -443,3 +443,34 @@ func TestExportCheckpointMismatch(t *testing.T) {
 		t.Errorf("got %v, want an error about /dense/kernel's shape", err)
 	}
 }
+
+// TestExportSeveralOutputs: a model of several outputs is refused at
+// model.outputs with its position, not exported with one of them.
+func TestExportSeveralOutputs(t *testing.T) {
+	src := `name: two_outputs
+data: {loader: onnx_test_shapes, x_shape: [6], y_shape: [3]}
+model:
+  input: {shape: [6]}
+  layers:
+    - dense: {units: 3}
+      name: a
+    - dense: {units: 3}
+      name: b
+      inputs: [input]
+  outputs: [{layer: a}, {layer: b}]
+train: {loss: mse, optimizer: sgd, batch_size: 4, epochs: 1}
+`
+	path := filepath.Join(t.TempDir(), "spec.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pipeline.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Stack(plan, nil, Meta{})
+	var u *UnsupportedError
+	if m != nil || !errors.As(err, &u) || !strings.Contains(err.Error(), "spec.yaml:") || !strings.Contains(err.Error(), "model.outputs: a model of several outputs cannot be exported") {
+		t.Errorf("got %v, %v; want the outputs refused at their position", m, err)
+	}
+}
