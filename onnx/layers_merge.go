@@ -63,7 +63,7 @@ func exportConcatenate(b *stackBuilder, st ops.Stage, xs []tensor) (tensor, erro
 		return tensor{}, err
 	}
 	rank := len(st.Out)
-	a, err := featureAxis(l.Axis, rank)
+	a, err := ops.KerasAxis(l.Axis, rank)
 	if err != nil {
 		return tensor{}, err
 	}
@@ -94,11 +94,11 @@ func exportDot(b *stackBuilder, st ops.Stage, xs []tensor) (tensor, error) {
 		return tensor{}, err
 	}
 	x, y := b.channelsLast(xs[0], st.Name), b.channelsLast(xs[1], st.Name)
-	ax, err := featureAxis(l.Axes[0], len(x.shape))
+	ax, err := ops.KerasAxis(l.Axes[0], len(x.shape))
 	if err != nil {
 		return tensor{}, err
 	}
-	ay, err := featureAxis(l.Axes[len(l.Axes)-1], len(y.shape))
+	ay, err := ops.KerasAxis(l.Axes[len(l.Axes)-1], len(y.shape))
 	if err != nil {
 		return tensor{}, err
 	}

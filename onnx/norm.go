@@ -42,7 +42,7 @@ func exportBatchNorm(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	a, err := featureAxis(l.Axis, len(st.In))
+	a, err := ops.KerasAxis(l.Axis, len(st.In))
 	if err != nil {
 		return x, err
 	}
@@ -72,12 +72,19 @@ func exportBatchNorm(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	x.name = b.op("Sub", st.Name, []string{x.name, b.floats(st.Name+"/moving_mean", dims, mean)})
 	x.name = b.op("Mul", st.Name, []string{x.name, b.floats(st.Name+"/factor", dims, inv)})
 	if l.Center {
-		beta, _, err := b.weight(st, "beta", c)
-		if err != nil {
-			return x, err
-		}
-		x.name = b.op("Add", st.Name, []string{x.name, b.floats(st.Name+"/beta", dims, beta)})
+		return b.byFeature(st, x, "Add", "beta", dims)
 	}
+	return x, nil
+}
+
+// byFeature applies op to x and the stage's vector variable name, shaped
+// dims to reach the feature axis.
+func (b *stackBuilder) byFeature(st ops.Stage, x tensor, op, name string, dims []int) (tensor, error) {
+	v, _, err := b.weight(st, name, dims[0])
+	if err != nil {
+		return x, err
+	}
+	x.name = b.op(op, st.Name, []string{x.name, b.floats(st.Name+"/"+name, dims, v)})
 	return x, nil
 }
 
@@ -90,7 +97,7 @@ func exportLayerNorm(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	if err != nil {
 		return x, err
 	}
-	a, err := featureAxis(l.Axis, len(st.In))
+	a, err := ops.KerasAxis(l.Axis, len(st.In))
 	if err != nil {
 		return x, err
 	}
@@ -106,18 +113,12 @@ func exportLayerNorm(b *stackBuilder, st ops.Stage, x tensor) (tensor, error) {
 	std := b.op("Sqrt", st.Name, []string{b.op("Add", st.Name, []string{variance, b.scalar(st.Name+"/epsilon", float32(l.Epsilon))})})
 	x.name = b.op("Div", st.Name, []string{centred, std})
 	if l.Scale {
-		gamma, _, err := b.weight(st, "gamma", c)
-		if err != nil {
+		if x, err = b.byFeature(st, x, "Mul", "gamma", dims); err != nil {
 			return x, err
 		}
-		x.name = b.op("Mul", st.Name, []string{x.name, b.floats(st.Name+"/gamma", dims, gamma)})
 	}
 	if l.Center {
-		beta, _, err := b.weight(st, "beta", c)
-		if err != nil {
-			return x, err
-		}
-		x.name = b.op("Add", st.Name, []string{x.name, b.floats(st.Name+"/beta", dims, beta)})
+		return b.byFeature(st, x, "Add", "beta", dims)
 	}
 	return x, nil
 }

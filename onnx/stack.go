@@ -175,19 +175,6 @@ func (b *stackBuilder) activation(x tensor, name, fn string) (tensor, error) {
 	return x, nil
 }
 
-// featureAxis is a Keras axis (batch 0, negative from the end) as an axis
-// of one example of rank n.
-func featureAxis(axis, n int) (int, error) {
-	a := axis - 1
-	if axis < 0 {
-		a = n + axis
-	}
-	if axis == 0 || a < 0 || a >= n {
-		return 0, fmt.Errorf("axis %d is not an axis of examples of rank %d", axis, n)
-	}
-	return a, nil
-}
-
 // exportable says whether stage st can be exported: an error at the
 // layer's spec position when it cannot.
 func exportable(plan *pipeline.Plan, st ops.Stage) error {

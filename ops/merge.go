@@ -88,9 +88,10 @@ func (l *Concatenate) Build(b *Builder, x *graph.Node) *graph.Node {
 	return single{"concatenate"}.Build(b, x)
 }
 
-// axis resolves a Keras axis (batch axis 0) on examples of rank n to an
-// axis of one example.
-func kerasAxis(axis, n int) (int, error) {
+// KerasAxis resolves a Keras axis (batch axis 0, negative from the end)
+// on examples of rank n to an axis of one example (the exporter reads
+// layers' axes with it too).
+func KerasAxis(axis, n int) (int, error) {
 	a := axis - 1
 	if axis < 0 {
 		a = n + axis
@@ -102,7 +103,7 @@ func kerasAxis(axis, n int) (int, error) {
 }
 
 func (l *Concatenate) MergeShape(ins [][]int) ([]int, error) {
-	a, err := kerasAxis(l.Axis, len(ins[0]))
+	a, err := KerasAxis(l.Axis, len(ins[0]))
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +123,7 @@ func (l *Concatenate) MergeShape(ins [][]int) ([]int, error) {
 }
 
 func (l *Concatenate) BuildMerge(_ *Builder, xs []*graph.Node) *graph.Node {
-	a, _ := kerasAxis(l.Axis, xs[0].Rank()-1)
+	a, _ := KerasAxis(l.Axis, xs[0].Rank()-1)
 	return graph.Concatenate(xs, a+1)
 }
 
@@ -147,11 +148,11 @@ func (l *Dot) axes(ins [][]int) (int, int, error) {
 		return 0, 0, fmt.Errorf("axes gives one axis for both inputs or one per input, got %d", len(l.Axes))
 	}
 	a0, a1 := l.Axes[0], l.Axes[len(l.Axes)-1]
-	x, err := kerasAxis(a0, len(ins[0]))
+	x, err := KerasAxis(a0, len(ins[0]))
 	if err != nil {
 		return 0, 0, err
 	}
-	y, err := kerasAxis(a1, len(ins[1]))
+	y, err := KerasAxis(a1, len(ins[1]))
 	return x, y, err
 }
 
@@ -200,7 +201,7 @@ func (l *Concatenate) BuildMasked(b *Builder, xs, masks []*graph.Node) (*graph.N
 	if andMasks(masks) == nil || y.Rank() < 3 {
 		return y, nil
 	}
-	if a, _ := kerasAxis(l.Axis, xs[0].Rank()-1); a != 0 {
+	if a, _ := KerasAxis(l.Axis, xs[0].Rank()-1); a != 0 {
 		return y, andMasks(masks)
 	}
 	parts := make([]*graph.Node, len(xs))
