@@ -223,7 +223,7 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 		return nil, fmt.Errorf("%s is a rating model (%s), not a layer stack", plan.Name, plan.ModelName)
 	}
 	if len(plan.Heads) > 1 {
-		return nil, &UnsupportedError{plan.Errorf("model.outputs", "a model of several outputs cannot be exported to ONNX yet; a graph of one input and one output can")}
+		return nil, &UnsupportedError{plan.Errorf("model.outputs", "a model of several outputs cannot be exported to ONNX yet; a model of one output can")}
 	}
 	for _, st := range plan.Stages {
 		if err := exportable(plan, st); err != nil {
