@@ -239,6 +239,50 @@ func TestExportDenoisingAutoencoder(t *testing.T) {
 	}
 }
 
+// TestExportGLocalK exports a short GLocal-K run (kernel_dense, the global
+// kernel convolution, shared layers, two outputs) and checks ONNX
+// Runtime's y_glocal on the training rating matrix against
+// predictions.arrow's reconstruction, and y_pretrained's shape.
+func TestExportGLocalK(t *testing.T) {
+	ort := newORT(t)
+	dataDir := testdata.Dir(t, "ml-100k")
+	plan, err := pipeline.Load("../specs/cf/ml100k_glocal_k.yaml", "train.phases=[{epochs: 2, outputs: [pretrained]}, {epochs: 2, outputs: [glocal]}]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Run(plan, pipeline.Options{DataDir: dataDir, RunsDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Close()
+	m, err := ExportRun(res.Dir, Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := plan.Loader.Load(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loaders.Apply(plan.Steps, raw); err != nil { // the graph takes rating_matrix's matrix
+		t.Fatal(err)
+	}
+	want := readPredictions(t, filepath.Join(res.Dir, rundir.PredictionsFile)).probabilities
+	out := ort.run(t, m, feeds(raw.Test.X))[0]
+	got, pre := out["y_glocal"], out["y_pretrained"]
+	if len(want) != 1 || !slices.Equal(got.Dims, []int{1, 1682, 943}) || !slices.Equal(pre.Dims, got.Dims) {
+		t.Fatalf("outputs %v and %v, %d predictions; want one matrix 1682 x 943 each", got.Dims, pre.Dims, len(want))
+	}
+	d := maxDiff(t, got.Data, want[0])
+	lo, hi := slices.Min(want[0]), slices.Max(want[0])
+	t.Logf("GLocal-K: %d ratings in [%.2f, %.2f], largest difference from predictions.arrow %.2g (%s)", len(got.Data), lo, hi, d, Signature(m))
+	if hi-lo < 0.5 {
+		t.Errorf("the reconstruction's ratings lie in [%g, %g]: too short a run to check the graph", lo, hi)
+	}
+	if d > 1e-4 {
+		t.Errorf("ONNX Runtime differs from predictions.arrow by %g, more than 1e-4", d)
+	}
+}
+
 // TestExportMatrixFactorization exports a short matrix factorisation run and
 // checks ONNX Runtime's ratings on the test pairs, fallbacks included,
 // against predictions.arrow.

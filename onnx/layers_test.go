@@ -168,6 +168,10 @@ var layerCases = []layerCase{
 	{name: "a transformer block", kind: "multi_head_attention", x: "[7]", int: true, input: "[7]", layers: "[{token_and_position_embedding: {vocab_size: 20, maxlen: 7, embed_dim: 4}, name: emb}, {multi_head_attention: {num_heads: 2, key_dim: 4}}, {add: null, inputs: [emb, multi_head_attention]}, {layer_normalization: {epsilon: 1.0e-6}}, global_average_pool1d, {dense: {units: 2, activation: softmax}}]", out: "[2]", lo: 0, hi: 20},
 	{name: "time_distributed dense", kind: "time_distributed", x: "[5, 3]", input: "[5, 3]", layers: "[{time_distributed: {layer: {dense: {units: 4, activation: tanh}}}}]", out: "[5, 4]"},
 	{name: "time_distributed conv2d over frames", kind: "time_distributed", x: "[3, 5, 4, 2]", input: "[3, 5, 4, 2]", layers: "[{time_distributed: {layer: {conv2d: {filters: 2, kernel: 2}}}}, {time_distributed: {layer: flatten}}, {lstm: {units: 3}}]", out: "[3]"},
+	// GLocal-K's layers.
+	{name: "kernel_dense", kind: "kernel_dense", x: "[6]", input: "[6]", layers: "[{kernel_dense: {units: 4, dim: 2, activation: sigmoid}}]", out: "[4]"},
+	{name: "kernel_dense on rows, no bias, shared", kind: "kernel_dense", x: "[4, 6]", input: "[4, 6]", layers: "[{kernel_dense: {units: 6, dim: 3, use_bias: false}, name: k}, {shares: k, name: again}]", out: "[4, 6]"},
+	{name: "global_kernel_conv", kind: "global_kernel_conv", x: "[5, 6]", input: "[5, 6]", layers: "[{kernel_dense: {units: 6, dim: 2}, name: recon}, {global_kernel_conv: {size: 3, dot_scale: 0.5}, inputs: [input, recon]}]", out: "[5, 6]"},
 	// The input transforms in the graph.
 	{name: "scale and reshape", kind: "", x: "[12]", transforms: "[{scale: {divide: 255, subtract: 3}}, {reshape: {shape: [2, -1, 3]}}]", input: "[2, 2, 3]", layers: "[flatten]", out: "[12]", lo: 0, hi: 256},
 	{name: "one_hot of x", kind: "", x: "[4]", int: true, transforms: "[{one_hot: {classes: 5, on: x}}]", input: "[4, 5]", layers: "[flatten, {dense: {units: 3}}]", out: "[3]", lo: 0, hi: 5},
@@ -444,33 +448,99 @@ func TestExportCheckpointMismatch(t *testing.T) {
 	}
 }
 
-// TestExportSeveralOutputs: a model of several outputs is refused at
-// model.outputs with its position, not exported with one of them.
+// TestExportSeveralOutputs: a model of two outputs exports with y_<layer>
+// for each, and each matches pipe's output of that layer: the first as
+// the two-output model gives it, the second as a model with only that
+// output gives it on the same weights.
 func TestExportSeveralOutputs(t *testing.T) {
-	src := `name: two_outputs
-data: {loader: onnx_test_shapes, x_shape: [6], y_shape: [3]}
-model:
-  input: {shape: [6]}
-  layers:
-    - dense: {units: 3}
-      name: a
-    - dense: {units: 3}
-      name: b
-      inputs: [input]
-  outputs: [{layer: a}, {layer: b}]
-train: {loss: mse, optimizer: sgd, batch_size: 4, epochs: 1}
-`
-	path := filepath.Join(t.TempDir(), "spec.yaml")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	plan, err := pipeline.Load(path)
+	ort := newORT(t)
+	backend, err := pipeline.NewBackend("go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Stack(plan, nil, Meta{})
-	var u *UnsupportedError
-	if m != nil || !errors.As(err, &u) || !strings.Contains(err.Error(), "spec.yaml:") || !strings.Contains(err.Error(), "model.outputs: a model of several outputs cannot be exported") {
-		t.Errorf("got %v, %v; want the outputs refused at their position", m, err)
+	defer backend.Finalize()
+	const features = `
+    - conv2d: {filters: 3, kernel: 2}
+      name: features
+    - conv2d: {filters: 3, kernel: 1}
+      inputs: [features]
+    - global_max_pool2d:
+      name: pooled`
+	spec := func(layers, outputs string) *pipeline.Plan {
+		src := `name: two_outputs
+data: {loader: onnx_test_shapes, x_shape: [5, 4, 2], y_shape: [3]}
+model:
+  input: {shape: [5, 4, 2]}
+  layers:` + layers + `
+  outputs: ` + outputs + `
+train: {loss: mse, optimizer: sgd, batch_size: 4, epochs: 1}
+`
+		path := filepath.Join(t.TempDir(), "spec.yaml")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pipeline.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return plan
+	}
+	both := spec(features+`
+    - flatten:
+      inputs: [features]
+    - dense: {units: 3, activation: softmax}
+      name: class`, "[{layer: class}, {layer: pooled}]")
+	second := spec(features, "[{layer: pooled}]")
+	r := rand.New(rand.NewPCG(9, 1))
+	loaderX, _ := both.Loader.Schemas()
+	const n = 4
+	raw := randomExamples(r, loaderX, n, 0, 0)
+	split := data.Split{X: raw, Y: data.Array{Schema: data.Schema{DType: data.Float32, Shape: []int{3}}, Float: make([]float32, n*3)}}
+	outputs := func(plan *pipeline.Plan, from *pipeline.Model) (*pipeline.Model, []float32) {
+		m, err := pipeline.NewModel(plan, backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Outputs(&split); err != nil { // creates the variables
+			t.Fatal(err)
+		}
+		if from == nil {
+			randomWeights(t, r, m, plan)
+		} else {
+			for v := range m.Store().IterVariables() {
+				w := from.Store().GetVariable(v.Path())
+				if w == nil {
+					continue
+				}
+				val, err := w.Value()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := v.SetValue(val); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		y, err := m.Outputs(&split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, y
+	}
+	m, class := outputs(both, nil)
+	_, pooled := outputs(second, m)
+	mp, err := Stack(both, m.Store(), Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := ort.run(t, mp, feeds(raw))[0]
+	for name, want := range map[string][]float32{"y_class": class, "y_pooled": pooled} {
+		got, ok := run[name]
+		if !ok {
+			t.Fatalf("no output %s among %d", name, len(run))
+		}
+		if d := maxDiff(t, got.Data, want); d > 1e-5 {
+			t.Errorf("%s: ONNX Runtime and pipe differ by %g", name, d)
+		}
 	}
 }

@@ -175,6 +175,19 @@ func (b *stackBuilder) activation(x tensor, name, fn string) (tensor, error) {
 	return x, nil
 }
 
+// outputNames are the graph's output names, one per model output: y, or
+// y_<layer> for each of several.
+func outputNames(plan *pipeline.Plan) []string {
+	if len(plan.Heads) == 1 {
+		return []string{outputName}
+	}
+	var out []string
+	for _, h := range plan.Heads {
+		out = append(out, outputName+"_"+plan.Stages[h.Stage].Name)
+	}
+	return out
+}
+
 // exportable says whether stage st can be exported: an error at the
 // layer's spec position when it cannot.
 func exportable(plan *pipeline.Plan, st ops.Stage) error {
@@ -213,17 +226,14 @@ func Mapped() []string {
 }
 
 // Stack returns the ONNX model of plan's layers with the variables of
-// weights (a run's checkpoint, or a Model's store): a stack, or a graph of
-// one output (residual connections, merges, shared layers, several inputs).
-// The graph takes the loader's raw examples, "x" [N, ...], and applies
-// the spec's input transforms itself; its output "y" [N, ...] is what
-// pipe's Outputs gives.
+// weights (a run's checkpoint, or a Model's store): a stack, or a graph
+// (residual connections, merges, shared layers, several inputs or
+// outputs). The graph takes the loader's raw examples, "x" [N, ...], and
+// applies the spec's input transforms itself; its output "y" [N, ...] is
+// what pipe's Outputs gives, or with several outputs "y_<layer>" each.
 func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelProto, error) {
 	if plan.Recommender != nil {
 		return nil, fmt.Errorf("%s is a rating model (%s), not a layer stack", plan.Name, plan.ModelName)
-	}
-	if len(plan.Heads) > 1 {
-		return nil, &UnsupportedError{plan.Errorf("model.outputs", "a model of several outputs cannot be exported to ONNX yet; a model of one output can")}
 	}
 	for _, st := range plan.Stages {
 		if err := exportable(plan, st); err != nil {
@@ -231,7 +241,11 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 		}
 	}
 	b := &stackBuilder{graphBuilder: newGraphBuilder(plan.Name), plan: plan, weights: weights}
-	b.names[inputName], b.names[outputName] = 1, 1
+	outNames := outputNames(plan)
+	b.names[inputName] = 1
+	for _, name := range outNames {
+		b.names[name] = 1
+	}
 	in, x, pre, err := b.input()
 	if err != nil {
 		return nil, err
@@ -257,16 +271,24 @@ func Stack(plan *pipeline.Plan, weights *model.Store, meta Meta) (*onnxpb.ModelP
 		}
 		values = append(values, x)
 	}
-	head := plan.Stages[plan.Heads[0].Stage]
-	x = b.channelsLast(values[len(plan.Inputs)+plan.Heads[0].Stage], "output")
-	b.identity(x.name, outputName)
 	b.g.Input = []*onnxpb.ValueInfoProto{in}
-	outDims := []any{batchDim}
-	for _, d := range plan.Output() {
-		outDims = append(outDims, d)
+	var docs []string
+	for i, h := range plan.Heads {
+		head := plan.Stages[h.Stage]
+		x = b.channelsLast(values[len(plan.Inputs)+h.Stage], "output")
+		b.identity(x.name, outNames[i])
+		dims := []any{batchDim}
+		for _, d := range head.Out {
+			dims = append(dims, d)
+		}
+		doc := fmt.Sprintf("the output of layer %s (%s), one row per example", head.Name, head.Kind)
+		b.g.Output = append(b.g.Output, valueInfo(outNames[i], doc, onnxpb.TensorProto_FLOAT, dims...))
+		if len(plan.Heads) > 1 {
+			doc = outNames[i] + ": " + doc
+		}
+		docs = append(docs, doc)
 	}
-	outDoc := fmt.Sprintf("the output of layer %s (%s), one row per example", head.Name, head.Kind)
-	b.g.Output = []*onnxpb.ValueInfoProto{valueInfo(outputName, outDoc, onnxpb.TensorProto_FLOAT, outDims...)}
+	outDoc := strings.Join(docs, "; ")
 
 	props := [][2]string{
 		{"pipe.spec", plan.Name},

@@ -15,10 +15,10 @@ func exportCmd(g *globalFlags) *cobra.Command {
 		Use:   "export RUN_DIR",
 		Short: "Write a run's trained model as an ONNX file (opset 17) with its weights and input preprocessing",
 		Long: "Write a finished run's inference graph with its trained weights as an ONNX model (opset 17). " +
-			"A layer stack or graph of one output takes the loader's raw examples (pixels 0..255, token ids of any length; " +
-			"a rating vector for AutoRec; user and item indices for NeuMF) and applies the spec's input transforms in the " +
-			"graph; matrix_factorization takes user and item indices and gives the rating. A model of several outputs, " +
-			"user_knn and rbm_cf cannot be exported. The file goes to -o, by " +
+			"A layer stack or graph takes the loader's raw examples, x (pixels 0..255, token ids of any length; " +
+			"a rating vector for AutoRec; user and item indices for NeuMF), applies the spec's input transforms in the " +
+			"graph and gives y, or y_<layer> for each of several outputs; matrix_factorization takes user and item " +
+			"indices and gives the rating. user_knn and rbm_cf cannot be exported. The file goes to -o, by " +
 			"default <spec name>.onnx in the current directory.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
