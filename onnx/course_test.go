@@ -139,6 +139,22 @@ func TestExportCourseModels(t *testing.T) {
 	}
 }
 
+// shortRun loads a shipped spec with sets and runs it, returning its plan
+// and run directory.
+func shortRun(t *testing.T, file, dataDir string, sets ...string) (*pipeline.Plan, string) {
+	t.Helper()
+	plan, err := pipeline.Load(filepath.Join("../specs", file), sets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Run(plan, pipeline.Options{DataDir: dataDir, RunsDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Close()
+	return plan, res.Dir
+}
+
 // TestExportTwoInputs exports short runs of NeuMF and the Keras CF model,
 // graphs of two inputs (the user and item columns of the examples; Keras
 // CF's dot), and checks ONNX Runtime's ratings of the test pairs against
@@ -148,19 +164,11 @@ func TestExportTwoInputs(t *testing.T) {
 	dataDir := testdata.Dir(t, "movielense")
 	for _, name := range []string{"movielense_neumf", "movielense_keras_cf"} {
 		t.Run(name, func(t *testing.T) {
-			plan, err := pipeline.Load("../specs/cf/"+name+".yaml", "data.train_limit=20000", "data.test_limit=2000", "train.epochs=1")
-			if err != nil {
-				t.Fatal(err)
-			}
+			plan, dir := shortRun(t, "cf/"+name+".yaml", dataDir, "data.train_limit=20000", "data.test_limit=2000", "train.epochs=1")
 			if len(plan.Inputs) != 2 {
 				t.Fatalf("%d inputs; the test needs two", len(plan.Inputs))
 			}
-			res, err := pipeline.Run(plan, pipeline.Options{DataDir: dataDir, RunsDir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Close()
-			m := checkRun(t, ort, res.Dir, dataDir, nil)
+			m := checkRun(t, ort, dir, dataDir, nil)
 			ds, closer, err := plan.Data(dataDir, "")
 			if err != nil {
 				t.Fatal(err)
@@ -184,17 +192,8 @@ func TestExportTwoInputs(t *testing.T) {
 func TestExportDenoisingAutoencoder(t *testing.T) {
 	ort := newORT(t)
 	dataDir := testdata.Dir(t, "mnist")
-	plan, err := pipeline.Load("../specs/mnist_denoising_autoencoder.yaml", "data.train_limit=256", "data.test_limit=16", "train.epochs=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt := pipeline.Options{DataDir: dataDir, RunsDir: t.TempDir()}
-	res, err := pipeline.Run(plan, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Close()
-	m, err := ExportRun(res.Dir, Options{DataDir: dataDir})
+	plan, dir := shortRun(t, "mnist_denoising_autoencoder.yaml", dataDir, "data.train_limit=256", "data.test_limit=16", "train.epochs=1")
+	m, err := ExportRun(dir, Options{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +203,7 @@ func TestExportDenoisingAutoencoder(t *testing.T) {
 	}
 	const n = 16
 	x := raw.Test.X.Slice(0, n)
-	pr, err := pipeline.NewPredictor(res.Dir, opt, n)
+	pr, err := pipeline.NewPredictor(dir, pipeline.Options{DataDir: dataDir}, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,16 +245,8 @@ func TestExportDenoisingAutoencoder(t *testing.T) {
 func TestExportGLocalK(t *testing.T) {
 	ort := newORT(t)
 	dataDir := testdata.Dir(t, "ml-100k")
-	plan, err := pipeline.Load("../specs/cf/ml100k_glocal_k.yaml", "train.phases=[{epochs: 2, outputs: [pretrained]}, {epochs: 2, outputs: [glocal]}]")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := pipeline.Run(plan, pipeline.Options{DataDir: dataDir, RunsDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Close()
-	m, err := ExportRun(res.Dir, Options{DataDir: dataDir})
+	plan, dir := shortRun(t, "cf/ml100k_glocal_k.yaml", dataDir, "train.phases=[{epochs: 2, outputs: [pretrained]}, {epochs: 2, outputs: [glocal]}]")
+	m, err := ExportRun(dir, Options{DataDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +257,7 @@ func TestExportGLocalK(t *testing.T) {
 	if err := loaders.Apply(plan.Steps, raw); err != nil { // the graph takes rating_matrix's matrix
 		t.Fatal(err)
 	}
-	want := readPredictions(t, filepath.Join(res.Dir, rundir.PredictionsFile)).probabilities
+	want := readPredictions(t, filepath.Join(dir, rundir.PredictionsFile)).probabilities
 	out := ort.run(t, m, feeds(raw.Test.X))[0]
 	got, pre := out["y_glocal"], out["y_pretrained"]
 	if len(want) != 1 || !slices.Equal(got.Dims, []int{1, 1682, 943}) || !slices.Equal(pre.Dims, got.Dims) {
