@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -431,6 +432,10 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 	if err != nil {
 		return "", err
 	}
+	source, err := p.source(opt)
+	if err != nil {
+		return "", err
+	}
 	var summary bytes.Buffer
 	p.WriteTrainedSummary(&summary, res)
 	metrics := map[string]any{
@@ -446,7 +451,7 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 		// For predict, which names classes without loading the dataset.
 		metrics["classes"] = rows.ClassNames
 	}
-	c := rundir.Contents{Spec: resolved, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions,
+	c := rundir.Contents{Spec: resolved, Source: source, Summary: summary.Bytes(), Metrics: metrics, History: res.History, Predictions: res.Predictions,
 		Fitted: p.fittedState(p.Steps), Augment: res.augment, Grid: res.Grid}
 	// Rating vectors (rating_matrix) are rows of outputs, no class per
 	// example: taken for one-hot labels, a whole rating matrix (1682 x 943
@@ -477,4 +482,22 @@ func (p *Plan) writeRun(opt Options, res *Result, replace string) (string, error
 		c.Checkpoint = res.model.store
 	}
 	return rundir.Write(opt.RunsDir, p.Name, c, replace)
+}
+
+// source is the spec as given, for the run directory: the plan's, or for
+// a resumed run (whose plan was loaded from the resolved spec.yaml) its
+// directory's with this resume's --set values applied again; nil for a
+// run resumed from before runs kept one.
+func (p *Plan) source(opt Options) ([]byte, error) {
+	if opt.Resume == "" {
+		return p.spec.Source, nil
+	}
+	old, err := os.ReadFile(filepath.Join(opt.Resume, rundir.SourceFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return spec.Reapply(old, p.spec.Overrides...)
 }

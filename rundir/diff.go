@@ -48,16 +48,14 @@ func Diff(dirA, dirB string) (*Comparison, error) {
 	}
 	a, b := infos[0], infos[1]
 	c := &Comparison{A: a, B: b}
-	var paths []string
-	for _, l := range slices.Concat(a.Spec, b.Spec) {
-		if !slices.Contains(paths, l.Path) {
-			paths = append(paths, l.Path)
-		}
+	// The specs as given when both runs kept them; the same specs as given
+	// that resolved differently (a default that moved between versions of
+	// pipe) show their resolved fields.
+	if allGiven(a, b) {
+		c.Spec = fieldDiff(a, b, true)
 	}
-	for _, p := range paths {
-		if va, vb := value(a.Spec, p), value(b.Spec, p); va != vb {
-			c.Spec = append(c.Spec, Difference{p, va, vb})
-		}
+	if len(c.Spec) == 0 {
+		c.Spec = fieldDiff(a, b, false)
 	}
 	if a.Key != nil && b.Key != nil {
 		c.Made = madeDiff(a.Key, b.Key)
@@ -80,6 +78,24 @@ func Diff(dirA, dirB string) (*Comparison, error) {
 		c.Metrics = append(c.Metrics, MetricChange{m, va, vb, oka, okb})
 	}
 	return c, nil
+}
+
+// fieldDiff lists the fields whose values differ (as given, or
+// resolved), in a's order, then the fields only b has.
+func fieldDiff(a, b *Info, given bool) []Difference {
+	var paths []string
+	for _, l := range slices.Concat(a.fields(given), b.fields(given)) {
+		if !slices.Contains(paths, l.Path) {
+			paths = append(paths, l.Path)
+		}
+	}
+	var out []Difference
+	for _, p := range paths {
+		if va, vb := a.valueOf(p, given), b.valueOf(p, given); va != vb {
+			out = append(out, Difference{p, va, vb})
+		}
+	}
+	return out
 }
 
 // madeDiff lists what else differs in two runs' keys: pipe's version and

@@ -35,9 +35,43 @@ type Info struct {
 	Stopped            string
 	Epochs, EpochsDone int
 	Spec               []spec.Leaf // every field of its spec.yaml
+	// Given is every field of its source.yaml, the spec as its writer gave
+	// it (a block's params, not the layers they became); nil for a run
+	// from before runs kept it.
+	Given []spec.Leaf
 	// Params are the fields whose values differ among the listed runs of
-	// the same spec (set by List).
+	// the same spec (set by List): of the specs as given when every one
+	// of them kept it, else of the resolved specs.
 	Params []spec.Leaf
+}
+
+// fields are the run's spec fields that List and Diff compare: as given,
+// or resolved.
+func (i *Info) fields(given bool) []spec.Leaf {
+	if given {
+		return i.Given
+	}
+	return i.Spec
+}
+
+// valueOf is the run's value of the field at path: as given, or when the
+// spec as given leaves the field out, its default from the resolved spec
+// at the same path (a component's param such as model.normalize).
+func (i *Info) valueOf(path string, given bool) string {
+	if v := value(i.fields(given), path); v != absent || !given {
+		return v
+	}
+	return value(i.Spec, path)
+}
+
+// allGiven reports whether every run kept its spec as given.
+func allGiven(runs ...*Info) bool {
+	for _, r := range runs {
+		if r.Given == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Finished reports whether the run ran to the end and was evaluated.
@@ -76,6 +110,18 @@ func (r *Run) Info() (*Info, error) {
 	}
 	if info.Spec, err = spec.Flatten(src); err != nil {
 		return nil, fmt.Errorf("%s: %w", r.SpecPath(), err)
+	}
+	source := filepath.Join(r.Dir, SourceFile)
+	switch src, err := os.ReadFile(source); {
+	case err == nil:
+		if info.Given, err = spec.Flatten(src); err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		if info.Given == nil {
+			info.Given = []spec.Leaf{} // an empty source is still one
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
 	}
 	if info.Key, err = r.Key(); err != nil {
 		return nil, err
@@ -172,9 +218,10 @@ func List(dirs []string) *Listing {
 		groups[r.Name] = append(groups[r.Name], r)
 	}
 	for _, g := range groups {
-		for _, path := range differing(g) {
+		given := allGiven(g...)
+		for _, path := range differing(g, given) {
 			for _, r := range g {
-				r.Params = append(r.Params, spec.Leaf{Path: path, Value: value(r.Spec, path)})
+				r.Params = append(r.Params, spec.Leaf{Path: path, Value: r.valueOf(path, given)})
 			}
 		}
 	}
@@ -193,12 +240,12 @@ func List(dirs []string) *Listing {
 const absent = "-"
 
 // differing returns the paths whose values are not the same in every
-// run, in the order of the specs' fields; the name is the same by
-// construction.
-func differing(runs []*Info) []string {
+// run, in the order of the specs' fields (as given, or resolved); the
+// name is the same by construction.
+func differing(runs []*Info, given bool) []string {
 	var paths []string
 	for _, r := range runs {
-		for _, l := range r.Spec {
+		for _, l := range r.fields(given) {
 			if l.Path != "name" && !slices.Contains(paths, l.Path) {
 				paths = append(paths, l.Path)
 			}
@@ -207,7 +254,7 @@ func differing(runs []*Info) []string {
 	var out []string
 	for _, p := range paths {
 		for _, r := range runs[1:] {
-			if value(r.Spec, p) != value(runs[0].Spec, p) {
+			if r.valueOf(p, given) != runs[0].valueOf(p, given) {
 				out = append(out, p)
 				break
 			}
@@ -328,7 +375,7 @@ func (l *Listing) WriteCSV(w io.Writer) error {
 	for _, r := range l.Runs {
 		row := []string{r.Name, r.Made.Format(time.RFC3339), r.Dir}
 		for _, p := range params {
-			v := value(r.Spec, p)
+			v := value(r.Params, p)
 			if v == absent {
 				v = ""
 			}

@@ -239,6 +239,115 @@ loss      0.0412  0.0833  +0.0421
 	}
 }
 
+// blockRun writes a run of a spec whose first layer is a block use: its
+// source.yaml (unless source is false) gives the block's dropout, its
+// resolved spec.yaml the layer it became, at another index.
+func blockRun(t *testing.T, root, rel string, dropout float64, source bool, created string) string {
+	t.Helper()
+	resolved := fmt.Sprintf(`name: vgg
+model:
+  layers:
+    - conv2d: {filters: 32}
+      name: stage/conv2d
+    - dropout: {rate: %g}
+      name: stage/dropout
+    - dropout: {rate: 0.5}
+    - dense: {units: 10}
+`, dropout)
+	dir := fakeRun(t, root, rel, resolved, `{"spec": "vgg", "test": {"accuracy": 0.5}}`, "k-"+rel, created)
+	if source {
+		given := fmt.Sprintf(`name: vgg
+model:
+  blocks:
+    stage:
+      params: {dropout: null}
+      layers: [conv2d: {filters: 32}, dropout: $dropout]
+  layers:
+    - stage: {dropout: %g}
+    - dropout: 0.5
+    - dense: {units: 10}
+`, dropout)
+		if err := os.WriteFile(filepath.Join(dir, SourceFile), []byte(given), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestRunsGivenSpec: pipe runs and pipe diff name a field as the spec gave
+// it (the block use's dropout, which --set takes on the spec file), not
+// by the layer it expanded to, whose index in the resolved spec points at
+// another layer of the spec file; runs from before source.yaml compare
+// their resolved specs.
+func TestRunsGivenSpec(t *testing.T) {
+	root := t.TempDir()
+	a := blockRun(t, root, "vgg/20260101-090000", 0.1, true, "2026-01-01T09:00:00Z")
+	b := blockRun(t, root, "vgg/20260102-090000", 0.3, true, "2026-01-02T09:00:00Z")
+	l := listed(t, root)
+	for _, r := range l.Runs {
+		if len(r.Params) != 1 || r.Params[0].Path != "model.layers[0].dropout" {
+			t.Errorf("%s: params %v, want model.layers[0].dropout", r.Dir, r.Params)
+		}
+	}
+	c, err := Diff(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Difference{{"model.layers[0].dropout", "0.1", "0.3"}}; !slices.Equal(c.Spec, want) {
+		t.Errorf("diff %v, want %v", c.Spec, want)
+	}
+
+	// A run without source.yaml: the group compares resolved specs.
+	blockRun(t, root, "vgg/20260103-090000", 0.2, false, "2026-01-03T09:00:00Z")
+	for _, r := range listed(t, root).Runs {
+		if len(r.Params) != 1 || r.Params[0].Path != "model.layers[1].dropout.rate" {
+			t.Errorf("%s: params %v, want the resolved model.layers[1].dropout.rate", r.Dir, r.Params)
+		}
+	}
+
+	// The same spec as given, resolved differently: the resolved fields.
+	d := blockRun(t, root, "vgg/20260104-090000", 0.1, true, "2026-01-04T09:00:00Z")
+	resolved := filepath.Join(d, SpecFile)
+	text, _ := os.ReadFile(resolved)
+	os.WriteFile(resolved, []byte(strings.Replace(string(text), "units: 10", "units: 12", 1)), 0o644)
+	if c, err = Diff(a, d); err != nil {
+		t.Fatal(err)
+	}
+	if want := []Difference{{"model.layers[3].units", "10", "12"}}; !slices.Equal(c.Spec, want) {
+		t.Errorf("diff of the same given spec resolved otherwise %v, want %v", c.Spec, want)
+	}
+}
+
+// TestGivenDefaults: a field the spec as given leaves out compares by its
+// resolved default, so that writing a default out is no difference and
+// setting another value shows the default beside it, not "-".
+func TestGivenDefaults(t *testing.T) {
+	root := t.TempDir()
+	run := func(rel, source string) string {
+		dir := fakeRun(t, root, rel, "name: knn\nseed: 1\nmodel:\n  user_knn: {k: 30, normalize: none}\n", `{"spec": "knn"}`, "k-"+rel, "2026-01-01T09:00:00Z")
+		if err := os.WriteFile(filepath.Join(dir, SourceFile), []byte(source), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	a := run("knn/a", "name: knn\nmodel:\n  user_knn: {k: 30}\n")
+	b := run("knn/b", "name: knn\nseed: 1\nmodel:\n  user_knn: {k: 30, normalize: none}\n")
+	c, err := Diff(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Spec) != 0 {
+		t.Errorf("defaults written out differ: %v", c.Spec)
+	}
+	z := run("knn/z", "name: knn\nmodel:\n  user_knn: {k: 30, normalize: zscore}\n")
+	if c, err = Diff(a, z); err != nil {
+		t.Fatal(err)
+	}
+	if want := []Difference{{"model.normalize", "none", "zscore"}}; !slices.Equal(c.Spec, want) {
+		t.Errorf("diff %v, want %v", c.Spec, want)
+	}
+}
+
 // TestKeyLatestWithKey finds the newest finished run made with a key:
 // not a newer run with another key, not an interrupted one, and never a
 // run without run.json.

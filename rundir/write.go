@@ -21,6 +21,7 @@ import (
 // The files of a run directory.
 const (
 	SpecFile        = "spec.yaml"         // the resolved spec, every default filled in
+	SourceFile      = "source.yaml"       // the spec as given: extends merged, --set applied, before defaults and blocks
 	SummaryFile     = "summary.txt"       // the layer table
 	MetricsFile     = "metrics.json"      // final test metrics, parameters, training time
 	HistoryFile     = "history.json"      // Keras' history.history
@@ -42,6 +43,7 @@ const (
 // Contents is what a run writes.
 type Contents struct {
 	Spec        []byte                     // SpecFile
+	Source      []byte                     // SourceFile; nil for none
 	Summary     []byte                     // SummaryFile
 	Metrics     map[string]any             // MetricsFile
 	History     *data.History              // HistoryFile, HistoryArrow, HistoryPlot
@@ -137,6 +139,11 @@ func (c Contents) write(dir, name string) error {
 	}
 	if err := os.WriteFile(filepath.Join(dir, SpecFile), c.Spec, 0o644); err != nil {
 		return err
+	}
+	if c.Source != nil {
+		if err := os.WriteFile(filepath.Join(dir, SourceFile), c.Source, 0o644); err != nil {
+			return err
+		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, SummaryFile), c.Summary, 0o644); err != nil {
 		return err

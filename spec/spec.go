@@ -29,8 +29,15 @@ type Spec struct {
 	Golden   *Golden     `pipe:"golden" doc:"the short deterministic run that the golden file records"`
 	CV       *CV         `pipe:"cv" doc:"cross-validate over test folds: pipe run runs the spec once per fold (of a k-fold test split, consecutive blocks, given train and test files, or the spec's split under several seeds) and reports each fold's test metrics with their mean and std; pipe compare reports mean ± std (rating loaders, which take split:)"`
 
-	File string         `pipe:"-"` // the file it was read from
-	pos  map[string]Pos // field path -> position
+	File string `pipe:"-"` // the file it was read from
+	// Source is the spec as given, in YAML: its file with extends: merged
+	// and the overrides applied, before defaults and block expansion.
+	// pipe runs and pipe diff compare runs by it, so that a field reads as
+	// its writer wrote it (a block's param, not the layer it became).
+	Source []byte `pipe:"-"`
+	// Overrides are the --set values Load applied.
+	Overrides []string       `pipe:"-"`
+	pos       map[string]Pos // field path -> position
 }
 
 // Data names a loader (its params sit beside it) and the transforms applied to its output.
@@ -250,7 +257,30 @@ func Load(path string, overrides ...string) (*Spec, error) {
 			return nil, ErrorList{{Pos: Pos{File: path}, Path: "--set " + o, Msg: err.Error()}}
 		}
 	}
-	return decode(path, root, files)
+	source, err := yaml.Marshal(root) // before decoding expands blocks in the tree
+	if err != nil {
+		return nil, err
+	}
+	s, err := decode(path, root, files)
+	if s != nil {
+		s.Source, s.Overrides = source, overrides
+	}
+	return s, err
+}
+
+// Reapply returns a spec's Source with overrides applied again: the source
+// of a run resumed with --set.
+func Reapply(source []byte, overrides ...string) ([]byte, error) {
+	root, err := parseYAML("source.yaml", source)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range overrides {
+		if err := applyOverride(root, o); err != nil {
+			return nil, fmt.Errorf("--set %s: %w", o, err)
+		}
+	}
+	return yaml.Marshal(root)
 }
 
 // readTree reads and parses one spec file. by is the position of the
@@ -278,7 +308,15 @@ func Parse(file string, src []byte) (*Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decode(file, root, nil)
+	source, err := yaml.Marshal(root)
+	if err != nil {
+		return nil, err
+	}
+	s, err := decode(file, root, nil)
+	if s != nil {
+		s.Source = source
+	}
+	return s, err
 }
 
 // decode turns a parsed tree into a Spec; files names the file of nodes

@@ -201,3 +201,38 @@ func keys[V any](m map[string]V) []string {
 	}
 	return ks
 }
+
+// TestSourceKept: a run keeps its spec as given (source.yaml: the file
+// with --set applied, without the defaults that spec.yaml fills in), and
+// a resume with --set applies its values to it again, so that pipe runs
+// and pipe diff still name the fields as the spec file does.
+func TestSourceKept(t *testing.T) {
+	data := testdata.Dir(t, "mnist")
+	runs := t.TempDir()
+	base := []string{"--quiet", "--data-dir", data, "--runs-dir", runs}
+	if code, _, errOut := pipeCmd(t, append([]string{"run", "--set", "train.epochs=1", "--set", "model.layers[2].rate=0.4", "testdata/dropout.yaml"}, base...)...); code != 0 {
+		t.Fatalf("run: %s", errOut)
+	}
+	dir := onlyRunDir(t, runs, "dropout")
+	source := func() string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, rundir.SourceFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	resolved, err := os.ReadFile(filepath.Join(dir, rundir.SpecFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := source(); !strings.Contains(s, "epochs: 1") || !strings.Contains(s, "rate: 0.4") || strings.Contains(s, "backend:") || !strings.Contains(string(resolved), "backend: go") {
+		t.Fatalf("source.yaml is not the spec as given with the sets:\n%s", s)
+	}
+	if code, _, errOut := pipeCmd(t, append([]string{"run", "--resume", dir, "--set", "train.epochs=2"}, base...)...); code != 0 {
+		t.Fatalf("resume: %s", errOut)
+	}
+	if s := source(); !strings.Contains(s, "epochs: 2") || !strings.Contains(s, "rate: 0.4") || strings.Contains(s, "backend:") {
+		t.Errorf("source.yaml after a resume with train.epochs=2:\n%s", s)
+	}
+}

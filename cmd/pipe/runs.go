@@ -20,9 +20,10 @@ func runsCmd(g *globalFlags) *cobra.Command {
 		Short: "A table of runs: date, the params that differ, test metrics, time, status (rm and gc remove runs)",
 		Long: `A table of the runs of the given specs (spec files, or spec names), or of
 every run under --runs-dir with --all, newest first: name, date, the spec
-fields whose values differ among the listed runs of the same spec
-(path=value, as --set takes them), the final test metrics, the training
-time, whether the run finished, and its directory.`,
+fields whose values differ among the listed runs of the same spec, as
+the spec file gave them (path=value, as --set takes them on the spec
+file; a run's source.yaml), the final test metrics, the training time,
+whether the run finished, and its directory.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
