@@ -35,6 +35,16 @@ func TestExtends(t *testing.T) {
 	if len(s.Evaluate) != 1 || s.Evaluate[0].Kind != "loss" {
 		t.Errorf("lists are replaced whole: %v", s.Evaluate)
 	}
+	// The spec as given, which a run keeps: the base merged in, the
+	// overrides applied, no extends: left, no defaults filled in.
+	s, err = spec.Load(child, "train.epochs=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(s.Source)
+	if !strings.Contains(src, "train_limit: 100") || !strings.Contains(src, "epochs: 5") || strings.Contains(src, "extends") || strings.Contains(src, "batch_size") {
+		t.Errorf("source:\n%s", src)
+	}
 
 	write(t, dir, "badbase.yaml", strings.Replace(good, "units: 10", "units: -1", 1))
 	_, err = spec.Load(write(t, dir, "c2.yaml", "extends: badbase.yaml\nname: c2\n"))
