@@ -22,10 +22,7 @@ func exportTimeDistributed(b *stackBuilder, st ops.Stage, x tensor) (tensor, err
 	inner, ok := mappings[l.Layer.Kind]
 	config, isLayer := l.Layer.Config.(ops.Layer)
 	if !ok || !isLayer {
-		return x, fmt.Errorf("the wrapped layer %s has no ONNX mapping", l.Layer.Kind)
-	}
-	if reason, marked := notExportable[l.Layer.Kind]; marked {
-		return x, fmt.Errorf("the wrapped layer %s cannot be exported: %s", l.Layer.Kind, reason)
+		return x, fmt.Errorf("the wrapped layer %s has no ONNX mapping", l.Layer.Kind) // a marked layer has none either
 	}
 	steps := st.In[0]
 	wrapped := ops.Stage{Name: st.Name + "/" + l.Layer.Kind, Kind: l.Layer.Kind, Layer: config, In: st.In[1:], Out: st.Out[1:], SpecPath: st.SpecPath}
